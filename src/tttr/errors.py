@@ -1,0 +1,61 @@
+"""The one error hierarchy of ``tttr``.
+
+Every problem with a user's input is raised as a :class:`TttrError` subclass whose
+message is one line that names the file and the problem; the command line prints that
+line and exits non-zero, without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TttrError",
+    "FormatError",
+    "UnknownFormatError",
+    "UnsupportedRecordTypeError",
+    "TruncatedHeaderError",
+    "AnalysisError",
+    "TttrWarning",
+    "TruncatedFileWarning",
+    "HeaderWarning",
+]
+
+
+class TttrError(Exception):
+    """Base class of every error ``tttr`` raises on purpose."""
+
+
+class FormatError(TttrError, ValueError):
+    """A file is not what it claims to be, or its header is inconsistent."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class UnknownFormatError(FormatError):
+    """The content of a file matches no supported time-tag format."""
+
+
+class UnsupportedRecordTypeError(FormatError):
+    """A PicoQuant header names a record type this version cannot decode."""
+
+
+class TruncatedHeaderError(FormatError):
+    """The file ends inside its header."""
+
+
+class AnalysisError(TttrError, ValueError):
+    """An analysis cannot be computed from the data given (e.g. g2 with one detector)."""
+
+
+class TttrWarning(UserWarning):
+    """Base class of the warnings ``tttr`` issues about a file."""
+
+
+class TruncatedFileWarning(TttrWarning):
+    """The records end early; everything up to the last whole record was decoded."""
+
+
+class HeaderWarning(TttrWarning):
+    """The header is odd but decodable (duplicate tag with equal value, count 0, ...)."""

@@ -1,0 +1,14 @@
+"""Readers and writers of time-tag files; all yield the common event model.
+
+``open(path)`` detects the format by content (magic bytes, header text, container
+signatures), with the file extension used only to break ties for formats that carry no
+signature (Becker & Hickl SPC), and returns a :class:`~tttr.io.base.TTTRStream`.
+"""
+
+from __future__ import annotations
+
+from .base import RecordStream, TTTRStream
+from .events import PhotonChunk, StreamInfo
+from .sniff import detect_format, open, read
+
+__all__ = ["open", "read", "detect_format", "TTTRStream", "RecordStream", "PhotonChunk", "StreamInfo"]

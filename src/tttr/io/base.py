@@ -1,0 +1,148 @@
+"""The streaming contract shared by every reader.
+
+A reader is a :class:`TTTRStream`: it parses its header when opened (``.info``,
+``.header``) and yields :class:`~tttr.io.events.PhotonChunk` objects from ``.chunks(size)``,
+carrying any decoder state (overflow counts) from one chunk to the next so that the
+concatenation of the chunks equals the whole-file decode for every chunk size. Memory is
+bounded by the chunk size.
+
+Binary formats whose payload is a flat array of fixed-size records derive from
+:class:`RecordStream` and only supply the header parser and a numba decoder.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .. import defaults
+from ..errors import FormatError, TruncatedFileWarning
+from .events import PhotonChunk, StreamInfo, concatenate_chunks
+
+__all__ = ["TTTRStream", "RecordStream", "records_present"]
+
+
+class TTTRStream(ABC):
+    """A time-tag file opened for streaming.
+
+    Subclasses set ``self.info`` (:class:`StreamInfo`) and ``self.header`` (dict of raw
+    vendor fields) in ``__init__`` and implement :meth:`chunks`.
+    """
+
+    info: StreamInfo
+    header: dict
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    @abstractmethod
+    def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
+        """Yield the file's events in order, ``size`` records (or rows) at a time."""
+
+    def read(self) -> PhotonChunk:
+        """Decode the whole file into one :class:`PhotonChunk` (small files only)."""
+        return concatenate_chunks(self.chunks(), t3=self.info.is_t3)
+
+    def close(self) -> None:  # readers open their file per pass; nothing to release
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __repr__(self) -> str:
+        i = self.info
+        return f"<{type(self).__name__} {i.format} {i.record_type} {i.mode} '{self.path.name}' n_records={i.n_records}>"
+
+
+def records_present(path, data_offset: int, record_size: int, n_header: int | None):
+    """Number of whole records in a file, reconciled with the header's claim.
+
+    Returns
+    -------
+    n_records : int
+        Records to decode.
+    messages : list of str
+        Warnings about the reconciliation (already issued as warnings).
+
+    Notes
+    -----
+    * A header count of 0 or less (seen on huge PTU files) is replaced by the count derived
+      from the file size, with a warning.
+    * Fewer records than the header claims (a file cut short) decodes what is there and warns
+      with :class:`TruncatedFileWarning`; so does a trailing partial record.
+    * More whole records than the header claims is an inconsistent header: a
+      :class:`FormatError`, since either the header or the data would have to be ignored.
+    """
+    size = os.path.getsize(path)
+    payload = size - data_offset
+    if payload < 0:
+        raise FormatError(path, f"file ends inside the header ({size} bytes, data should start at byte {data_offset})")
+    n_file, tail = divmod(payload, record_size)
+    msgs = []
+    if tail:
+        msgs.append(f"{tail} trailing bytes after the last whole record are ignored")
+    if n_header is None or n_header <= 0:
+        if n_header is not None:
+            msgs.append(f"header record count is {n_header}; using {n_file} from the file size")
+        n = n_file
+    elif n_file < n_header:
+        msgs.append(f"file is truncated: header says {n_header} records, file holds {n_file}; decoding those")
+        n = n_file
+    elif n_file > n_header:
+        raise FormatError(path, f"header says {n_header} records but the file holds {n_file} whole records")
+    else:
+        n = n_file
+    for m in msgs:
+        cat = TruncatedFileWarning if ("truncated" in m or "trailing" in m) else None
+        if cat is not None:
+            warnings.warn(f"{path}: {m}", cat, stacklevel=3)
+    return n, msgs
+
+
+class RecordStream(TTTRStream):
+    """Base of readers whose payload is a flat array of fixed-size little-endian records.
+
+    Subclasses set ``info``, ``header``, ``_data_offset``, ``_record_dtype`` and implement
+    :meth:`_new_state` and :meth:`_decode`.
+    """
+
+    _data_offset: int
+    _record_dtype: np.dtype = np.dtype("<u4")
+
+    @abstractmethod
+    def _new_state(self) -> np.ndarray:
+        """Fresh decoder state (int64 array) for the start of the file."""
+
+    @abstractmethod
+    def _decode(self, records: np.ndarray, state: np.ndarray) -> PhotonChunk:
+        """Decode one block of records, updating ``state`` in place."""
+
+    def raw_records(self, size: int | None = None) -> Iterator[np.ndarray]:
+        """Yield the raw records in blocks of ``size`` (no decoding)."""
+        size = int(size or defaults.CHUNK_RECORDS)
+        if size < 1:
+            raise ValueError("chunk size must be at least 1 record")
+        remaining = self.info.n_records
+        with open(self.path, "rb") as fh:
+            fh.seek(self._data_offset)
+            while remaining > 0:
+                n = min(size, remaining)
+                block = np.fromfile(fh, dtype=self._record_dtype, count=n)
+                if block.shape[0] != n:  # file shrank while reading
+                    raise FormatError(self.path, "file ended while reading records")
+                remaining -= n
+                yield block
+
+    def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
+        state = self._new_state()
+        for block in self.raw_records(size):
+            yield self._decode(block, state)
