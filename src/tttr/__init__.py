@@ -1,0 +1,14 @@
+"""tttr: streaming analysis of time-tagged photon streams from single emitters.
+
+The public face: :func:`open` (a file as a stream of photon chunks), :func:`read` (the whole
+file at once) and the result types. Heavy modules (analysis, plotting) load on first use.
+"""
+
+from __future__ import annotations
+
+from .errors import FormatError, TruncatedFileWarning, TttrError
+from .io import PhotonChunk, StreamInfo, open, read
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["open", "read", "PhotonChunk", "StreamInfo", "TttrError", "FormatError", "TruncatedFileWarning", "__version__"]
