@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+
+import tttr
 import pytest
 
 from tttr.errors import FormatError, TruncatedFileWarning
@@ -473,7 +475,7 @@ def test_probe_needs_suffix_and_plausible_content(tmp_path):
     assert not spc.probe(zero_clock, zero_clock.read_bytes())
     odd = tmp_path / "odd.spc"
     odd.write_bytes(good.tobytes() + b"\x00")
-    assert not spc.probe(odd, odd.read_bytes())
+    assert spc.probe(odd, odd.read_bytes())  # cut short: claimed, decoded with a warning
     assert not spc.probe(tmp_path / "missing.spc", b"")
     assert not spc.probe(tmp_path, b"")
     assert not spc.probe(p, b"")
@@ -526,6 +528,9 @@ def test_trailing_partial_record_warns_and_decodes(tmp_path):
     with pytest.warns(TruncatedFileWarning):
         s = spc.open_stream(p, module="SPC-130")
     assert s.info.n_records == 2 and len(s.read()) == 2
+    # detection claims the cut-short file too, so tttr.open decodes it with a warning
+    with pytest.warns(TruncatedFileWarning):
+        assert len(tttr.open(p).read()) == 2
 
 
 # ============================================================================ .set files

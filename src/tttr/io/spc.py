@@ -106,20 +106,19 @@ def probe(path: Path, head: bytes) -> bool:
     Notes
     -----
     SPC files have no signature, so both must hold: the suffix is ``.spc`` (any case), and the
-    content fits one of the layouts: a file size that is a whole number of 4-byte records
-    whose first record is a header (INVALID bit 31 set, macro clock in bits 0-23 non-zero),
-    or a whole number of 6-byte records starting with an SPC-600/630 48-bit header (INVALID
-    bit 12 of word 0 set, GAP/MTOV clear, clock word non-zero, third word zero). A file with
-    a trailing partial record is therefore not claimed; :func:`open_stream` still reads it,
-    with a :class:`~tttr.errors.TruncatedFileWarning`.
+    content starts like one of the layouts: a 4-byte header record (INVALID bit 31 set, macro
+    clock in bits 0-23 non-zero), or an SPC-600/630 48-bit header (INVALID bit 12 of word 0
+    set, GAP/MTOV clear, clock word non-zero, third word zero). The file size is not
+    required to be a whole number of records: a file cut short is claimed and decoded up to
+    its last whole record with a :class:`~tttr.errors.TruncatedFileWarning` (design.md).
     """
     try:
         p = Path(path)
         if p.suffix.lower() != ".spc" or not p.is_file():
             return False
         size = p.stat().st_size
-        fits4 = size >= 4 and size % 4 == 0 and _header_ok_4(head)
-        fits6 = size >= 6 and size % 6 == 0 and _header_ok_6(head)
+        fits4 = size >= 4 and _header_ok_4(head)
+        fits6 = size >= 6 and _header_ok_6(head)
         return bool(fits4 or fits6)
     except Exception:  # a probe must never raise
         return False

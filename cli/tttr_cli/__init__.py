@@ -1,0 +1,1 @@
+"""The ``tttr`` command: a thin click layer over the :mod:`tttr` API."""

@@ -1,0 +1,19 @@
+"""``tttr convert FILE OUT.h5``: any supported file to Photon-HDF5 (spec 0.5)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=str))
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def convert(file, out, force):
+    """Convert FILE to Photon-HDF5 at OUT (streamed; markers are not stored)."""
+    import tttr
+    from tttr.io.photon_hdf5 import write_photon_hdf5
+
+    stream = tttr.open(file)
+    write_photon_hdf5(out, stream, force=force)
+    click.echo(f"wrote {out}", err=True)

@@ -1,0 +1,67 @@
+"""Entry point of the ``tttr`` command; library errors become one-line messages here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+
+import click
+
+from . import info as _info
+from . import convert as _convert
+
+
+class TttrGroup(click.Group):
+    """Turns :class:`tttr.TttrError` (and file-system errors) into one line and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
+            from tttr.errors import TttrError
+
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError)):
+                click.echo(f"tttr: error: {exc}", err=True)
+                ctx.exit(2)
+            click.echo(f"tttr: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            ctx.exit(3)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"tttr: warning: {message}", err=True)
+
+
+@click.group(cls=TttrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("-v", "--verbose", count=True, help="More log output (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(package_name="tttr")
+@click.pass_context
+def cli(ctx, debug, verbose, quiet):
+    """Streaming analysis of time-tagged photon data from single emitters.
+
+    Read PicoQuant (PTU, PT3, PT2, HT3, HT2), Becker & Hickl SPC, Siminics FT1040, columnar
+    exports and Photon-HDF5; compute blinking traces, lifetimes, FLID maps and g2.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="tttr: %(levelname)s: %(message)s", stream=sys.stderr)
+    if quiet:
+        warnings.simplefilter("ignore")
+    else:
+        warnings.showwarning = _show_warning
+
+
+cli.add_command(_info.info)
+cli.add_command(_convert.convert)
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()
