@@ -388,3 +388,31 @@ def test_detection_is_by_content_not_extension(tmp_path):
     src = real_file("pq_picoharp_fcs_topfluorPE.pt3")
     (tmp_path / "renamed.bin").write_bytes(src.read_bytes())
     assert tttr.open(tmp_path / "renamed.bin").info.format == "PT3"
+
+
+@pytest.mark.parametrize("rtype", ["HydraHarp2T3", "GenericT2", "PicoHarpT3", "HydraHarpT2"])
+def test_written_ptu_decodes_identically_in_independent_readers(tmp_path, rtype):
+    """phconvert (and ptufile when installed) read our writer's files to the same photons."""
+    pq = pytest.importorskip("phconvert.pqreader")
+    rng = np.random.default_rng(11)
+    t3 = rtype.endswith("T3")
+    ts, det, nt, _ = _synthetic_events(rng, t3, n=5000)
+    det = (det % 2).astype(np.uint8)
+    p = tmp_path / "w.ptu"
+    with PTUWriter(p, rtype, timestamps_unit_s=2e-7 if t3 else 1e-12, nanotimes_unit_s=1.6e-11 if t3 else None,
+                   sync_rate_hz=5e6) as w:
+        w.write(PhotonChunk(ts, det, nt))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        timestamps, detectors, nanotimes = pq.load_ptu(str(p))[:3]
+    np.testing.assert_array_equal(timestamps, ts)
+    # phconvert numbers PicoHarp T3 channels as in the file (1-based); the others 0-based
+    np.testing.assert_array_equal(detectors, det + (1 if rtype == "PicoHarpT3" else 0))
+    if t3:
+        np.testing.assert_array_equal(nanotimes, nt)
+    ptufile = pytest.importorskip("ptufile")
+    with ptufile.PtuFile(p) as f:
+        r = f.decode_records()
+    photons = r[r["channel"] >= 0]
+    np.testing.assert_array_equal(photons["time"].astype(np.int64), ts)
+    np.testing.assert_array_equal(photons["channel"], det)

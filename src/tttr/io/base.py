@@ -146,3 +146,9 @@ class RecordStream(TTTRStream):
         state = self._new_state()
         for block in self.raw_records(size):
             yield self._decode(block, state)
+
+    def read(self) -> PhotonChunk:
+        """Decode the whole file with one kernel call (no chunk concatenation)."""
+        n = self.info.n_records
+        return self._decode(next(self.raw_records(max(n, 1))) if n else np.empty(0, self._record_dtype),
+                            self._new_state())

@@ -266,6 +266,15 @@ def _pack_tag(name: str, value, typ: int | None = None, idx: int = -1) -> bytes:
     return _TAG.pack(name.encode("ascii"), idx, typ, val8) + payload
 
 
+def _tttr_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+_HW_TYPE = {"PicoHarp": "PicoHarp", "HydraHar": "HydraHarp", "TimeHarp": "TimeHarp 260", "GenericT": "MultiHarp"}
+
+
 class PTUWriter:
     """Write photons as a PTU file, chunk by chunk (streaming; bounded memory).
 
@@ -291,7 +300,9 @@ class PTUWriter:
 
     Notes
     -----
-    ``TTResult_NumberOfRecords`` is patched in place when the writer closes.
+    ``TTResult_NumberOfRecords`` and ``MeasDesc_AcquisitionTime`` (ms; the span up to the
+    last event unless ``acquisition_time_s`` is given) are patched in place when the writer
+    closes.
     """
 
     def __init__(self, path, record_type: str, *, timestamps_unit_s: float, nanotimes_unit_s: float | None = None,
@@ -316,6 +327,8 @@ class PTUWriter:
             ("File_GUID", "{00000000-0000-0000-0000-000000000000}"),
             ("File_CreatingTime", (_dt.datetime.now() - _OLE_EPOCH).total_seconds() / 86400.0, TagType.TDateTime),
             ("CreatorSW_Name", "tttr"),
+            ("CreatorSW_Version", _tttr_version()),
+            ("HW_Type", _HW_TYPE.get(self.rtype.name[:8], "MultiHarp")),
             ("Measurement_Mode", 3 if t3 else 2),
             ("Measurement_SubMode", 0),
             ("TTResultFormat_TTTRRecType", self.rtype.id),
@@ -324,12 +337,15 @@ class PTUWriter:
             ("MeasDesc_Resolution", float(nanotimes_unit_s if t3 else timestamps_unit_s)),
             ("TTResult_SyncRate", int(round(sync_rate_hz)) if sync_rate_hz else 0),
         ]
-        if acquisition_time_s is not None:
-            tags.append(("MeasDesc_AcquisitionTime", int(round(acquisition_time_s * 1e3))))
+        self._acq_ms = None if acquisition_time_s is None else int(round(acquisition_time_s * 1e3))
+        self._unit_s = float(timestamps_unit_s)
+        self._last_ts = -1
         blob = bytearray(MAGIC + b"1.0.00\0\0")
         for t in list(tags) + list(extra_tags):
             blob += _pack_tag(t[0], t[1], *(t[2:]))
-        self._count_pos = len(blob) + 40  # value field of the next tag
+        self._acq_pos = len(blob) + 40  # value field of the next tag
+        blob += _pack_tag("MeasDesc_AcquisitionTime", 0)
+        self._count_pos = len(blob) + 40
         blob += _pack_tag("TTResult_NumberOfRecords", 0)
         blob += _pack_tag("Header_End", None)
         self._fh.write(blob)
@@ -339,6 +355,9 @@ class PTUWriter:
         if (self.rtype.mode == "T3") != (chunk.nanotimes is not None):
             raise ValueError(f"{self.rtype.name} is {self.rtype.mode} but the chunk is {'T3' if chunk.nanotimes is not None else 'T2'}")
         records = encode_records(self.rtype, chunk, self.state)
+        last = chunk.last_timestamp
+        if last is not None:
+            self._last_ts = max(self._last_ts, last)
         records.astype("<u4", copy=False).tofile(self._fh)
         self.n_records += records.shape[0]
         return records.shape[0]
@@ -349,6 +368,9 @@ class PTUWriter:
             return self.path
         self._fh.seek(self._count_pos)
         self._fh.write(struct.pack("<q", self.n_records))
+        acq = self._acq_ms if self._acq_ms is not None else int(round((self._last_ts + 1) * self._unit_s * 1e3))
+        self._fh.seek(self._acq_pos)
+        self._fh.write(struct.pack("<q", acq))
         self._fh.close()
         self._fh = None
         os.replace(self._tmp, self.path)
