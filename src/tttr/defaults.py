@@ -28,3 +28,30 @@ MIN_PHOTONS_PER_BIN: int = 20
 #: g2 correlation half-window and bin width in seconds (science.md §6).
 G2_WINDOW_S: float = 1e-6
 G2_BIN_S: float = 100e-12
+
+# ------------------------------------------------------------------- lifetimes (§2)
+#: Tail fits start this long after t0 (ns), past the IRF.
+TAIL_SHIFT_NS: float = 1.0
+
+#: Fraction of the period at its end used for the background estimate when no clean
+#: pre-rise region exists (science.md §2).
+BACKGROUND_FRACTION: float = 0.1
+
+#: Margin (ns) left before the end of the period for the per-bin lifetime window W.
+LIFETIME_WINDOW_MARGIN_NS: float = 2.0
+
+# ------------------------------------------------------------------------ FLID (§3)
+#: Number of lifetime bins (x) of the FLID 2D histogram.
+FLID_LIFETIME_BINS: int = 100
+
+# ------------------------------------------------------------------- power laws (§5)
+#: Smallest duration included in power-law fits, in units of the trace bin width
+#: (1 = every resolved duration; "auto" in the API picks it by minimising the KS distance).
+POWERLAW_TMIN_BINS: int = 1
+
+# -------------------------------------------------------------------------- g2 (§6)
+#: Pulsed g2 peak integration half-window as a fraction of the period (± half a period).
+G2_PEAK_HALF_WINDOW_FRACTION: float = 0.5
+
+#: Side peaks averaged on each side for the pulsed g2(0) reference (±1 by default).
+G2_SIDE_PEAKS: int = 1
