@@ -1,0 +1,267 @@
+"""ON/OFF analysis of an intensity trace (science.md §5, §3.2 and §9).
+
+Thresholds, state sequences (two- or three-level), ON fraction, dwell times (censored
+first and last runs excluded by default), blinking and charging rates, and windowed
+statistics for non-stationary traces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import defaults
+from ..kernels.runs import run_lengths
+from ..results import Result
+
+__all__ = [
+    "OFF", "GREY", "ON", "Threshold", "threshold", "states", "on_fraction", "DwellTimes", "dwell_times",
+    "BlinkingStats", "blinking_statistics", "windowed_on_fraction", "useful_frame_fraction",
+]
+
+OFF, GREY, ON = 0, 1, 2
+METHODS = ("fraction", "max", "absolute", "valley", "otsu", "on_level")
+
+
+@dataclass(frozen=True, repr=False)
+class Threshold(Result):
+    """An ON threshold in counts per bin, and how it was chosen.
+
+    Attributes
+    ----------
+    counts : float
+        Bins with at least this many counts are ON.
+    method : str
+        One of ``fraction`` (f × robust maximum), ``max`` (f × literal maximum),
+        ``on_level`` (f × mean of the ON level), ``absolute``, ``valley``, ``otsu``.
+    i_max_counts : float or None
+        The reference maximum the fraction multiplies (for the fraction methods).
+    fraction : float or None
+    off_counts : float or None
+        Upper edge of the OFF state when a grey band is used (three levels).
+    """
+
+    counts: float
+    method: str
+    i_max_counts: float | None = None
+    fraction: float | None = None
+    off_counts: float | None = None
+
+
+def _otsu(n: np.ndarray) -> float:
+    """Threshold between two classes of counts that minimises the within-class variance."""
+    occ = np.bincount(n).astype(np.float64)
+    k = np.arange(occ.size, dtype=np.float64)
+    w0 = np.cumsum(occ)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(occ * k)
+    mu0 = np.divide(m0, w0, out=np.zeros_like(m0), where=w0 > 0)
+    mu1 = np.divide(m0[-1] - m0, w1, out=np.zeros_like(m0), where=w1 > 0)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return float(np.argmax(between) + 1)  # class 1 starts above the split
+
+
+def _valley(n: np.ndarray) -> float:
+    """Minimum of the smoothed intensity histogram between its two highest peaks (Otsu if unimodal)."""
+    occ = np.bincount(n).astype(np.float64)
+    width = max(1, int(round(np.sqrt(max(n.mean(), 1.0)) / 2)))  # smooth over ~half a Poisson sigma
+    kernel = np.ones(2 * width + 1) / (2 * width + 1)
+    sm = np.convolve(occ, kernel, mode="same")
+    peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
+    if peaks.size < 2:
+        return _otsu(n)
+    top = np.sort(peaks[np.argsort(sm[peaks])[-2:]])
+    return float(top[0] + np.argmin(sm[top[0]:top[1] + 1]))
+
+
+def threshold(counts, *, method: str = "fraction", fraction: float = defaults.THRESHOLD_FRACTION,
+              percentile: float = defaults.ROBUST_MAX_PERCENTILE, value: float | None = None,
+              off_counts: float | None = None) -> Threshold:
+    """Choose the ON threshold of a trace.
+
+    Parameters
+    ----------
+    counts : (n,) int
+        Counts per bin.
+    method : str
+        ``"fraction"`` (default): ON if ``n ≥ f·I_max`` with ``I_max`` the ``percentile``-th
+        percentile of the counts (a robust maximum, science.md §5); ``"max"``: the literal
+        maximum as ``I_max``; ``"on_level"``: ``I_max`` = mean of the bins above the Otsu
+        split (the fitted ON level); ``"absolute"``: ``value`` counts; ``"valley"``: the
+        minimum of the smoothed intensity histogram between its two highest peaks;
+        ``"otsu"``: Otsu's two-class split.
+    fraction : float
+        ``f`` (default 0.5, seed 002; the traditional trion-level choice is ≈ 0.2).
+    off_counts : float, optional
+        Makes a three-level ON / grey / OFF split: OFF below ``off_counts``, grey between.
+    """
+    n = np.asarray(counts, dtype=np.int64).ravel()
+    if method not in METHODS:
+        raise ValueError(f"unknown threshold method {method!r}; one of {METHODS}")
+    if n.size == 0:
+        return Threshold(float("nan"), method, off_counts=off_counts)
+    if method == "absolute":
+        if value is None:
+            raise ValueError("method='absolute' needs value= (counts per bin)")
+        return Threshold(float(value), method, off_counts=off_counts)
+    if method in ("valley", "otsu"):
+        return Threshold(_valley(n) if method == "valley" else _otsu(n), method, off_counts=off_counts)
+    if method == "fraction":
+        i_max = float(np.percentile(n, percentile))
+    elif method == "max":
+        i_max = float(n.max())
+    else:  # on_level
+        split = _otsu(n)
+        i_max = float(n[n >= split].mean()) if np.any(n >= split) else float(n.max())
+    return Threshold(fraction * i_max, method, i_max, fraction, off_counts)
+
+
+def states(counts, thr: Threshold) -> np.ndarray:
+    """State per bin: ``ON`` (2) if counts ≥ threshold; ``OFF`` (0) below, or with a grey band,
+    ``OFF`` below ``off_counts`` and ``GREY`` (1) in between."""
+    n = np.asarray(counts).ravel()
+    s = np.where(n >= thr.counts, ON, OFF).astype(np.int8)
+    if thr.off_counts is not None:
+        s[(n < thr.counts) & (n >= thr.off_counts)] = GREY
+    return s
+
+
+def on_fraction(state: np.ndarray) -> float:
+    """Fraction of bins (= of time) in the ON state; grey bins count as not ON."""
+    return float(np.mean(state == ON)) if state.size else float("nan")
+
+
+@dataclass(frozen=True, repr=False)
+class DwellTimes(Result):
+    """Durations of the ON, OFF (and grey) runs.
+
+    Attributes
+    ----------
+    on_s, off_s, grey_s : (k,) float
+        Dwell durations (whole numbers of bins × bin width).
+    bin_width_s : float
+    censored_excluded : bool
+        Whether the first and last runs (cut by the measurement) were left out.
+    """
+
+    on_s: np.ndarray
+    off_s: np.ndarray
+    grey_s: np.ndarray
+    bin_width_s: float
+    censored_excluded: bool
+
+
+def dwell_times(state: np.ndarray, *, bin_width_s: float, include_censored: bool = False) -> DwellTimes:
+    """Run lengths of each state × bin width.
+
+    Notes
+    -----
+    The first and last runs are censored (their true start or end is outside the
+    measurement) and are excluded by default (science.md §5).
+    """
+    values, lengths, _ = run_lengths(np.ascontiguousarray(state, dtype=np.int8))
+    if not include_censored and values.size:
+        values, lengths = values[1:-1], lengths[1:-1]
+    dur = lengths * bin_width_s
+    return DwellTimes(dur[values == ON], dur[values == OFF], dur[values == GREY], float(bin_width_s), not include_censored)
+
+
+def windowed_on_fraction(state: np.ndarray, *, bin_width_s: float, window_s: float = 60.0):
+    """ON fraction per window of ``window_s`` (the last partial window dropped).
+
+    Returns
+    -------
+    start_s : (k,) float
+    on_fraction : (k,) float
+    """
+    per = max(1, int(round(window_s / bin_width_s)))
+    k = state.size // per
+    frac = (state[: k * per].reshape(k, per) == ON).mean(axis=1) if k else np.empty(0)
+    return np.arange(k) * per * bin_width_s, frac
+
+
+@dataclass(frozen=True, repr=False)
+class BlinkingStats(Result):
+    """ON/OFF statistics of one trace.
+
+    Attributes
+    ----------
+    threshold : Threshold
+    on_fraction : float
+    blinking_rate_hz : float
+        ON→OFF transitions per second of measurement (science.md §3.2 default).
+    charging_rate_hz : float
+        ON→OFF transitions per second of ON time, ``r_c = N(ON→OFF)/t_ON``.
+    n_on_to_off : int
+    dwell : DwellTimes
+    window_s : float
+    windowed_start_s, windowed_on_fraction : (k,) float
+    bin_width_s : float
+    duration_s : float
+    """
+
+    threshold: Threshold
+    on_fraction: float
+    blinking_rate_hz: float
+    charging_rate_hz: float
+    n_on_to_off: int
+    dwell: DwellTimes
+    window_s: float
+    windowed_start_s: np.ndarray
+    windowed_on_fraction: np.ndarray
+    bin_width_s: float
+    duration_s: float
+
+
+def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = None, window_s: float = 60.0,
+                        include_censored: bool = False, **threshold_options) -> BlinkingStats:
+    """Threshold a trace and compute every ON/OFF statistic.
+
+    Parameters
+    ----------
+    counts : (n,) int
+        Summed counts per bin.
+    bin_width_s : float
+    thr : Threshold, optional
+        A threshold already chosen; otherwise :func:`threshold` with ``threshold_options``.
+    window_s : float
+        Window of the windowed ON fraction (photodarkening makes long traces non-stationary).
+
+    Notes
+    -----
+    A transition ON→OFF is a bin in the ON state followed by a bin that is not ON (with a
+    grey band, ON→grey counts as leaving ON). The blinking rate divides the count by the
+    measurement time, the charging rate by the time spent ON.
+    """
+    n = np.asarray(counts).ravel()
+    thr = thr if thr is not None else threshold(n, **threshold_options)
+    st = states(n, thr)
+    on = st == ON
+    n_off = int(np.count_nonzero(on[:-1] & ~on[1:])) if st.size > 1 else 0
+    duration = st.size * bin_width_s
+    t_on = on.sum() * bin_width_s
+    ws, wf = windowed_on_fraction(st, bin_width_s=bin_width_s, window_s=window_s)
+    return BlinkingStats(
+        threshold=thr, on_fraction=on_fraction(st),
+        blinking_rate_hz=n_off / duration if duration > 0 else float("nan"),
+        charging_rate_hz=n_off / t_on if t_on > 0 else float("nan"), n_on_to_off=n_off,
+        dwell=dwell_times(st, bin_width_s=bin_width_s, include_censored=include_censored),
+        window_s=float(window_s), windowed_start_s=ws, windowed_on_fraction=wf,
+        bin_width_s=float(bin_width_s), duration_s=float(duration),
+    )
+
+
+def useful_frame_fraction(on_fraction_r: float, n_emitters: int) -> dict:
+    """SMLM frame classes for K emitters each ON with probability r per frame (science.md §8).
+
+    Returns
+    -------
+    dict
+        ``dark = (1−r)^K``, ``useful = K·r·(1−r)^(K−1)``, ``false = 1 − dark − useful``; the
+        useful fraction peaks at ``r = 1/K``.
+    """
+    r, k = float(on_fraction_r), int(n_emitters)
+    dark = (1 - r) ** k
+    useful = k * r * (1 - r) ** (k - 1)
+    return {"dark": dark, "useful": useful, "false_localisation": 1 - dark - useful}

@@ -1,0 +1,115 @@
+"""Thresholds, states, dwell times and photon statistics on traces with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tttr.analysis import blinking as bl
+from tttr.analysis.photon_stats import intensity_histogram, mandel_q, mandel_q_curve
+from tttr.kernels.runs import run_lengths
+
+
+def naive_runs(s):
+    """Twin of the run-length kernel with np.diff."""
+    s = np.asarray(s)
+    if s.size == 0:
+        return s[:0], np.zeros(0, int), np.zeros(0, int)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    lengths = np.diff(np.r_[starts, s.size])
+    return s[starts], lengths, starts
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_run_length_kernel_matches_twin(seed):
+    rng = np.random.default_rng(seed)
+    s = np.repeat(rng.integers(0, 3, 300), rng.integers(1, 6, 300)).astype(np.int8)
+    for got, want in zip(run_lengths(s), naive_runs(s)):
+        np.testing.assert_array_equal(got, want)
+    assert all(a.size == 0 for a in run_lengths(np.empty(0, np.int8)))
+
+
+def test_dwell_times_exclude_censored_runs_by_default():
+    st = np.array([2, 2, 0, 0, 0, 2, 0, 2, 2, 2], np.int8)
+    d = bl.dwell_times(st, bin_width_s=0.01)
+    assert d.on_s.tolist() == pytest.approx([0.01]) and d.off_s.tolist() == pytest.approx([0.03, 0.01])
+    d = bl.dwell_times(st, bin_width_s=0.01, include_censored=True)
+    assert d.on_s.tolist() == pytest.approx([0.02, 0.01, 0.03])
+
+
+def test_two_level_trace_statistics_are_exact():
+    # 10 ON bins at 100 counts, 5 OFF at 5, repeated: every quantity is known
+    counts = np.tile(np.r_[np.full(10, 100), np.full(5, 5)], 40)
+    s = bl.blinking_statistics(counts, bin_width_s=0.01, window_s=1.5)
+    assert s.threshold.i_max_counts == 100 and s.threshold.counts == 50
+    assert s.on_fraction == pytest.approx(10 / 15)
+    assert s.n_on_to_off == 40
+    assert s.blinking_rate_hz == pytest.approx(40 / 6.0)
+    assert s.charging_rate_hz == pytest.approx(40 / 4.0)
+    assert np.allclose(s.dwell.on_s, 0.1) and np.allclose(s.dwell.off_s, 0.05)
+    assert s.dwell.on_s.size == 39 and s.dwell.off_s.size == 39  # 80 runs; first (ON) and last (OFF) censored
+    assert np.allclose(s.windowed_on_fraction, 10 / 15)
+
+
+@pytest.mark.parametrize("method", ["valley", "otsu", "on_level"])
+def test_automatic_thresholds_separate_two_poisson_levels(method):
+    rng = np.random.default_rng(3)
+    truth = rng.random(20000) < 0.6
+    counts = np.where(truth, rng.poisson(80, truth.size), rng.poisson(10, truth.size))
+    thr = bl.threshold(counts, method=method)
+    st = bl.states(counts, thr)
+    # levels 80 and 10 are > 7 sigma apart: misclassification must be rare
+    assert np.mean((st == bl.ON) != truth) < 0.002
+
+
+def test_three_level_split():
+    counts = np.array([100, 100, 40, 40, 5, 100, 5])
+    thr = bl.threshold(counts, method="absolute", value=60, off_counts=20)
+    assert bl.states(counts, thr).tolist() == [2, 2, 1, 1, 0, 2, 0]
+
+
+def test_threshold_errors():
+    with pytest.raises(ValueError, match="unknown threshold method"):
+        bl.threshold([1, 2], method="nope")
+    with pytest.raises(ValueError, match="value="):
+        bl.threshold([1, 2], method="absolute")
+
+
+def test_mandel_q_poisson_and_blinking():
+    rng = np.random.default_rng(5)
+    q = mandel_q(rng.poisson(50, 60000), bin_width_s=0.01)
+    # Poisson: E[Q] = 0, SE ≈ sqrt(2/N + 1/(N<n>)) ≈ 0.0058; allow 4 SE
+    assert abs(q.q) < 4 * q.q_err and q.q_err == pytest.approx(np.sqrt(2 / 59999 + 1 / (60000 * 50)), rel=0.01)
+    # telegraph between 80 and 10 counts with ON fraction 0.6: Q = p(1-p)(80-10)^2/<n> (from the law of total variance)
+    on = rng.random(60000) < 0.6
+    counts = np.where(on, rng.poisson(80, on.size), rng.poisson(10, on.size))
+    mean = 0.6 * 80 + 0.4 * 10
+    expected = 0.6 * 0.4 * 70**2 / mean
+    q = mandel_q(counts)
+    assert abs(q.q - expected) < 0.05 * expected
+
+
+def test_mandel_q_curve_grows_for_correlated_blinking():
+    rng = np.random.default_rng(9)
+    on = np.repeat(rng.random(3000) < 0.5, 20)  # 20-bin dwell periods
+    counts = np.where(on, rng.poisson(30, on.size), rng.poisson(3, on.size))
+    qs = mandel_q_curve(counts, bin_width_s=0.01, factors=(1, 5, 20))
+    assert [x.bin_width_s for x in qs] == pytest.approx([0.01, 0.05, 0.2])
+    assert qs[0].q < qs[1].q < qs[2].q
+
+
+def test_intensity_histogram_poisson_expectation_sums_to_bins():
+    rng = np.random.default_rng(2)
+    n = rng.poisson(20, 5000)
+    h = intensity_histogram(n, bin_width_s=0.01)
+    from scipy import stats
+
+    assert h.occurrences.sum() == 5000
+    # the expectation covers 0..max observed: N times the Poisson CDF at the max
+    assert h.poisson_expected.sum() == pytest.approx(5000 * stats.poisson.cdf(n.max(), n.mean()), rel=1e-9)
+
+
+def test_useful_frame_fraction_peaks_at_one_over_k():
+    r = np.linspace(0.01, 0.99, 99)
+    useful = [bl.useful_frame_fraction(x, 4)["useful"] for x in r]
+    assert r[int(np.argmax(useful))] == pytest.approx(0.25, abs=0.011)
