@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import click
 
+from .options import reader_kwargs, reader_options
+
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=str))
 @click.argument("out", type=click.Path(path_type=str))
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def convert(file, out, force):
+@reader_options
+def convert(file, out, force, **kwargs):
     """Convert FILE to Photon-HDF5 at OUT (streamed; markers are not stored)."""
     import tttr
     from tttr.io.photon_hdf5 import write_photon_hdf5
 
-    stream = tttr.open(file)
+    stream = tttr.open(file, **reader_kwargs(kwargs))
     write_photon_hdf5(out, stream, force=force)
     click.echo(f"wrote {out}", err=True)

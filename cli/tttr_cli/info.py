@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import click
 
-from .options import emit_json, json_option, progress_enabled
+from .options import emit_json, json_option, progress_enabled, reader_kwargs, reader_options
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=str))
 @json_option
-def info(file, as_json):
+@reader_options
+def info(file, as_json, **kwargs):
     """Describe FILE: format, record type, units, counts per detector, duration."""
     from tttr.summary import file_summary
 
+    ropts = reader_kwargs(kwargs)
     bar = None
     if progress_enabled(as_json):
         import tttr
         from tqdm import tqdm
 
-        bar = tqdm(total=tttr.open(file).info.n_records, unit="rec", unit_scale=True, leave=False, desc="reading")
+        bar = tqdm(total=tttr.open(file, **ropts).info.n_records, unit="rec", unit_scale=True, leave=False, desc="reading")
     try:
-        s = file_summary(file, progress=bar.update if bar else None)
+        s = file_summary(file, progress=bar.update if bar else None, **ropts)
     finally:
         if bar:
             bar.close()

@@ -57,3 +57,27 @@ def emit_json(obj) -> None:
 def progress_enabled(as_json: bool) -> bool:
     """Progress bars only on a terminal and never with ``--json``."""
     return not as_json and sys.stderr.isatty()
+
+
+def reader_options(f):
+    """Options that tell a reader what its file does not (units of columnar files, ...)."""
+    opts = [
+        click.option("--timestamps-unit", "timestamps_unit_s", type=DURATION, default=None,
+                     help="Columnar files: duration of one timestamp tick (e.g. 1ps)."),
+        click.option("--nanotimes-unit", "nanotimes_unit_s", type=DURATION, default=None,
+                     help="Columnar/FT1040/SPC: duration of one nanotime tick (e.g. 16ps)."),
+        click.option("--sync-rate", "sync_rate_hz", type=float, default=None,
+                     help="FT1040/columnar T3: laser repetition rate in Hz."),
+        click.option("--channel-base", "channel_base", type=click.IntRange(0, 1), default=None,
+                     help="Columnar files: 1 if channels are numbered from 1."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def reader_kwargs(kwargs: dict) -> dict:
+    """Pop the reader options out of a command's keyword arguments (None = not given)."""
+    keys = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base")
+    popped = {k: kwargs.pop(k, None) for k in keys}
+    return {k: v for k, v in popped.items() if v is not None}

@@ -711,9 +711,8 @@ class PhotonLabels:
     pulse : (n,) int64
         Index of the exciting pulse (pulsed signal photons); -1 otherwise.
     delay_ns : (n,) float64
-        Emission time after the pulse (pulsed signal; no jitter or detector delay), or
-        since the previous detected photon's emission... not defined: NaN for CW and
-        background.
+        Emission time after the exciting pulse (pulsed signal photons; without jitter and
+        detector delay); NaN for CW and background photons.
     """
 
     state: np.ndarray
@@ -1335,13 +1334,10 @@ def _g2_truth(sim: SimulatedStream, mean_signal_cps: np.ndarray) -> dict:
         c_pulse_side += n_pulses[s] * ab * r.mu[s] ** 2
     flat = p_ns * 1e-9 * t * (bg[0] * (sb + bg[1]) + sa * bg[1])
     side = 0.5 * (c_peak[1] + c_peak[-1])
-    p1, p2 = r.p1, r.p2
-    rr = c.biexciton_qy_ratio
     return {
         "g2_0": (c_peak[0] + flat) / (side + flat) if side + flat > 0 else None,
         "g2_0_signal_only": c_peak[0] / side if side > 0 else None,
         "g2_0_pulse_resolved_signal": c_pulse_same / c_pulse_side if c_pulse_side > 0 else None,
-        "g2_0_low_power_limit": 2 * p2 * rr / (p1 + p2 + rr * p2) ** 2,
         "central_peak_area_expected": c_peak[0] + flat,
         "side_peak_area_expected": side + flat,
         "side_peak_areas_expected": [c_peak[-1] + flat, c_peak[1] + flat],
@@ -1360,7 +1356,7 @@ def _exp_prob(tau, lo, hi):
     return math.exp(-lo / tau) - math.exp(-hi / tau)
 
 
-def _q_ensemble(sim: SimulationConfig, mean_rate, var_rate, loss_rate) -> tuple:
+def _q_ensemble(sim: SimulatedStream, mean_rate, var_rate, loss_rate) -> tuple:
     """Ensemble Mandel Q at the truth bin width when it has a closed form, else (None, reason)."""
     c, r = sim.config, sim.rates
     tb = sim.bin_width_s

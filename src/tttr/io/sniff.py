@@ -89,7 +89,13 @@ def open(path, **options):  # noqa: A001 - mirrors builtins.open on purpose
         With ``.info``, ``.header`` and ``.chunks(size)``.
     """
     modname = detect_format(path)
-    return _module(modname).open_stream(Path(path), **options)
+    options = {k: v for k, v in options.items() if v is not None}
+    try:
+        return _module(modname).open_stream(Path(path), **options)
+    except TypeError as exc:  # an option this reader does not take: a user error, not a bug
+        if "option" in str(exc) or "keyword" in str(exc):
+            raise FormatError(path, f"the {modname} reader does not accept {exc}") from None
+        raise
 
 
 def read(path, **options):
