@@ -29,8 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -634,6 +633,7 @@ class _SwitchingProcess:
         self.ends = np.empty(0)
         self.levels = np.empty(0, np.int64)
         self.t_last = 0.0
+        self.cap_s = 2.0 * t_end_s + 10.0
 
     def extend(self, horizon_s: float) -> None:
         while self.t_last < horizon_s:
@@ -642,6 +642,9 @@ class _SwitchingProcess:
             lev = 1 + np.minimum((self.level_stream.take(b) * self.n_off).astype(np.int64), self.n_off - 1)
             dur = np.empty(2 * b)
             dur[0::2], dur[1::2] = on, off
+            # a dwell longer than the measurement is censored anyway: cap it so that heavy
+            # tails (alpha near 1) cannot overflow the clocks; the statistics keep the draw
+            np.minimum(dur, self.cap_s, out=dur)
             levels = np.zeros(2 * b, np.int64)
             levels[1::2] = lev
             ends = np.cumsum(np.concatenate(([self.t_last], dur)))[1:]  # sequential sum from t_last
@@ -735,6 +738,9 @@ class SimulatedPhotons:
     truth : dict
     config : SimulationConfig
     info : StreamInfo
+    expected_counts_per_bin : (n_bins,) float64
+        Noise-free expected recorded counts per truth bin
+        (:meth:`SimulatedStream.expected_counts_per_bin`).
     """
 
     photons: PhotonChunk
@@ -742,6 +748,7 @@ class SimulatedPhotons:
     truth: dict
     config: SimulationConfig
     info: StreamInfo
+    expected_counts_per_bin: np.ndarray
 
     def __repr__(self):
         return f"SimulatedPhotons({self.config.model}, {self.info.mode}, n_photons={len(self.photons)})"
@@ -793,6 +800,14 @@ class SimulatedStream:
             self.n_pulses = 0
             self.t_end_s = float(c.duration_s)
         self.nb_period = math.ceil(c.period_s / c.nanotimes_unit_s - 1e-9) if self.t3 else 0
+        # T2: the period in tags, snapped to an integer when only rounding error separates them
+        x = c.period_s / c.t2_timestamps_unit_s
+        self.period_ticks = float(round(x)) if abs(x - round(x)) < 1e-9 * x else x
+        split = np.array([c.splitter_ratio, 1.0 - c.splitter_ratio])
+        self._bg_rate = np.array(c.dark_counts_cps) + c.background_cps * split  # per detector (1/s)
+        self.sigma_ns = c.irf_fwhm_ns / _FWHM_PER_SIGMA
+        # earliest arrival after its pulse (or emission) of any signal photon: jitter is clipped
+        self.min_offset_ns = min(c.detector_delays_ns) - _JITTER_CLIP_SIGMA * self.sigma_ns
         self._done = False
         self._started = False
         self._truth = None
@@ -881,16 +896,11 @@ class SimulatedStream:
         self._bins = np.zeros((self.n_bins, 5))
         self._occupancy = np.zeros(self.rates.n)
         self._runs = {"on": [0, 0.0], "off": [0, 0.0], "cur_on": None, "cur_start": 0.0}
-        self._counts = {"signal_generated": 0, "background_generated": 0, "lost_dead_time": 0,
-                        "per_source": np.zeros(4, np.int64), "per_detector": np.zeros(2, np.int64)}
+        self._counts = {"lost_dead_time": 0, "per_source": np.zeros(4, np.int64), "per_detector": np.zeros(2, np.int64)}
         self._dead = {"last_coarse": np.zeros(2, np.int64), "last_fine": np.zeros(2, np.int64),
                       "has_last": np.zeros(2, np.uint8), "dead_s": np.array(c.dead_time_ns) * 1e-9}
-        self._bg_next = [0.0, 0.0]  # carried pending background arrival (absolute s); 0: none drawn yet
-        self._bg_rate = np.array(c.dark_counts_cps) + c.background_cps * np.array([c.splitter_ratio, 1 - c.splitter_ratio])
+        self._bg_next = [None, None]  # carried pending background arrival of each detector (absolute s)
         self._carry = None
-        sigma = c.irf_fwhm_ns / _FWHM_PER_SIGMA
-        self.sigma_ns = sigma
-        self.min_offset_ns = min(c.detector_delays_ns) - _JITTER_CLIP_SIGMA * sigma
 
     # segments ------------------------------------------------------------------------------
 
@@ -922,18 +932,24 @@ class SimulatedStream:
     def _count_runs(self, start, end, state):
         """Streaming count of the complete ON and OFF dwells of the combined state."""
         r = self._runs
-        on_state = np.array([s.is_on for s in self.states])
         keep = start < self.t_end_s
-        for s0, is_on in zip(start[keep], on_state[state[keep]]):  # loop over switches, not photons
-            is_on = bool(is_on)
-            if r["cur_on"] is None:
-                r["cur_on"], r["cur_start"] = is_on, s0
-            elif is_on != r["cur_on"]:
-                if r["cur_start"] > 0.0:  # the run that starts at t = 0 is censored
-                    key = "on" if r["cur_on"] else "off"
-                    r[key][0] += 1
-                    r[key][1] += s0 - r["cur_start"]
-                r["cur_on"], r["cur_start"] = is_on, s0
+        st = start[keep]
+        on = np.array([x.is_on for x in self.states])[state[keep]]
+        if on.size == 0:
+            return
+        if r["cur_on"] is None:
+            r["cur_on"], r["cur_start"] = bool(on[0]), float(st[0])
+        prev = np.concatenate(([r["cur_on"]], on[:-1]))
+        chg = np.flatnonzero(on != prev)  # segments where the ON/OFF run changes
+        run_start = np.concatenate(([r["cur_start"]], st[chg]))
+        run_on = np.concatenate(([r["cur_on"]], on[chg]))
+        closed_len = st[chg] - run_start[:-1]
+        complete = run_start[:-1] > 0.0  # the run that starts at t = 0 is censored
+        for key, flag in (("on", True), ("off", False)):
+            m = complete & (run_on[:-1] == flag)
+            r[key][0] += int(m.sum())
+            r[key][1] += float(closed_len[m].sum())
+        r["cur_on"], r["cur_start"] = bool(run_on[-1]), float(run_start[-1])
 
     def _weights(self):
         """Per-state weights of the binned truth, per unit of the segment clock."""
@@ -953,9 +969,13 @@ class SimulatedStream:
 
     def _pulsed_blocks(self, labels):
         c, r = self.config, self.rates
-        f, p_ns = c.repetition_rate_hz, 1e9 / c.repetition_rate_hz
+        f = c.repetition_rate_hz
         block = max(1, int(round(c.block_duration_s * f)))
-        edges = np.ceil(np.arange(self.n_bins + 1) * self.bin_width_s * f).astype(np.float64)
+        # bin b holds the pulses j with j*P in [b*T, (b+1)*T): j >= ceil(b*T*f), with b*T*f
+        # snapped to an integer when rounding error alone moves it off one
+        x = np.arange(self.n_bins + 1) * (self.bin_width_s * f)
+        xr = np.round(x)
+        edges = np.ceil(np.where(np.abs(x - xr) < 1e-6, xr, x))
         weights = self._weights()
         ev_state = np.array([0, 0, -1], np.int64)
         j0 = 0
@@ -971,9 +991,9 @@ class SimulatedStream:
             st = seg["state"][segs]
             ph = self._pulsed_photons(pulses, st, labels)
             # cut: every later photon comes from a pulse >= j1 with offset >= min_offset
-            if final:
+            if final:  # the measurement ends with the last pulse's period
                 cut_key = self.n_pulses * self.nb_period if self.t3 else int(
-                    math.floor(self.t_end_s / c.t2_timestamps_unit_s))
+                    math.floor(self.n_pulses * self.period_ticks))
                 cut_s = self.t_end_s
             else:
                 k, _, _ = self._pulsed_keys(np.array([j1], np.int64), np.array([self.min_offset_ns]))
@@ -1015,8 +1035,7 @@ class SimulatedStream:
             nt = np.minimum((rem / (c.nanotimes_unit_s * 1e9)).astype(np.int64), self.nb_period - 1)
             sync = pulse + q.astype(np.int64)
             return sync * self.nb_period + nt, sync, nt
-        res = c.t2_timestamps_unit_s
-        ticks = np.floor(pulse * (c.period_s / res) + offset_ns * (1e-9 / res)).astype(np.int64)
+        ticks = np.floor(pulse * self.period_ticks + offset_ns * (1e-9 / c.t2_timestamps_unit_s)).astype(np.int64)
         return ticks, ticks, np.zeros_like(ticks)
 
     def _pulsed_photons(self, pulses, st, labels):
@@ -1046,7 +1065,6 @@ class SimulatedStream:
         out = {"key": key, "coarse": coarse, "fine": fine, "det": det, "source": src}
         if labels:
             out.update(state=np.concatenate((st, st[two])), pulse=pulse, delay_ns=delay)
-        self._counts["signal_generated"] += key.shape[0]
         return out
 
     def _background(self, cut_s, labels):
@@ -1060,7 +1078,7 @@ class SimulatedStream:
             stream = self.streams[f"background{d}"]
             times = []
             t = self._bg_next[d]
-            if t == 0.0:  # first arrival of the run
+            if t is None:  # first arrival of the run
                 t = float(stream.take(1)[0] / rate)
             while t < cut_s:
                 m = int((cut_s - t) * rate * 1.05 + 5 * math.sqrt((cut_s - t) * rate + 1) + 16)
@@ -1094,7 +1112,6 @@ class SimulatedStream:
             if labels:
                 part.update(state=np.full(key.shape[0], -1, np.int64), pulse=np.full(key.shape[0], -1, np.int64),
                             delay_ns=np.full(key.shape[0], np.nan))
-            self._counts["background_generated"] += key.shape[0]
             parts.append(part)
         return parts
 
@@ -1174,7 +1191,6 @@ class SimulatedStream:
                   "source": np.full(n, SOURCE_EXCITON, np.uint8)}
             if labels:
                 ph.update(state=st, pulse=np.full(n, -1, np.int64), delay_ns=np.full(n, np.nan))
-            self._counts["signal_generated"] += n
             if final:
                 cut_s = self.t_end_s
             else:
@@ -1216,12 +1232,24 @@ class SimulatedStream:
             self._truth = _assemble_truth(self)
         return self._truth
 
+    def expected_counts_per_bin(self) -> np.ndarray:
+        """Noise-free expected recorded counts of each full truth bin (after the run).
+
+        Returns
+        -------
+        (n_bins,) float64
+            Signal + background - first-order dead-time loss, bins of ``truth_bin_width_s``
+            from t = 0 (a last partial bin is dropped).
+        """
+        if not self._done:
+            raise RuntimeError("expected_counts_per_bin() is known once chunks() has been exhausted")
+        return _binned_truth(self)[0]
+
     def _loss_per_s(self):
         """First-order dead-time loss rate (1/s) of each state: same-detector pairs closer than the dead time."""
         c, r = self.config, self.rates
         split = np.array([c.splitter_ratio, 1 - c.splitter_ratio])
-        bg = self._bg_rate if hasattr(self, "_bg_rate") else (
-            np.array(c.dark_counts_cps) + c.background_cps * split)
+        bg = self._bg_rate
         loss = np.zeros(r.n)
         for d in (0, 1):
             td = c.dead_time_ns[d] * 1e-9
@@ -1358,7 +1386,7 @@ def _exp_prob(tau, lo, hi):
 
 def _q_ensemble(sim: SimulatedStream, mean_rate, var_rate, loss_rate) -> tuple:
     """Ensemble Mandel Q at the truth bin width when it has a closed form, else (None, reason)."""
-    c, r = sim.config, sim.rates
+    c = sim.config
     tb = sim.bin_width_s
     bg = float(sim._bg_rate.sum())
     if c.model == "nonblinking":
@@ -1410,6 +1438,23 @@ def _clean(x):
     return x
 
 
+def _binned_truth(sim: SimulatedStream):
+    """Noise-free expected recorded counts, conditional variances and ON flags of the full bins."""
+    c, r = sim.config, sim.rates
+    loss = sim._loss_per_s()
+    bg_bin = float(sim._bg_rate.sum()) * sim.bin_width_s
+    b = sim._bins
+    signal_b, var_b, loss_b = b[:, 0], b[:, 1], b[:, 2]
+    if c.pulsed:
+        on_ref = b[:, 4] * (r.mu[0] - loss[0] / c.repetition_rate_hz)  # b[:, 4]: pulses in the bin
+    else:
+        on_ref = b[:, 4] * (r.signal_cps[0] - loss[0])  # b[:, 4]: seconds in the bin
+    lam = signal_b + bg_bin - loss_b
+    var = var_b + bg_bin - 3 * loss_b
+    on_bins = lam >= defaults.THRESHOLD_FRACTION * (on_ref + bg_bin)
+    return lam, var, on_bins
+
+
 def _assemble_truth(sim: SimulatedStream) -> dict:
     from . import __version__
 
@@ -1427,23 +1472,10 @@ def _assemble_truth(sim: SimulatedStream) -> dict:
         var_rate = r.signal_cps * (1.0 - 2.0 * r.signal_cps / r.antibunching_rate_hz)
     mean_signal_cps = float((occ_s * mean_rate).sum() / t_end) if t_end > 0 else 0.0
     bg = sim._bg_rate
-    bg_bin = float(bg.sum()) * tb
 
     # binned truth
-    b = sim._bins
-    if c.pulsed:
-        pulses_per_bin = b[:, 4]
-        signal_b = b[:, 0]
-        var_b = b[:, 1]
-        loss_b = b[:, 2]
-        on_ref = pulses_per_bin * (r.mu[0] - loss[0] / c.repetition_rate_hz)
-    else:
-        signal_b, var_b, loss_b = b[:, 0], b[:, 1], b[:, 2]
-        on_ref = b[:, 4] * (r.signal_cps[0] - loss[0])
-    lam = signal_b + bg_bin - loss_b
-    var = var_b + bg_bin - 3 * loss_b
+    lam, var, on_bins = _binned_truth(sim)
     thr = defaults.THRESHOLD_FRACTION
-    on_bins = lam >= thr * (on_ref + bg_bin)
     vals, lens = _runs_of(on_bins)
     inner_v, inner_l = vals[1:-1], lens[1:-1]
     q_real = float((lam.var() + var.mean()) / lam.mean() - 1.0) if sim.n_bins and lam.mean() > 0 else None
@@ -1594,7 +1626,8 @@ def simulate_photons(config: SimulationConfig | None = None, *, labels: bool = T
     if labels:
         lab = PhotonLabels(*(np.concatenate([getattr(x, f.name) for x in labs]) if labs else np.empty(0)
                              for f in fields(PhotonLabels)))
-    return SimulatedPhotons(photons=photons, labels=lab, truth=stream.truth(), config=stream.config, info=stream.info)
+    return SimulatedPhotons(photons=photons, labels=lab, truth=stream.truth(), config=stream.config, info=stream.info,
+                            expected_counts_per_bin=stream.expected_counts_per_bin())
 
 
 def truth_path(out_path) -> Path:
@@ -1615,8 +1648,8 @@ def _file_format(path: Path, file_format: str | None) -> str:
     return file_format
 
 
-def simulate_to_file(out_path, *, model: str = "auger", mode: str = "t3", seed: int | None = None,
-                     duration_s: float = 60.0, config: SimulationConfig | None = None,
+def simulate_to_file(out_path, *, model: str | None = None, mode: str | None = None, seed: int | None = None,
+                     duration_s: float | None = None, config: SimulationConfig | None = None,
                      file_format: str | None = None, force: bool = False, **params) -> dict:
     """Simulate a measurement into a file and write its truth beside it.
 
@@ -1625,12 +1658,11 @@ def simulate_to_file(out_path, *, model: str = "auger", mode: str = "t3", seed: 
     out_path : str or Path
         ``.ptu`` (PicoQuant PTU: HydraHarp V2 T3 in T3 mode, Generic T2 in T2 mode) or
         ``.h5``/``.hdf5`` (Photon-HDF5).
-    model, mode, seed, duration_s
-        See :class:`SimulationConfig`.
+    model, mode, seed, duration_s : optional
+        See :class:`SimulationConfig` (defaults ``"auger"``, ``"t3"``, fresh entropy,
+        60 s). None keeps the value of ``config`` (or the default).
     config : SimulationConfig, optional
-        Base parameters; ``model``, ``mode``, ``seed``, ``duration_s`` and ``params``
-        given explicitly override it. (With a config, the four named arguments apply only
-        when they differ from their defaults.)
+        Base parameters; the named arguments and ``params`` override it.
     file_format : {"ptu", "hdf5"}, optional
         Default: from the suffix.
     force : bool
@@ -1653,12 +1685,13 @@ def simulate_to_file(out_path, *, model: str = "auger", mode: str = "t3", seed: 
     out_path = Path(out_path)
     fmt = _file_format(out_path, file_format)
     named = {"model": model, "mode": mode, "seed": seed, "duration_s": duration_s}
-    if config is None:
-        cfg = SimulationConfig(**named, **params)
-    else:
-        base_defaults = {"model": "auger", "mode": "t3", "seed": None, "duration_s": 60.0}
-        over = {k: v for k, v in named.items() if v != base_defaults[k]}
-        cfg = replace(config, **over, **params)
+    over = {k: v for k, v in named.items() if v is not None}
+    cfg = replace(config, **over, **params) if config is not None else SimulationConfig(**over, **params)
+    if fmt == "ptu" and cfg.mode == "t3":
+        n_bins = math.ceil(cfg.period_s / cfg.nanotimes_unit_s - 1e-9)
+        if n_bins > 1 << 15:
+            raise ValueError(f"{n_bins} TCSPC bins per period exceed the 15-bit HydraHarp T3 dtime field; "
+                             "raise nanotimes_unit_s or the repetition rate, or write Photon-HDF5")
     tpath = truth_path(out_path)
     if not force:
         for p in (out_path, tpath):
@@ -1702,7 +1735,9 @@ def simulate_to_file(out_path, *, model: str = "auger", mode: str = "t3", seed: 
 
 
 def _write_json_atomic(path: Path, obj: dict, *, force: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    """Write JSON to a new file beside ``path`` (mode 0o666 minus the umask) and rename it into place."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{np.random.SeedSequence().entropy % (1 << 40):x}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(obj, fh, indent=1, allow_nan=False)
