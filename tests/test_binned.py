@@ -22,7 +22,7 @@ def _stream(rng, n=20000, t3=True):
     return ts, det, nt
 
 
-def twin(ts, det, nt, *, bin_ticks, n_full, sel_dets, shift, t0, window, rebin, lw, cube_shape):
+def twin(ts, det, nt, *, bin_ticks, n_full, sel_dets, shift, t0, window, rebin, lw, cube_shape, period=0):
     """Obviously correct numpy version of everything BinnedAccumulator accumulates."""
     b = ts // bin_ticks
     keep = b < n_full
@@ -36,6 +36,8 @@ def twin(ts, det, nt, *, bin_ticks, n_full, sel_dets, shift, t0, window, rebin, 
         return out
     nt = nt[keep].astype(np.int64)
     a = nt + shift[det]
+    if period:
+        a = a % period
     level = np.minimum(inten[b] // lw, cube_shape[0] - 1)
     col = np.clip(a // rebin, 0, cube_shape[1] - 1)
     cube = np.zeros(cube_shape, np.int64)
@@ -69,7 +71,8 @@ def test_accumulator_matches_twin_for_any_chunking(t3, splits):
         sh[d] = s
     ref = twin(ts, det, nt, bin_ticks=bin_ticks, n_full=n_full, sel_dets=[0, 1], shift=sh, t0=50, window=700,
                rebin=r.decay_rebin, lw=r.level_width_counts,
-               cube_shape=r.decay_matrix.shape if t3 else None)
+               cube_shape=r.decay_matrix.shape if t3 else None, period=r.period_ticks)
+    assert r.period_ticks == (1000 if t3 else 0)
     assert r.n_bins == n_full and r.bin_width_s == pytest.approx(1e-4)
     np.testing.assert_array_equal(r.counts, ref["counts"][:, : r.counts.shape[1]])
     assert ref["counts"][:, r.counts.shape[1]:].sum() == 0
@@ -82,7 +85,7 @@ def test_accumulator_matches_twin_for_any_chunking(t3, splits):
 
 def test_last_partial_bin_dropped_and_empty_bins_kept():
     ts = np.array([5, 15, 15, 1000 * 3 + 1, 1000 * 5 - 1, 1000 * 5 + 10], np.int64)  # bin ticks 1000
-    acc = BinnedAccumulator(_info(False), bin_width_s=1e-4)
+    acc = BinnedAccumulator(_info(False), bin_width_s=1e-4, calibrate=False)
     acc.add(PhotonChunk(ts, np.zeros(6, np.uint8)))
     r = acc.result()
     assert r.counts[:, 0].tolist() == [3, 0, 0, 1, 1]  # bin 5 (partial, ends at 5011) dropped

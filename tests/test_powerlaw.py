@@ -50,7 +50,7 @@ def test_discrete_sampler_matches_zeta_pmf(alpha, k_min):
     n = 100_000
     k = np.rint(durations(n, alpha, k_min=k_min, seed=11) / T)
     assert k.min() >= k_min and np.all(k == np.floor(k))
-    edges = [k_min, k_min + 1, k_min + 2, k_min + 3, k_min + 5, k_min + 10, k_min + 30, k_min + 100, k_min + 1000, 10**5]
+    edges = [k_min + j for j in (0, 1, 2, 3, 5, 10, 30, 100, 1000)] + [10**5]
     S = lambda v: special.zeta(alpha, v) / special.zeta(alpha, k_min)  # noqa: E731  P(K ≥ v)
     obs = [np.sum((k >= a) & (k < b)) for a, b in zip(edges[:-1], edges[1:])] + [np.sum(k >= edges[-1])]
     p = [S(a) - S(b) for a, b in zip(edges[:-1], edges[1:])] + [S(edges[-1])]
@@ -189,22 +189,23 @@ def test_unbinned_continuous_data():
 
 
 def test_auto_t_min_finds_the_onset_of_the_power_law():
-    # Power law (α = 2) from k = 5 bins on, plus a flat deficit below (300 durations on 1–4 bins).
-    # The KS criterion never stops early, and usually lands on the onset: over 20 repetitions the
-    # median is exact and ≥ 70 % are within one bin. (Above the onset every t_min is valid, so the
-    # minimum-KS choice scatters upwards; measured hit rate: benchmarks/powerlaw_bias.py.)
+    # Power law (α = 2, n = 10 000) from k = 5 bins on, plus a flat deficit below (600 durations
+    # on 1–4 bins). The KS criterion never stops early; above the onset every t_min is valid, so
+    # the minimum-KS choice scatters upwards. Measured over 60 repetitions (benchmarks/
+    # powerlaw_bias.py): 90 % within one bin. Here, 20 repetitions: median exact, ≥ 75 % within
+    # one bin (binomial: P(< 15 of 20 | p = 0.9) ≈ 4 %), none below.
     picks = []
     for seed in range(20):
         rng = np.random.default_rng(seed)
-        x = np.concatenate([random_power_law_durations(5000, alpha=2.0, t_min_s=5 * T, bin_width_s=T, rng=rng),
-                            rng.integers(1, 5, 300) * T])
+        x = np.concatenate([random_power_law_durations(10_000, alpha=2.0, t_min_s=5 * T, bin_width_s=T, rng=rng),
+                            rng.integers(1, 5, 600) * T])
         fit = fit_power_law(x, bin_width_s=T, t_min_s="auto")
         assert fit.t_min_selection == "auto"
         picks.append(round(fit.t_min_s / T))
     picks = np.array(picks)
     assert picks.min() >= 4
     assert np.median(picks) == 5
-    assert np.mean(np.abs(picks - 5) <= 1) >= 0.7
+    assert np.mean(np.abs(picks - 5) <= 1) >= 0.75
 
 
 def test_auto_t_min_continuous_and_fixed_choice():
@@ -357,7 +358,8 @@ def test_model_densities_are_normalised():
                         0.1, np.inf)[0]
     assert cs == pytest.approx((0.1 / (0.1 - T / 2)) ** (1 - 1.8), rel=1e-8)
     fit = fit_power_law(durations(1000, 1.5, seed=9), bin_width_s=T)
-    assert np.allclose(fit.pdf(np.array([T, 10 * T])), power_law_pdf(np.array([T, 10 * T]), fit.alpha, T, bin_width_s=T))
+    t = np.array([T, 10 * T])
+    assert np.allclose(fit.pdf(t), power_law_pdf(t, fit.alpha, T, bin_width_s=T))
 
 
 # ------------------------------------------------------------ inputs and outputs

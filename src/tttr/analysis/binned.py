@@ -55,6 +55,8 @@ class BinnedData(Result):
         Counts per bin covered by one row of ``decay_matrix`` (the last row collects the rest).
     decay_rebin : int
         Nanotime ticks per column of ``decay_matrix``.
+    period_ticks : int
+        Nanotime ticks per laser period (aligned nanotimes are wrapped into it); 0 if unknown.
     bin_width_s, timestamps_unit_s : float
     bin_ticks : int
     nanotimes_unit_s : float or None
@@ -79,6 +81,7 @@ class BinnedData(Result):
     decay_matrix: np.ndarray | None
     level_width_counts: int
     decay_rebin: int
+    period_ticks: int
     bin_width_s: float
     bin_ticks: int
     timestamps_unit_s: float
@@ -138,7 +141,7 @@ class BinnedAccumulator:
 
     def __init__(self, info: StreamInfo, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
                  t0_ticks: int | None = None, window_ticks: int | None = None, detector_shift_ticks=None,
-                 n_levels: int = 1024, n_columns: int = 2048, calibrate=None):
+                 n_levels: int = 1024, n_columns: int = 2048, calibrate: bool = True):
         self.info = info
         self.bin_ticks = bin_ticks_for(bin_width_s, info.timestamps_unit_s)
         self.bin_width_s = self.bin_ticks * info.timestamps_unit_s
@@ -155,9 +158,11 @@ class BinnedAccumulator:
         self.window = window_ticks
         self.n_levels = int(n_levels)
         self.n_columns = int(n_columns)
-        self._calibrate_fn = calibrate
+        self._calibrate = calibrate
         self.level_width = None
         self.rebin = 1
+        self.period = 0
+        self.calibration = None
         self.counts = np.zeros((1024, 2), np.int32)
         self.n_win = np.zeros(1024, np.int32)
         self.sum_delay = np.zeros(1024, np.int64)
@@ -173,21 +178,17 @@ class BinnedAccumulator:
         info = self.info
         if self.has_nt:
             nbins = info.tcspc_num_bins or (int(chunk.nanotimes.max()) + 1 if len(chunk) else 1)
-            if self._calibrate_fn is not None and (self.t0 is None or not self._shift_given):
-                t0, shifts = self._calibrate_fn(chunk, info, self.det_sel)
-                if self.t0 is None:
-                    self.t0 = int(t0)
-                if not self._shift_given:
-                    for d, s in shifts.items():
-                        self.shift[int(d)] = int(s)
+            self.period = int(nbins) if info.tcspc_num_bins else 0
+            if self._calibrate and (self.t0 is None or not self._shift_given) and len(chunk):
+                self._calibrate_from(chunk)
             if self.t0 is None:
                 self.t0 = 0
             if self.window is None:
                 margin = int(round(defaults.LIFETIME_WINDOW_MARGIN_NS * 1e-9 / info.nanotimes_unit_s))
                 self.window = max(1, nbins - self.t0 - margin)
-            span = nbins + int(np.abs(self.shift).max()) + 1
-            self.rebin = max(1, math.ceil(span * 1.05 / self.n_columns))
-            ncol = math.ceil(span * 1.05 / self.rebin) + 1
+            span = nbins if self.period else nbins + int(np.abs(self.shift).max()) + 1
+            self.rebin = max(1, math.ceil(span / self.n_columns))
+            ncol = math.ceil(span / self.rebin) + (0 if self.period else 1)
             sel = self.det_sel[chunk.detectors] if len(chunk) else np.zeros(0, bool)
             span_ticks = max(1, int(chunk.timestamps[-1] - chunk.timestamps[0])) if len(chunk) > 1 else 1
             mean_i = sel.sum() * self.bin_ticks / span_ticks
@@ -198,6 +199,21 @@ class BinnedAccumulator:
             self.window = 0 if self.window is None else self.window
             self.level_width = 1
             self.cube = np.zeros((1, 1), np.int64)
+
+    def _calibrate_from(self, chunk: PhotonChunk) -> None:
+        """t0 and detector shifts from the decay histogram of the first chunk."""
+        from .lifetime import DecayAccumulator
+
+        dets = [int(d) for d in np.flatnonzero(self.det_sel[: int(chunk.detectors.max()) + 1])]
+        acc = DecayAccumulator(self.info, detectors=dets or None)
+        acc.add(chunk)
+        hist = acc.result()
+        self.calibration = hist
+        if not self._shift_given:
+            for d, s in enumerate(hist.detector_shifts_bins):
+                self.shift[d] = int(s)
+        if self.t0 is None and np.isfinite(hist.t0_ns):
+            self.t0 = int(round(hist.t0_ns / hist.bin_width_ns))
 
     def _ensure(self, last_bin: int, max_det: int) -> None:
         nb, nd = self.counts.shape
@@ -242,7 +258,7 @@ class BinnedAccumulator:
         self._ensure(int(ts[-1] // self.bin_ticks), int(det.max()))
         nt_arr = nt if nt is not None else np.zeros(0, np.uint16)
         k = accumulate_bins(ts, det, nt_arr, self.has_nt, self.bin_ticks, self.det_sel, self.shift,
-                            np.int64(self.t0), np.int64(self.window), np.int64(self.rebin),
+                            np.int64(self.period), np.int64(self.t0), np.int64(self.window), np.int64(self.rebin),
                             np.int64(self.level_width), self.counts, self.n_win, self.sum_delay, self.cube, final)
         if k < ts.shape[0]:
             self._pending = (ts[k:].copy(), det[k:].copy(), nt[k:].copy() if nt is not None else None)
@@ -276,7 +292,8 @@ class BinnedAccumulator:
         return BinnedData(
             counts=self.counts[:n_full, :n_det].copy(), n_window=self.n_win[:n_full].copy(),
             sum_delay_ticks=self.sum_delay[:n_full].copy(), decay_matrix=self.cube if self.has_nt else None,
-            level_width_counts=int(self.level_width), decay_rebin=int(self.rebin), bin_width_s=self.bin_width_s,
+            level_width_counts=int(self.level_width), decay_rebin=int(self.rebin), period_ticks=int(self.period),
+            bin_width_s=self.bin_width_s,
             bin_ticks=self.bin_ticks, timestamps_unit_s=self.info.timestamps_unit_s,
             nanotimes_unit_s=self.info.nanotimes_unit_s, t0_ticks=int(self.t0), window_ticks=int(self.window),
             detector_shift_ticks=self.shift.copy(), detectors=dets, n_photons=int(self._n_photons),

@@ -365,6 +365,9 @@ class G2Curve(Result):
         How absolute times were formed (see :func:`fine_time_base`).
     analysis : PulsedG2 or CWG2Fit or None
         Filled by :func:`g2`.
+    analysis_error : str or None
+        Why :func:`g2` could not compute the analysis of the mode on this histogram (e.g.
+        empty side peaks), or None.
     """
 
     lag_s: np.ndarray
@@ -388,6 +391,7 @@ class G2Curve(Result):
     fine_unit_s: float
     time_base: str
     analysis: object = None
+    analysis_error: str | None = None
 
     @property
     def lag_ns(self) -> np.ndarray:
@@ -876,8 +880,11 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
     Notes
     -----
     One streaming pass (:class:`G2Accumulator`), then the analysis of the mode on the
-    histogram. The background correction is separate (:func:`correct_background`), because
-    the background fraction comes from the decay histogram.
+    histogram. If that analysis is impossible on a valid histogram (e.g. side peaks emptied
+    by a detector dead time longer than the period), the curve is still returned, with
+    ``analysis=None`` and the one-line reason in ``analysis_error``. The background
+    correction is separate (:func:`correct_background`), because the background fraction
+    comes from the decay histogram.
     """
     info, chunks = stream_of(source, **options)
     acc = G2Accumulator(info, window_s=window_s, bin_s=bin_s, detectors=detectors, offsets_s=offsets_s,
@@ -886,10 +893,13 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
     for c in chunks:
         acc.add(c)
     curve = acc.result()
-    if curve.mode == "pulsed":
-        analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s)
-    else:
-        analysis = fit_cw_g2(curve)
+    try:
+        if curve.mode == "pulsed":
+            analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s)
+        else:
+            analysis = fit_cw_g2(curve)
+    except AnalysisError as exc:
+        return replace(curve, analysis_error=str(exc))
     return replace(curve, analysis=analysis)
 
 
@@ -1020,7 +1030,9 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
     S = float(areas_arr[ref].sum())
     side_mean = S / (2 * K)
     if S <= 0:
-        raise AnalysisError("the side peaks hold no photon pairs: too few photons for a pulsed g2(0)")
+        which = "±1" if K == 1 else f"±1…±{K}"
+        raise AnalysisError(f"the {which} side peaks hold no photon pairs (too few photons, or a detector dead "
+                            "time longer than the period): no pulsed g2(0)")
     g0 = A0 / side_mean
     err = (2 * K / S) * math.sqrt(A0 + A0 * A0 / S)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -22,7 +22,6 @@ from typing import Iterable
 
 import numpy as np
 import scipy.fft
-import scipy.optimize
 import scipy.stats
 
 from .. import defaults
@@ -1041,13 +1040,19 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
       ``Σ [m - n - n ln(m/n)]``, which differs by a constant). This is unbiased at low counts,
       unlike least squares on (log) counts. The model is the exact bin average of the decay
       (:func:`exponential_bin_means`), not its value at the bin centre.
-    * **Optimiser.** scipy's L-BFGS-B on parameters scaled by their starting values
-      (amplitudes and background >= 0, 0.02 bin <= τ <= 1000 × range), with the gradient
-      ``Σ (1 - n/m) ∂m/∂θ`` (∂m/∂τ and ∂m/∂t0 by central differences), then Newton steps with
-      the observed information until the step is below 1e-10 of each parameter.
-      Bi-exponential fits start from three (τ1, τ2) pairs around the tail's mean-delay
-      lifetime and keep the best likelihood. scipy is used directly rather than lmfit because
-      lmfit's scalar minimisers give no Hessian-based covariance without numdifftools.
+    * **Optimiser.** Levenberg-damped Fisher scoring (steps from the expected information
+      ``Σ ∇m ∇mᵀ / m``, always positive semi-definite) while far from the optimum, then Newton
+      steps on the observed information, until the Newton decrement ``gᵀH⁻¹g`` is below 1e-10
+      (the NLL within 1e-10 of its minimum, far below the 0.5 that marks one standard
+      error). Bounds (amplitudes and background >= 0, 0.02 bin <= τ <= 1000 × range, t0
+      within half the range of its start) are kept by clipping, with parameters held at a
+      bound their gradient pushes against. ∂m/∂τ and ∂m/∂t0 are central differences (steps
+      1e-4 τ and 0.01 bin); amplitudes and background enter linearly. Bi-exponential fits
+      start from three (τ1, τ2) pairs around the tail's mean-delay lifetime and keep the best
+      likelihood. The optimiser is written out rather than taken from scipy or lmfit because
+      it needs the observed information anyway (for the errors), lmfit's scalar minimisers
+      give no covariance without numdifftools, and small BLAS calls inside scipy's L-BFGS-B
+      made it 20× slower on a busy multi-core machine.
     * **Errors.** Standard errors are the square roots of the diagonal of the inverse observed
       Fisher information (the Hessian of the NLL at the optimum). Derived quantities (a_k,
       τ_amp, τ_int) take their errors from the covariance by the delta method. For a clean
@@ -1311,9 +1316,28 @@ def lifetime_window_ns(hist: DecayHistogram, *, margin_ns: float = defaults.LIFE
 def per_bin_background_counts(hist: DecayHistogram, window_ns: float, bin_width_s: float, duration_s: float) -> float:
     """Expected background photons per intensity-trace bin inside the lifetime window.
 
-    ``background_per_bin / bin_width_ns × window_ns × bin_width_s / duration_s``: the decay's
-    background rate per ns of microtime, over the window, shared out over the measurement's
-    trace bins (assumes the background is constant in time).
+    Parameters
+    ----------
+    hist : DecayHistogram
+        The decay of the whole measurement (its ``background_per_bin``).
+    window_ns : float
+        The per-bin lifetime window ``W``.
+    bin_width_s : float
+        Intensity-trace bin width, s.
+    duration_s : float
+        Duration of the measurement the decay was accumulated over, s.
+
+    Returns
+    -------
+    float
+        ``background_per_bin / bin_width_ns × window_ns × bin_width_s / duration_s``.
+
+    Notes
+    -----
+    The decay's background rate per ns of microtime, over the window, shared out evenly over
+    the measurement's trace bins: it assumes a background constant in time (dark counts,
+    stray light), not one that follows the emitter's blinking. For
+    :func:`per_bin_mle_lifetime`.
     """
     return float(hist.background_per_bin / hist.bin_width_ns * window_ns * bin_width_s / duration_s)
 
@@ -1372,8 +1396,11 @@ def truncation_corrected_lifetime(mean_ns, window_ns) -> np.ndarray:
     The mean is monotone in τ, so the root is unique; the kernel brackets it in ``x = W / τ``
     and takes safeguarded Newton steps (:func:`tttr.kernels.decay.truncated_exponential_tau`).
     For photons of a pure exponential this is also the maximum-likelihood τ of the truncated
-    exponential (its sufficient statistic is the sum of delays), so it is consistent; it
-    is not exactly unbiased at small ``n`` (a bias of order ``1/n``).
+    exponential (its sufficient statistic is the sum of delays), so it is consistent. Being a
+    nonlinear function of a mean of ``n`` delays it has a small-sample bias,
+    ``+ τ² |μ''(τ)| / (2 μ'(τ)² n)`` to first order (μ(τ) the truncated mean above): for
+    ``W = 3τ`` about 0.6 % at n = 200, 2.6 % at n = 50 and ~9 % at n = 20; it vanishes as
+    ``W / τ`` grows (the untruncated mean is unbiased).
     """
     m, w = np.broadcast_arrays(np.asarray(mean_ns, float), np.asarray(window_ns, float))
     shape = m.shape

@@ -75,7 +75,7 @@ def intensity_trace(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detect
     dropped (science.md §1), so every bin has the same exposure.
     """
     info, chunks = stream_of(source, **options)
-    acc = BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors, t0_ticks=0, detector_shift_ticks={})
+    acc = BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors, calibrate=False)
     for c in chunks:
         acc.add(c)
     return trace_from_binned(acc.result())

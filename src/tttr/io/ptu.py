@@ -321,6 +321,9 @@ class PTUWriter:
         self.n_records = 0
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
         self._tmp = Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a data file gets the usual mode
         self._fh = os.fdopen(fd, "wb")
         t3 = self.rtype.mode == "T3"
         tags = [

@@ -14,7 +14,8 @@ Arrays updated in place (the caller sizes them):
   ``delay = nanotime + shift[d] - t0``, lies in ``[0, window)``, and the sum of those delays
   (nanotime ticks) — the sufficient statistics of the per-bin mean-delay lifetime;
 * ``cube[level, j]``: decay histogram of the selected-detector photons (aligned nanotime
-  ``// rebin`` = column ``j``) of all bins whose selected-detector count ``I`` falls in
+  ``// rebin`` = column ``j``; the aligned nanotime is wrapped into ``[0, period)`` when
+  ``period > 0``, as a detector shift moves photons across the period's ends) of all bins whose selected-detector count ``I`` falls in
   intensity level ``min(I // level_width, n_levels - 1)``.
 """
 
@@ -27,7 +28,7 @@ __all__ = ["accumulate_bins"]
 
 
 @njit(cache=True, nogil=True)
-def _flush(b, lo, hi, det, nt, has_nt, det_sel, shift, t0, window, rebin, level_width,
+def _flush(b, lo, hi, det, nt, has_nt, det_sel, shift, period, t0, window, rebin, level_width,
            counts, n_win, sum_delay, cube):
     n_sel = 0
     for i in range(lo, hi):
@@ -48,6 +49,8 @@ def _flush(b, lo, hi, det, nt, has_nt, det_sel, shift, t0, window, rebin, level_
         if not det_sel[d]:
             continue
         a = np.int64(nt[i]) + shift[d]
+        if period > 0:
+            a = a % period
         col = a // rebin
         if col < 0:
             col = 0
@@ -63,7 +66,7 @@ def _flush(b, lo, hi, det, nt, has_nt, det_sel, shift, t0, window, rebin, level_
 
 
 @njit(cache=True, nogil=True)
-def accumulate_bins(ts, det, nt, has_nt, bin_ticks, det_sel, shift, t0, window, rebin, level_width,
+def accumulate_bins(ts, det, nt, has_nt, bin_ticks, det_sel, shift, period, t0, window, rebin, level_width,
                     counts, n_win, sum_delay, cube, final):
     """Flush every complete bin of a time-ordered chunk; return the index of the first
     photon of the unflushed last bin (``len(ts)`` when ``final`` or empty)."""
@@ -75,12 +78,12 @@ def accumulate_bins(ts, det, nt, has_nt, bin_ticks, det_sel, shift, t0, window, 
     for i in range(1, n):
         b = ts[i] // bin_ticks
         if b != cur:
-            _flush(cur, lo, i, det, nt, has_nt, det_sel, shift, t0, window, rebin, level_width,
+            _flush(cur, lo, i, det, nt, has_nt, det_sel, shift, period, t0, window, rebin, level_width,
                    counts, n_win, sum_delay, cube)
             lo = i
             cur = b
     if final:
-        _flush(cur, lo, n, det, nt, has_nt, det_sel, shift, t0, window, rebin, level_width,
+        _flush(cur, lo, n, det, nt, has_nt, det_sel, shift, period, t0, window, rebin, level_width,
                counts, n_win, sum_delay, cube)
         return n
     return lo

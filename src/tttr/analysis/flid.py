@@ -1,0 +1,285 @@
+"""FLID maps, intensity regions, region-gated lifetimes and β (science.md §2, §3, §3.2).
+
+Everything here is computed from one :class:`~tttr.analysis.binned.BinnedData` pass: the
+per-bin lifetime from the per-bin sums of delays, and the decay of every intensity region
+from the intensity-resolved decay matrix, so no second pass over the photons is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import defaults
+from ..errors import AnalysisError
+from ..results import Result
+from ._source import stream_of
+from .binned import BinnedAccumulator, BinnedData
+from .lifetime import LifetimeFit, fit_lifetime, mean_delay_lifetime, per_bin_mle_lifetime, truncation_corrected_lifetime
+
+__all__ = ["FlidMap", "flid_map", "flid", "binned_pass", "intensity_regions", "region_decay",
+           "RegionLifetimes", "region_lifetimes", "beta"]
+
+ESTIMATORS = ("mean", "corrected", "mle")
+
+
+def binned_pass(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, **options) -> BinnedData:
+    """One streaming pass over ``source`` accumulating everything per bin (see :mod:`.binned`)."""
+    info, chunks = stream_of(source, **options)
+    acc = BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)
+    for c in chunks:
+        acc.add(c)
+    return acc.result()
+
+
+@dataclass(frozen=True, repr=False)
+class FlidMap(Result):
+    """Fluorescence lifetime–intensity distribution.
+
+    Attributes
+    ----------
+    intensity_counts : (n_bins,) int
+        Photons per trace bin (selected detectors).
+    lifetime_ns : (n_bins,) float
+        Per-bin lifetime (NaN where fewer than ``min_photons`` photons are in the window);
+        this is also the lifetime trace.
+    histogram : (n_intensity, n_lifetime) int
+        Occurrences of (intensity, lifetime) pairs; rows follow ``intensity_edges``, columns
+        ``lifetime_edges_ns``.
+    lifetime_edges_ns, intensity_edges : (k+1,) float
+    estimator : str
+        ``"mean"``, ``"corrected"`` or ``"mle"`` (see :func:`flid_map`).
+    window_ns, t0_ns : float
+    bin_width_s : float
+    min_photons : int
+    """
+
+    intensity_counts: np.ndarray
+    lifetime_ns: np.ndarray
+    histogram: np.ndarray
+    lifetime_edges_ns: np.ndarray
+    intensity_edges: np.ndarray
+    estimator: str
+    window_ns: float
+    t0_ns: float
+    bin_width_s: float
+    min_photons: int
+
+    @property
+    def times_s(self) -> np.ndarray:
+        return np.arange(self.intensity_counts.size) * self.bin_width_s
+
+
+def _unit_ns(binned: BinnedData) -> float:
+    if binned.nanotimes_unit_s is None:
+        raise AnalysisError("FLID needs T3 data (nanotimes); this file is T2")
+    return binned.nanotimes_unit_s * 1e9
+
+
+def flid_map(binned: BinnedData, *, estimator: str = "mean", lifetime_bins: int = defaults.FLID_LIFETIME_BINS,
+             lifetime_range_ns=None, intensity_bins=None, min_photons: int = defaults.MIN_PHOTONS_PER_BIN,
+             background_counts: float = 0.0) -> FlidMap:
+    """Per-bin lifetimes and their 2D histogram against per-bin intensity.
+
+    Parameters
+    ----------
+    binned : BinnedData
+        From :func:`binned_pass` (or the analysis pipeline).
+    estimator : {"mean", "corrected", "mle"}
+        ``"mean"`` (default, seed 001): the mean delay after t0 of the bin's photons inside
+        ``[t0, t0 + W)``. ``"corrected"``: the τ whose exponential truncated at W has that
+        mean (removes the underestimate when W is not ≫ τ). ``"mle"``: mono-exponential with a
+        uniform background of ``background_counts`` photons per bin in the window.
+    lifetime_bins : int
+        Columns of the histogram.
+    lifetime_range_ns : (lo, hi), optional
+        Default: 0 to the 99.5th percentile of the finite lifetimes × 1.1.
+    intensity_bins : int or array, optional
+        Default: one row per count value up to 200 rows, coarser above.
+
+    Notes
+    -----
+    The window ``W`` defaults to the rest of the period after t0 minus
+    ``LIFETIME_WINDOW_MARGIN_NS``; t0 and the detector alignment come from the decay of the
+    first chunk (:class:`~tttr.analysis.binned.BinnedAccumulator`).
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown lifetime estimator {estimator!r}; one of {ESTIMATORS}")
+    unit = _unit_ns(binned)
+    window_ns = binned.window_ticks * unit
+    sum_ns = binned.sum_delay_ticks * unit + 0.5 * unit * binned.n_window  # bin centres
+    mean = mean_delay_lifetime(sum_ns, binned.n_window, min_photons=min_photons)
+    if estimator == "mean":
+        tau = mean
+    elif estimator == "corrected":
+        tau = truncation_corrected_lifetime(mean, window_ns)
+    else:
+        tau = per_bin_mle_lifetime(sum_ns, binned.n_window, window_ns, background_counts=background_counts,
+                                   min_photons=min_photons)
+    inten = binned.intensity()
+    finite = np.isfinite(tau)
+    if lifetime_range_ns is None:
+        hi = float(np.percentile(tau[finite], 99.5)) * 1.1 if finite.any() else window_ns
+        lifetime_range_ns = (0.0, max(hi, unit))
+    tau_edges = np.linspace(lifetime_range_ns[0], lifetime_range_ns[1], int(lifetime_bins) + 1)
+    imax = int(inten.max()) if inten.size else 1
+    if intensity_bins is None:
+        step = max(1, int(np.ceil((imax + 1) / 200)))
+        int_edges = np.arange(0, imax + step + 1, step, dtype=float) - 0.5
+    elif np.isscalar(intensity_bins):
+        int_edges = np.linspace(-0.5, imax + 0.5, int(intensity_bins) + 1)
+    else:
+        int_edges = np.asarray(intensity_bins, float)
+    h, _, _ = np.histogram2d(inten[finite], tau[finite], bins=[int_edges, tau_edges])
+    return FlidMap(inten, tau, h.astype(np.int64), tau_edges, int_edges, estimator, float(window_ns),
+                   float(binned.t0_ticks * unit), binned.bin_width_s, int(min_photons))
+
+
+def flid(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, estimator: str = "mean",
+         **options) -> FlidMap:
+    """FLID map of a file in one streaming pass (see :func:`flid_map` for the options)."""
+    map_opts = {k: options.pop(k) for k in ("lifetime_bins", "lifetime_range_ns", "intensity_bins", "min_photons",
+                                            "background_counts") if k in options}
+    return flid_map(binned_pass(source, bin_width_s=bin_width_s, detectors=detectors, **options),
+                    estimator=estimator, **map_opts)
+
+
+def _smoothed_histogram(inten: np.ndarray):
+    occ = np.bincount(inten).astype(float)
+    width = max(1, int(round(np.sqrt(max(inten.mean(), 1.0)) / 2)))
+    kernel = np.ones(2 * width + 1) / (2 * width + 1)
+    return np.convolve(occ, kernel, mode="same")
+
+
+def intensity_regions(intensity, *, n_sigma: float = 2.0):
+    """Two intensity bands around the two most occupied intensity levels (automatic regions).
+
+    Returns
+    -------
+    list of (lo, hi)
+        ``[(lo_2, hi_2), (lo_1, hi_1)]``: the lower level first (trion / OFF), then the
+        higher (exciton / ON); bounds in counts per bin, inclusive.
+
+    Notes
+    -----
+    The levels are the two highest peaks of the intensity histogram smoothed over about half
+    a Poisson standard deviation. Each band is the peak ± ``n_sigma``·√peak (its shot noise),
+    cut at the valley between the peaks, so that bins mixing both states within the bin
+    width are left out of both bands. With a single peak a :class:`AnalysisError` is raised:
+    give the regions explicitly.
+    """
+    inten = np.asarray(intensity, dtype=np.int64)
+    sm = _smoothed_histogram(inten)
+    peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
+    if peaks.size < 2:
+        raise AnalysisError("the intensity histogram has a single level: give the intensity regions explicitly")
+    lo_p, hi_p = np.sort(peaks[np.argsort(sm[peaks])[-2:]])
+    valley = lo_p + int(np.argmin(sm[lo_p:hi_p + 1]))
+    bands = []
+    for p, side in ((lo_p, "low"), (hi_p, "high")):
+        half = n_sigma * np.sqrt(max(p, 1))
+        lo, hi = int(np.floor(p - half)), int(np.ceil(p + half))
+        if side == "low":
+            hi = min(hi, valley - 1)
+        else:
+            lo = max(lo, valley + 1)
+        bands.append((max(lo, 0), hi))
+    return bands
+
+
+def region_decay(binned: BinnedData, lo: int, hi: int) -> tuple[np.ndarray, int, int]:
+    """Decay histogram of the photons of all bins with ``lo <= intensity <= hi``.
+
+    Returns
+    -------
+    decay : (n_columns,) int64
+        From the intensity-resolved decay matrix (aligned, rebinned nanotimes).
+    lo_used, hi_used : int
+        The band actually summed: the matrix rows are ``level_width_counts`` wide, so the
+        band is narrowed to whole rows inside ``[lo, hi]``.
+    """
+    if binned.decay_matrix is None:
+        raise AnalysisError("region-gated decays need T3 data (nanotimes)")
+    w = binned.level_width_counts
+    r0 = int(np.ceil(lo / w))
+    r1 = int((hi + 1) // w) - 1
+    r1 = min(r1, binned.decay_matrix.shape[0] - 2)  # the last row also holds clipped bins
+    if r1 < r0:
+        raise AnalysisError(f"intensity band [{lo}, {hi}] is narrower than one level of {w} counts")
+    return binned.decay_matrix[r0:r1 + 1].sum(axis=0), r0 * w, (r1 + 1) * w - 1
+
+
+@dataclass(frozen=True, repr=False)
+class RegionLifetimes(Result):
+    """Lifetimes and intensities of intensity regions, and β (science.md §3.2).
+
+    Attributes
+    ----------
+    regions : list of (lo, hi)
+        Bands of counts per bin actually used (inclusive), lowest first.
+    intensity_counts : (k,) float
+        Mean counts per bin of the bins in each region (``I_i``).
+    n_bins : (k,) int
+        Trace bins in each region.
+    tau_ns, tau_err_ns : (k,) float
+        Mono-exponential (with background) Poisson-ML lifetime of each region's pooled decay.
+    beta : float
+        ``I2·τ1/(I1·τ2)`` with region 1 the brightest and region 2 the dimmest (≈2:
+        exciton/trion, Auger blinking; ≈1: BC blinking).
+    fits : list of LifetimeFit
+    automatic : bool
+    """
+
+    regions: list
+    intensity_counts: np.ndarray
+    n_bins: np.ndarray
+    tau_ns: np.ndarray
+    tau_err_ns: np.ndarray
+    beta: float
+    fits: list
+    automatic: bool
+
+
+def beta(i1: float, tau1_ns: float, i2: float, tau2_ns: float) -> float:
+    """Ratio of radiative rates ``β = I2·τ1 / (I1·τ2)`` (seed 001)."""
+    return float(i2 * tau1_ns / (i1 * tau2_ns))
+
+
+def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float = defaults.TAIL_SHIFT_NS) -> RegionLifetimes:
+    """Pool each intensity region's photons into one decay and fit a mono-exponential.
+
+    Parameters
+    ----------
+    regions : list of (lo, hi), optional
+        Bands of counts per bin (inclusive). Default: :func:`intensity_regions`.
+
+    Notes
+    -----
+    The fit is :func:`~tttr.analysis.lifetime.fit_lifetime` (Poisson ML, tail from
+    ``t0 + tail_shift_ns``, constant background, periodic model) on the region's decay taken
+    from the decay matrix, whose columns are ``decay_rebin`` nanotime ticks wide. β uses the
+    brightest and the dimmest region.
+    """
+    unit = _unit_ns(binned)
+    inten = binned.intensity()
+    automatic = regions is None
+    if automatic:
+        regions = intensity_regions(inten)
+    regions = sorted((int(a), int(b)) for a, b in regions)
+    used, mean_i, nb, taus, errs, fits = [], [], [], [], [], []
+    bw = binned.decay_rebin * unit
+    period = binned.period_ticks * unit if binned.period_ticks else None
+    for lo, hi in regions:
+        dec, lo_u, hi_u = region_decay(binned, lo, hi)
+        sel = (inten >= lo_u) & (inten <= hi_u)
+        fit: LifetimeFit = fit_lifetime(dec, model="mono", t0_ns=binned.t0_ticks * unit, tail_shift_ns=tail_shift_ns,
+                                        bin_width_ns=bw, period_ns=period)
+        used.append((lo_u, hi_u))
+        mean_i.append(float(inten[sel].mean()) if sel.any() else float("nan"))
+        nb.append(int(sel.sum()))
+        taus.append(fit.tau_ns)
+        errs.append(fit.tau_err_ns)
+        fits.append(fit)
+    b = beta(mean_i[-1], taus[-1], mean_i[0], taus[0]) if len(regions) >= 2 else float("nan")
+    return RegionLifetimes(used, np.array(mean_i), np.array(nb), np.array(taus), np.array(errs), b, fits, automatic)
