@@ -33,9 +33,9 @@ from tttr.errors import AnalysisError
 T = 0.01  # trace bin width (s), the default of tttr
 
 
-def durations(n, alpha, *, k_min=1, tau_c_s=math.inf, seed=0, bin_width_s=T):
-    return random_power_law_durations(n, alpha=alpha, t_min_s=k_min * bin_width_s if bin_width_s else k_min,
-                                      bin_width_s=bin_width_s, tau_c_s=tau_c_s, rng=seed)
+def durations(n, alpha, *, k_min=1, tau_c_s=math.inf, seed=0):
+    """Durations (s) from the discrete (truncated) power law on k ≥ k_min bins of T."""
+    return random_power_law_durations(n, alpha=alpha, t_min_s=k_min * T, bin_width_s=T, tau_c_s=tau_c_s, rng=seed)
 
 
 def dlogzeta(alpha, k_min, h=1e-5):

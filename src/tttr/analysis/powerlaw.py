@@ -706,6 +706,8 @@ def fit_truncated_power_law(durations_s, *, bin_width_s: float, t_min_s=None, me
     T = _bin_width(bin_width_s, method)
     t = _durations(durations_s)
     significance = float(significance)
+    if not 0.0 < significance < 1.0:
+        raise AnalysisError(f"significance must be in (0, 1); got {significance!r}")
     pl = fit_power_law(t, bin_width_s=T, t_min_s=t_min_s, method=method)
     x_min = float(round(pl.t_min_s / T)) if T > 0 else pl.t_min_s
     nan = float("nan")
@@ -845,7 +847,7 @@ def truncated_power_law_pdf(t_s, alpha: float, tau_c_s: float, t_min_s: float, *
     else:
         x_min = t_min_s / unit - (0.5 if T > 0 else 0.0)
         Z = _tail_integral(x_min, alpha, lam)
-    with np.errstate(divide="ignore", over="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         out = np.exp(-alpha * np.log(x) - lam * x) / (Z * unit)
     lower = x_min if method == "discrete" else t_min_s / unit
     return np.where(x >= lower * (1 - 1e-12), out, 0.0)
@@ -1004,8 +1006,10 @@ def random_power_law_durations(n: int, *, alpha: float, t_min_s: float, bin_widt
     gen = _rng(rng)
     n = int(n)
     T = float(bin_width_s)
-    if T < 0:
+    if not T >= 0:
         raise AnalysisError(f"bin_width_s must be ≥ 0; got {bin_width_s!r}")
+    if not t_min_s > 0:
+        raise AnalysisError(f"t_min_s must be > 0; got {t_min_s!r}")
     x_min = max(1.0, math.ceil(t_min_s / T - 1e-9)) if T > 0 else float(t_min_s)
     unit = T if T > 0 else 1.0
     lam = unit / tau_c_s if math.isfinite(tau_c_s) else 0.0

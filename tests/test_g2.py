@@ -1,0 +1,545 @@
+"""g2(τ) by HBT cross-correlation: pair kernels vs brute force, pulsed and CW recovery, real file.
+
+The photon generators below are minimal HBT simulators written for these tests (a pulsed
+exciton/biexciton-cascade emitter and a CW two-level renewal emitter), each with its true
+g2 derived analytically in its docstring. Tolerances come from the statistics and are
+stated at each assertion.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tttr.analysis import g2 as G
+from tttr.errors import AnalysisError
+from tttr.io.events import PhotonChunk, StreamInfo
+from tttr.kernels import correlate as K
+
+
+# ------------------------------------------------------------------------------ helpers
+def make_info(mode="T2", unit=1e-12, res=None, sync_hz=None, path="sim"):
+    return StreamInfo(path=path, format="sim", record_type="sim", mode=mode, timestamps_unit_s=unit,
+                      nanotimes_unit_s=res, sync_rate_hz=sync_hz, n_records=0)
+
+
+def photons(info, ts, det, nt=None):
+    """Decoded photons with ``.info`` attached, as ``tttr.read`` returns them."""
+    c = PhotonChunk(np.asarray(ts, np.int64), np.asarray(det, np.uint8),
+                    None if nt is None else np.asarray(nt, np.uint16))
+    object.__setattr__(c, "info", info)
+    return c
+
+
+def split_points(n, how, rng):
+    if how == "whole":
+        return [0, n]
+    if isinstance(how, int):
+        return list(range(0, n, how)) + [n]
+    cuts = np.sort(rng.choice(np.arange(1, n), size=min(n - 1, 25), replace=False))
+    return [0, *cuts.tolist(), n]
+
+
+def feed(acc, ts, det, nt, how, rng):
+    pts = split_points(len(ts), how, rng)
+    for s, e in zip(pts[:-1], pts[1:]):
+        acc.add(PhotonChunk(ts[s:e], det[s:e], None if nt is None else nt[s:e]))
+    return acc
+
+
+def hist_half_open(x, edges):
+    """Counts of ``x`` in ``[edges[k], edges[k+1])`` by binary search (no closed last bin)."""
+    i = np.searchsorted(edges, x, side="right") - 1
+    ok = (i >= 0) & (i < len(edges) - 1)
+    return np.bincount(i[ok], minlength=len(edges) - 1)
+
+
+def fine_times_reference(info, ts, nt):
+    """Fine times written independently of the kernel: numpy on the published integer rule."""
+    tb = G.fine_time_base(info)
+    ts = ts.astype(np.int64)
+    if not tb.use_nanotimes:
+        return ts * tb.p_int + ((ts * tb.p_frac + 2**19) >> 20), tb
+    dt = nt.astype(np.int64)
+    return ts * tb.p_int + dt * tb.r_int + ((ts * tb.p_frac + dt * tb.r_frac + 2**19) >> 20), tb
+
+
+def brute_linear(t, det, a, b, off_a, off_b, bin_ticks, n_half):
+    """All A→B lags by np.subtract.outer, histogrammed in bins centred on k·bin."""
+    lags = np.subtract.outer(t[det == b] + off_b, t[det == a] + off_a).ravel()
+    edges = (np.arange(-n_half, n_half + 2) - 0.5) * bin_ticks  # half-integers: exact in float64
+    return hist_half_open(lags.astype(np.float64), edges)
+
+
+def random_stream(rng, mode, n):
+    """Clustered random photons (many pairs per window) on detectors 0, 1 and 2."""
+    det = rng.choice(np.array([0, 1, 2], np.uint8), n, p=[0.45, 0.45, 0.1])
+    if mode == "T2":
+        gaps = rng.geometric(1 / 700, n) - 1  # ties included
+        bursts = rng.random(n) < 0.02
+        gaps[bursts] += rng.integers(0, 200_000, bursts.sum())
+        return make_info("T2", 1e-12), np.cumsum(gaps).astype(np.int64), det, None
+    if mode == "T3-int":
+        info = make_info("T3", 1e-7, 25e-12, 1e7)  # period = 4000 ticks exactly
+        nbins = 4000
+    else:
+        info = make_info("T3", 1 / 78_133_041.0, 16e-12, 78_133_041.0)  # PicoHarp numbers: ps path
+        nbins = 802  # dtimes a little past the period, as in the real PT3 file
+    ts = np.cumsum(rng.geometric(0.4, n) - 1).astype(np.int64)  # several photons per sync
+    nt = rng.integers(0, nbins, n).astype(np.uint16)  # unordered within a sync
+    return info, ts, det, nt
+
+
+# ------------------------------------------------------------------------- time base
+def test_time_base_rules():
+    tb = G.fine_time_base(make_info("T2", 4e-12))
+    assert (tb.fine_unit_s, tb.p_int, tb.p_frac, tb.use_nanotimes) == (4e-12, 1, 0, False)
+    tb = G.fine_time_base(make_info("T3", 1e-7, 25e-12, 1e7))
+    assert (tb.fine_unit_s, tb.p_int, tb.p_frac, tb.r_int, tb.r_frac) == (25e-12, 4000, 0, 1, 0)
+    assert tb.period_s == 1e-7
+    tb = G.fine_time_base(make_info("T3", 1.35e-8, None))  # SPC without .set: macrotimes only
+    assert not tb.use_nanotimes and tb.fine_unit_s == 1.35e-8
+    # HydraHarp numbers: resolution 63.99999974 ps rounds to exactly 64 ps in fixed point
+    tb = G.fine_time_base(make_info("T3", 2.000016000128001e-07, 6.399999974426862e-11, 4999960.0))
+    assert tb.fine_unit_s == 1e-12 and (tb.r_int, tb.r_frac) == (64, 0)
+
+
+def test_fine_times_within_a_picosecond_of_exact():
+    """ps path: |fine − exact| ≤ 0.5 ps rounding + n·2⁻²¹ ps period representation (docstring)."""
+    rng = np.random.default_rng(3)
+    unit, res = 1 / 78_133_041.0, 16e-12
+    info = make_info("T3", unit, res, 78_133_041.0)
+    ts = np.sort(rng.integers(0, 10**11, 2000)).astype(np.int64)  # up to 21 min at 78 MHz
+    nt = rng.integers(0, 800, 2000).astype(np.uint16)
+    fine, tb = fine_times_reference(info, ts, nt)
+    p, r = Fraction(unit) / Fraction(1, 10**12), Fraction(res) / Fraction(1, 10**12)
+    exact = np.array([float(int(n) * p + int(d) * r) for n, d in zip(ts, nt)])
+    err = np.abs(fine - exact)
+    assert np.all(err <= 0.5 + ts * 2.0**-21 + 1e-3)
+    np.testing.assert_array_equal(tb.fine(ts, nt), fine)
+
+
+# ------------------------------------------------------------------ kernels vs brute force
+@pytest.mark.parametrize("mode", ["T2", "T3-int", "T3-ps"])
+@pytest.mark.parametrize("how", [1, 7, "random", "whole"])
+def test_linear_histogram_matches_bruteforce(mode, how):
+    rng = np.random.default_rng(zlib.crc32(f"{mode}-{how}".encode()))
+    n = 600 if how == 1 else 2500
+    info, ts, det, nt = random_stream(rng, mode, n)
+    fine, tb = fine_times_reference(info, ts, nt)
+    u = tb.fine_unit_s
+    configs = [(7, 40, {0: 0.0, 1: 0.0}), (10, 33, {0: 13 * u, 1: -171 * u}), (1, 300, None)]
+    if mode != "T2":  # T3: windows of about ±1.5, ±0.8 and ±0.3 periods (odd and even bin widths)
+        p = round(info.timestamps_unit_s / u)
+        configs = [(p // 50 | 1, 75, {0: 0.0, 1: 0.0}), (p // 40 & ~1, 33, {0: 13 * u, 1: -171 * u}), (1, p // 3, None)]
+    total = 0
+    for bin_ticks, n_half, offs in configs:
+        acc = G.G2Accumulator(info, window_s=n_half * bin_ticks * u, bin_s=bin_ticks * u, detectors=(0, 1),
+                              offsets_s=offs, mode="cw")
+        assert (acc.bin_ticks, acc.n_half) == (bin_ticks, n_half)
+        feed(acc, ts, det, nt, how, rng)
+        curve = acc.result()
+        oa, ob = (0, 0) if offs is None else (round(offs[0] / u), round(offs[1] / u))
+        ref = brute_linear(fine, det, 0, 1, oa, ob, bin_ticks, n_half)
+        total += ref.sum()
+        np.testing.assert_array_equal(curve.counts, ref)
+        assert (curve.n_a, curve.n_b) == (int((det == 0).sum()), int((det == 1).sum()))
+    assert total > 200  # the streams are dense enough to test something
+    # reversed detectors (B = 0, A = 1) mirror the histogram
+    b, m, _ = configs[0]
+    acc = G.G2Accumulator(info, window_s=m * b * u, bin_s=b * u, detectors=(1, 0), mode="cw")
+    feed(acc, ts, det, nt, how, rng)
+    np.testing.assert_array_equal(acc.result().counts, brute_linear(fine, det, 1, 0, 0, 0, b, m))
+
+
+@pytest.mark.parametrize("mode", ["T2", "T3-ps"])
+@pytest.mark.parametrize("how", [7, "random"])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_long_lag_matches_bruteforce(mode, how, symmetric):
+    rng = np.random.default_rng(11 + len(mode) + symmetric)
+    info, ts, det, nt = random_stream(rng, mode, 1500)
+    fine, tb = fine_times_reference(info, ts, nt)
+    u = tb.fine_unit_s
+    span = float(fine[-1] - fine[0]) * u
+    offs = {0: 0.0, 1: 29 * u}
+    acc = G.LongLagAccumulator(info, min_lag_s=3 * u, max_lag_s=span / 3, bins_per_decade=7, symmetric=symmetric,
+                               offsets_s=offs)
+    feed(acc, ts, det, nt, how, rng)
+    curve = acc.result()
+    lags = np.subtract.outer(fine[det == 1] + 29, fine[det == 0]).ravel().astype(np.float64)
+    e = acc.pos_edges.astype(np.float64)
+    if symmetric:
+        ref = hist_half_open(lags, e) + hist_half_open(-lags, e)
+    else:
+        ref = hist_half_open(lags, e)
+    np.testing.assert_array_equal(curve.counts, ref)
+    assert curve.spacing == "log" and curve.bin_s is None
+    np.testing.assert_allclose(curve.lag_edges_s, e * u)
+
+
+def test_edges_kernel_direct_with_tail():
+    """Kernel level: pairs of two tail photons are skipped, every other pair counted once."""
+    rng = np.random.default_rng(5)
+    t = np.sort(rng.integers(0, 50_000, 400)).astype(np.int64)
+    d = rng.integers(0, 2, 400).astype(np.uint8)
+    edges = np.array([-900, -300, -20, 0, 1, 15, 400, 2000], np.int64)
+    for n_old in (0, 1, 137, 399):
+        h = np.zeros(edges.size - 1, np.int64)
+        K.correlate_edges(t, d, 400, n_old, 0, 1, edges, np.zeros(8, np.int64), np.zeros(8, np.int64), h)
+        ia, ib = np.flatnonzero(d == 0), np.flatnonzero(d == 1)
+        lag = np.subtract.outer(t[ib], t[ia])
+        new = ~np.logical_and.outer(ib < n_old, ia < n_old)
+        np.testing.assert_array_equal(h, hist_half_open(lag[new].astype(float), edges.astype(float)))
+
+
+def test_on_state_keep_kernel():
+    rng = np.random.default_rng(2)
+    ts = np.sort(rng.integers(-50, 10_000, 3000)).astype(np.int64)
+    mask = rng.random(37) < 0.5
+    keep = np.empty(ts.size, bool)
+    n = K.on_state_keep(ts, mask, 250, 100, keep)
+    k = (ts - 100) // 250
+    ref = (ts >= 100) & (k < mask.size) & mask[np.clip(k, 0, mask.size - 1)]
+    np.testing.assert_array_equal(keep, ref)
+    assert n == ref.sum()
+
+
+def test_gated_g2_equals_prefiltered_photons():
+    rng = np.random.default_rng(9)
+    info, ts, det, nt = random_stream(rng, "T3-ps", 4000)
+    bin_ticks = 300
+    mask = rng.random(int(ts[-1] // bin_ticks) + 1) < 0.6
+    keep = np.empty(ts.size, bool)
+    K.on_state_keep(ts, mask, bin_ticks, 0, keep)
+    kw = dict(window_s=2e-8, bin_s=1e-9, detectors=(0, 1), mode="cw")
+    gated = feed(G.G2Accumulator(info, on_mask=mask, on_bin_ticks=bin_ticks, **kw), ts, det, nt, 7, rng).result()
+    ref = feed(G.G2Accumulator(info, **kw), ts[keep], det[keep], nt[keep], 7, rng).result()
+    np.testing.assert_array_equal(gated.counts, ref.counts)
+    assert (gated.n_a, gated.n_b) == (ref.n_a, ref.n_b)
+    assert gated.gated and gated.duration_s == pytest.approx(mask.sum() * bin_ticks * info.timestamps_unit_s)
+
+
+# ---------------------------------------------------------------------- normalisation
+def poisson_t2(rng, rate_cps, duration_s, n_det=2):
+    n = rng.poisson(rate_cps * duration_s)
+    ts = np.sort(rng.integers(0, int(duration_s * 1e12), n)).astype(np.int64)
+    return ts, rng.integers(0, n_det, n).astype(np.uint8)
+
+
+def long_lag_sigma(curve):
+    """Relative SE of g2 in a lag bin of uncorrelated light: ``sqrt(1/C + 1/N_A + 1/N_B)``.
+
+    Pair counts in wide lag bins are not Poisson: each photon takes part in many pairs, so
+    the fluctuation of N_A and N_B in time adds ``1/N`` terms to the Poisson ``1/C``.
+    """
+    return np.sqrt(1 / np.maximum(curve.counts, 1) + 1 / curve.n_a + 1 / curve.n_b)
+
+
+def test_uncorrelated_light_gives_one():
+    """Poisson light: the mean g2 over bins is 1 within 4σ of its Poisson error."""
+    rng = np.random.default_rng(21)
+    ts, det = poisson_t2(rng, 4e5, 5.0)
+    info = make_info("T2", 1e-12)
+    curve = G.G2Accumulator(info, window_s=1e-6, bin_s=1e-9, mode="cw")
+    curve.add(PhotonChunk(ts, det))
+    c = curve.result()
+    mean = c.counts.sum() / c.expected_counts.sum()
+    assert abs(mean - 1) < 4 / math.sqrt(c.counts.sum())
+    # long lags up to a third of the measurement: the (T − |τ|) factor keeps g2 at 1
+    acc = G.LongLagAccumulator(info, min_lag_s=1e-8, max_lag_s=1.6, bins_per_decade=3)
+    acc.add(PhotonChunk(ts, det))
+    ll = acc.result()
+    assert np.all(np.abs(ll.g2 - 1) < 4.5 * long_lag_sigma(ll)), ll.g2  # 25 bins, each within 4.5σ
+    # the last bin (0.8–1.6 s of 5 s): without the finite-duration factor g2 would read ≈ 0.8
+    assert abs(ll.g2[-1] - 1) < 0.01
+
+
+def test_gated_long_lag_normalisation_uses_on_mask_overlap():
+    """Poisson light gated by a random ON mask: g2 = 1 at lags below and above the gate bin."""
+    rng = np.random.default_rng(22)
+    ts, det = poisson_t2(rng, 3e5, 4.0)
+    info = make_info("T2", 1e-12)
+    bin_ticks = int(10e-3 / 1e-12)
+    mask = rng.random(400) < 0.5
+    acc = G.LongLagAccumulator(info, min_lag_s=1e-6, max_lag_s=0.3, bins_per_decade=3, on_mask=mask,
+                               on_bin_ticks=bin_ticks)
+    acc.add(PhotonChunk(ts, det))
+    ll = acc.result()
+    assert np.all(np.abs(ll.g2 - 1) < 4.5 * long_lag_sigma(ll)), ll.g2
+    assert ll.duration_s == pytest.approx(mask.sum() * 10e-3)
+
+
+# ------------------------------------------------------------------- pulsed simulation
+def pulsed_hbt(rng, *, g2_true, n_pulses=2_000_000, p1=0.3, eta=0.2, sync_hz=9_876_543.0, res_s=16e-12,
+               tau_x_ns=4.0, tau_bx_ns=1.0, bg_cps=0.0, blink_mean_pulses=None):
+    """Minimal pulsed HBT stream (T3) of an exciton/biexciton emitter.
+
+    Per pulse the emitter gives one exciton photon with probability ``p1`` or a biexciton
+    cascade (BX photon, then X photon) with probability ``p2``; each photon is detected with
+    probability ``eta`` and sent to detector 0 or 1 with probability ½. Then
+
+    * same-pulse A–B pairs per pulse: ``p2·2·(eta/2)² = p2·eta²/2``;
+    * A–B pairs per pair of different pulses: ``μ² = (eta/2·(p1 + 2·p2))²``;
+
+    so ``g2(0) = 2·p2/(p1 + 2·p2)²`` (solved here for ``p2`` given ``g2_true``). Lifetimes
+    (4 ns, 1 ns) ≪ half the period (50 ns), so no pair leaks into a neighbouring peak window
+    (fraction e^-12). Background: Poisson, ``bg_cps`` per detector, uniform in time. With
+    ``blink_mean_pulses`` the emitter switches ON/OFF in geometric runs of that mean length.
+    """
+    a = 4 * g2_true
+    b_ = 4 * g2_true * p1 - 2
+    c = g2_true * p1 * p1
+    p2 = (-b_ - math.sqrt(b_ * b_ - 4 * a * c)) / (2 * a)
+    period = 1.0 / sync_hz
+    u = rng.random(n_pulses)
+    if blink_mean_pulses:
+        runs = rng.geometric(1 / blink_mean_pulses, 2 * n_pulses // blink_mean_pulses + 10)
+        state = np.repeat(np.arange(runs.size) % 2 == 0, runs)[:n_pulses]
+        u[~state] = 2.0
+    single = np.flatnonzero(u < p1)
+    double = np.flatnonzero((u >= p1) & (u < p1 + p2))
+    bx = rng.exponential(tau_bx_ns, double.size)
+    pulse = np.concatenate([single, double, double])
+    delay_ns = np.concatenate([rng.exponential(tau_x_ns, single.size), bx, bx + rng.exponential(tau_x_ns, double.size)])
+    seen = rng.random(pulse.size) < eta
+    pulse, delay_ns = pulse[seen], np.minimum(delay_ns[seen], period * 1e9 * 0.99)
+    det = rng.integers(0, 2, pulse.size)
+    nt = (delay_ns * 1e-9 / res_s).astype(np.int64)
+    if bg_cps > 0:
+        nb = rng.poisson(2 * bg_cps * n_pulses * period)
+        tb = rng.random(nb) * n_pulses * period
+        pulse = np.concatenate([pulse, (tb / period).astype(np.int64)])
+        nt = np.concatenate([nt, ((tb % period) / res_s).astype(np.int64)])
+        det = np.concatenate([det, rng.integers(0, 2, nb)])
+    order = np.lexsort((nt, pulse))
+    info = make_info("T3", period, res_s, sync_hz)
+    mu = eta / 2 * (p1 + 2 * p2)
+    lam = bg_cps * period
+    truth = {"g2": 2 * p2 / (p1 + 2 * p2) ** 2, "rho": mu / (mu + lam),
+             "g2_raw": (p2 * eta**2 / 2 + 2 * mu * lam + lam**2) / (mu + lam) ** 2}
+    return photons(info, pulse[order], det[order], nt[order]), truth
+
+
+@pytest.mark.parametrize("g2_true", [0.02, 0.1, 0.3])
+def test_pulsed_g2_zero_recovered_and_error_calibrated(g2_true):
+    """Recovered within 3 SE; over 24 seeds the spread of g2(0) matches the mean reported SE.
+
+    The spread of 24 values has a relative standard error of 1/sqrt(2·23) ≈ 15 %, so the
+    ratio spread / mean SE must lie in [0.6, 1.5] (about 3σ); the mean over seeds must be
+    within 3 spread/sqrt(24) of the truth.
+    """
+    est, err = [], []
+    for seed in range(24):
+        ph, truth = pulsed_hbt(np.random.default_rng(seed), g2_true=g2_true, n_pulses=1_000_000)
+        curve = G.g2(ph, window_s=1.2e-6, bin_s=1e-9)
+        res = curve.analysis
+        assert isinstance(res, G.PulsedG2) and curve.mode == "pulsed"
+        if seed == 0:
+            assert abs(res.g2_zero - truth["g2"]) < 3 * res.g2_zero_err, (res.g2_zero, res.g2_zero_err, truth)
+            assert abs(res.tau0_s) < 50e-12 and res.half_window_s == pytest.approx(curve.period_s / 2)
+            assert res.purity == pytest.approx(1 - res.g2_zero)
+        est.append(res.g2_zero)
+        err.append(res.g2_zero_err)
+    est, err = np.array(est), np.array(err)
+    ratio = est.std(ddof=1) / err.mean()
+    assert 0.6 < ratio < 1.5, ratio
+    assert abs(est.mean() - truth["g2"]) < 3 * est.std(ddof=1) / math.sqrt(est.size)
+
+
+def test_pulsed_side_peaks_and_options():
+    ph, truth = pulsed_hbt(np.random.default_rng(40), g2_true=0.1, n_pulses=3_000_000, blink_mean_pulses=30)
+    curve = G.g2(ph, window_s=1.2e-6, bin_s=1e-9)
+    res = curve.analysis
+    # ON/OFF runs of ~30 pulses: near side peaks bunch (≈ 2 at ±1 for a 50 % ON fraction), far ones less
+    g = dict(zip(res.peak_index.tolist(), res.peak_g2.tolist()))
+    assert g[1] > 1.7 and g[-1] > 1.7 and g[10] < g[1] and g[-10] < g[-1]
+    assert set(range(-10, 11)) <= set(g)
+    assert res.peak_areas_relative[res.peak_index == 0][0] == pytest.approx(res.g2_zero)
+    # ±K peaks: blinking bunching of the reference peaks lowers g2(0) as K grows
+    k3 = G.pulsed_g2_zero(curve, n_side_peaks=3)
+    assert k3.n_side_peaks == 3 and k3.g2_zero > res.g2_zero * 0.8
+    narrow = G.pulsed_g2_zero(curve, half_window_s=20e-9, tau0_s=0.0)
+    assert narrow.central_area <= res.central_area and not narrow.tau0_auto
+    with pytest.raises(AnalysisError, match="side peak"):
+        G.pulsed_g2_zero(curve, n_side_peaks=20)
+    json.dumps(curve.to_dict(), allow_nan=False)
+
+
+def test_background_correction_recovers_signal_g2():
+    """Background at 30 % of the detected light: the ρ form recovers the signal g2(0)."""
+    ph, truth = pulsed_hbt(np.random.default_rng(41), g2_true=0.05, n_pulses=4_000_000, bg_cps=12_000.0)
+    res = G.g2(ph, window_s=1.2e-6, bin_s=1e-9).analysis
+    assert abs(res.g2_zero - truth["g2_raw"]) < 3 * res.g2_zero_err
+    cor = G.correct_background(res, background_fraction=1 - truth["rho"], method="rho")
+    assert cor.method == "rho" and cor.g2_zero_raw == res.g2_zero
+    assert abs(cor.g2_zero - truth["g2"]) < 3 * cor.g2_zero_err, (cor, truth)
+    sub = G.correct_background(res, signal_to_background=truth["rho"] / (1 - truth["rho"]))
+    assert sub.method == "subtract" and sub.background_fraction == pytest.approx(1 - truth["rho"])
+    assert sub.g2_zero == pytest.approx(res.g2_zero - (1 - truth["rho"]))
+
+
+def test_correct_background_arithmetic():
+    r = G.correct_background(0.3, background_fraction=0.2, g2_zero_err=0.01)
+    assert (r.g2_zero, r.g2_zero_err, r.rho) == (pytest.approx(0.1), 0.01, pytest.approx(0.8))
+    r = G.correct_background(0.3, signal_to_background=4.0, method="rho", g2_zero_err=0.01)
+    assert r.background_fraction == pytest.approx(0.2)
+    assert r.g2_zero == pytest.approx((0.3 - (1 - 0.64)) / 0.64) and r.g2_zero_err == pytest.approx(0.01 / 0.64)
+    with pytest.raises(ValueError):
+        G.correct_background(0.3, background_fraction=0.1, signal_to_background=3)
+    with pytest.raises(ValueError):
+        G.correct_background(0.3, background_fraction=0.1, method="other")
+
+
+# ----------------------------------------------------------------------- CW simulation
+def cw_hbt(rng, *, duration_s, k_exc_hz, k_r_hz, detected_cps, bg_cps_per_det):
+    """Minimal CW HBT stream (T2, 1 ps): a two-level emitter pumped incoherently.
+
+    Successive emissions are a renewal process with interval ``Exp(k_exc) + Exp(k_r)``
+    (excitation, then emission), for which ``g2(τ) = 1 − exp(−(k_exc + k_r)·|τ|)``. Photons
+    are detected independently with probability η, so the gap between detected photons is
+    the sum of G ~ Geometric(η) intervals, ``Gamma(G, 1/k_exc) + Gamma(G, 1/k_r)``; thinning
+    and the 50/50 split leave g2 unchanged. Poisson background of ``bg_cps_per_det`` on each
+    detector gives ``g2(τ) = 1 − ρ²·exp(−|τ|/τ_a)``, ``ρ = S/(S+B)``, ``τ_a = 1/(k_exc + k_r)``.
+    """
+    eta = detected_cps * (1 / k_exc_hz + 1 / k_r_hz)
+    n = int(detected_cps * duration_s * 1.1) + 100
+    g = rng.geometric(eta, n)
+    gaps = rng.gamma(g, 1 / k_exc_hz) + rng.gamma(g, 1 / k_r_hz)
+    t = np.cumsum(gaps)
+    t = t[t < duration_s]
+    det = rng.integers(0, 2, t.size)
+    nb = rng.poisson(2 * bg_cps_per_det * duration_s)
+    t = np.concatenate([t, rng.random(nb) * duration_s])
+    det = np.concatenate([det, rng.integers(0, 2, nb)])
+    ts = np.round(t * 1e12).astype(np.int64)
+    order = np.argsort(ts, kind="stable")
+    rho = (detected_cps / 2) / (detected_cps / 2 + bg_cps_per_det)
+    truth = {"g2_zero": 1 - rho**2, "tau_a_ns": 1e9 / (k_exc_hz + k_r_hz)}
+    return photons(make_info("T2", 1e-12), ts[order], det[order]), truth
+
+
+def test_cw_fit_recovers_g2_zero_and_tau_a():
+    """g2(0) and τ_a within 10 % (the statistical SE here is ≈ 2 %, asserted too)."""
+    ph, truth = cw_hbt(np.random.default_rng(7), duration_s=8.0, k_exc_hz=5e7, k_r_hz=2e8,
+                       detected_cps=1e6, bg_cps_per_det=1.1e5)
+    curve = G.g2(ph, window_s=100e-9, bin_s=100e-12)
+    fit = curve.analysis
+    assert isinstance(fit, G.CWG2Fit) and curve.mode == "cw" and fit.success
+    assert abs(fit.g2_zero - truth["g2_zero"]) < 0.1 * truth["g2_zero"], (fit, truth)
+    assert abs(fit.tau_a_ns - truth["tau_a_ns"]) < 0.1 * truth["tau_a_ns"], (fit, truth)
+    assert abs(fit.g2_zero - truth["g2_zero"]) < 3.5 * fit.g2_zero_err
+    assert abs(fit.tau_a_ns - truth["tau_a_ns"]) < 3.5 * fit.tau_a_ns_err
+    assert fit.g2_zero_err < 0.03 * truth["g2_zero"] and abs(fit.tau0_ns) < 0.2
+    assert abs(fit.amplitude - 1) < 0.02 and 0.8 < fit.redchi < 1.2
+    d = fit.to_dict()
+    assert "minimizer_result" not in d and json.dumps(d, allow_nan=False)
+    fixed = G.fit_cw_g2(curve, amplitude=False, tau0_s=0.0)
+    assert fixed.amplitude == 1.0 and fixed.tau0_ns == 0.0 and fixed.amplitude_err == 0.0
+    assert abs(fixed.g2_zero - truth["g2_zero"]) < 0.1 * truth["g2_zero"]
+
+
+# --------------------------------------------------------------------------- bad input
+def test_one_detector_is_an_analysis_error():
+    info = make_info("T2", 1e-12, path="one.ptu")
+    ph = photons(info, np.arange(0, 10_000, 10), np.zeros(1000))
+    with pytest.raises(AnalysisError, match=r"^g2 needs two detectors; one.ptu has photons on detector 0 only$"):
+        G.g2(ph)
+    ph = photons(info, np.arange(0, 10_000, 10), np.arange(1000) % 2 + 2)
+    with pytest.raises(AnalysisError, match="detectors 2, 3"):
+        G.g2(ph)
+    with pytest.raises(AnalysisError, match="two different detectors"):
+        G.G2Accumulator(info, detectors=(1, 1))
+
+
+def test_time_order_across_chunks_is_checked():
+    acc = G.G2Accumulator(make_info("T2", 1e-12), mode="cw")
+    acc.add(PhotonChunk(np.array([100, 200], np.int64), np.array([0, 1], np.uint8)))
+    with pytest.raises(AnalysisError, match="backwards"):
+        acc.add(PhotonChunk(np.array([150], np.int64), np.array([0], np.uint8)))
+
+
+def test_pulsed_needs_a_period():
+    with pytest.raises(AnalysisError, match="period"):
+        G.G2Accumulator(make_info("T2", 1e-12), mode="pulsed")
+
+
+# --------------------------------------------------------------------------- real file
+def test_real_pt3_matches_bruteforce_and_tttrlib(real):
+    """PicoHarp PT3, two detectors: histogram equal bin for bin to a searchsorted count and to tttrlib."""
+    import tttr
+
+    ph = tttr.read(real("pq_picoharp_fcs_topfluorPE.pt3"))
+    acc = G.G2Accumulator(ph.info, mode="cw")
+    for s in range(0, len(ph), 100_000):  # streamed in chunks
+        acc.add(PhotonChunk(ph.timestamps[s:s + 100_000], ph.detectors[s:s + 100_000], ph.nanotimes[s:s + 100_000]))
+    curve = acc.result()
+    assert curve.fine_unit_s == 1e-12 and acc.bin_ticks == 100 and acc.n_half == 10_000
+    fine, _ = fine_times_reference(ph.info, ph.timestamps, ph.nanotimes)
+    assert np.all(np.diff(fine) >= 0)  # this file is time-ordered after the fine-time rule
+    ta, tb = fine[ph.detectors == 0], fine[ph.detectors == 1]
+    half = (2 * 10_000 + 1) * 100 // 2
+    lo = np.searchsorted(tb, ta - half, side="left")
+    hi = np.searchsorted(tb, ta + half, side="left")
+    lags = tb[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])] - np.repeat(ta, hi - lo)
+    ref = np.bincount((lags + half) // 100, minlength=20001)
+    np.testing.assert_array_equal(curve.counts, ref)
+    assert curve.counts.sum() == 46_102
+    # tttrlib's multi-tau correlator, first cascade only, on the same ps times: counts at every
+    # whole-ps lag 1..n_bins (zero lag is not counted); rebinned into our bins.
+    tttrlib = pytest.importorskip("tttrlib")
+
+    def per_ps(t1, t2):
+        c = tttrlib.Correlator(method="wahl", n_bins=half, n_casc=1)
+        c.set_events(t1.astype(np.uint64), np.ones(t1.size), t2.astype(np.uint64), np.ones(t2.size))
+        y = np.asarray(c.get_corr())
+        return y[: half + 1]
+
+    pos, neg = per_ps(ta, tb), per_ps(tb, ta)
+    lag = np.arange(1, half + 1)
+    tl = np.zeros(20001)
+    np.add.at(tl, (lag[:-1] + half) // 100, pos[1:-1])  # our bins: -half <= lag < half
+    np.add.at(tl, (-lag + half) // 100, neg[1:])
+    zero_lag = int(np.sum(lags == 0))
+    tl[10_000] += zero_lag
+    np.testing.assert_array_equal(curve.counts, tl.astype(np.int64))
+
+
+def test_real_pt3_g2_runs_end_to_end(real):
+    """The PicoHarp router's dead time (~95 ns) empties |τ| < ~50 ns: reported, not crashed."""
+    curve = G.g2(str(real("pq_picoharp_fcs_topfluorPE.pt3")))
+    assert curve.mode == "pulsed" and curve.analysis is None and "side peaks" in curve.analysis_error
+    assert curve.counts[np.abs(curve.lag_s) < 40e-9].sum() == 0
+    far = np.abs(curve.lag_s) > 300e-9
+    assert 1.0 < np.mean(curve.g2[far]) < 1.4  # diffusion bunching of FCS raises the plateau
+    ll = G.long_lag_correlation(str(real("pq_picoharp_fcs_topfluorPE.pt3")), min_lag_s=1e-6, max_lag_s=0.1)
+    assert np.all(np.isfinite(ll.g2)) and ll.g2[0] > ll.g2[-1]  # FCS decay of diffusing molecules
+
+
+# ---------------------------------------------------------------------------- command
+def test_cli_g2_json_and_plot(tmp_path):
+    from click.testing import CliRunner
+
+    from tttr.io.ptu import PTUWriter
+    from tttr_cli.g2 import g2 as g2_command
+
+    ph, truth = pulsed_hbt(np.random.default_rng(50), g2_true=0.1, n_pulses=1_500_000, sync_hz=1e7, res_s=25e-12)
+    path = tmp_path / "sim.ptu"
+    with PTUWriter(path, "HydraHarp2T3", timestamps_unit_s=1e-7, nanotimes_unit_s=25e-12, sync_rate_hz=1e7) as w:
+        w.write(PhotonChunk(ph.timestamps, ph.detectors, ph.nanotimes))
+    png = tmp_path / "g2.png"
+    r = CliRunner().invoke(g2_command, [str(path), "--window", "1us", "--bin", "1ns", "--json", "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["mode"] == "pulsed" and d["bin_s"] == pytest.approx(1e-9) and d["detectors"] == [0, 1]
+    a = d["analysis"]
+    assert abs(a["g2_zero"] - truth["g2"]) < 3 * a["g2_zero_err"]
+    assert png.stat().st_size > 1000
+    r = CliRunner().invoke(g2_command, [str(path), "--bin", "1ns", "--detectors", "1,0"])
+    assert r.exit_code == 0 and "g2(0) =" in r.output and "detectors 1 -> 0" in r.output
+    r = CliRunner().invoke(g2_command, [str(path), "--detectors", "0"])
+    assert r.exit_code != 0
