@@ -335,7 +335,7 @@ def test_pulsed_g2_zero_recovered_and_error_calibrated(g2_true):
     """
     est, err = [], []
     for seed in range(24):
-        ph, truth = pulsed_hbt(np.random.default_rng(seed), g2_true=g2_true, n_pulses=1_000_000)
+        ph, truth = pulsed_hbt(np.random.default_rng(seed), g2_true=g2_true, n_pulses=2_000_000)
         curve = G.g2(ph, window_s=1.2e-6, bin_s=1e-9)
         res = curve.analysis
         assert isinstance(res, G.PulsedG2) and curve.mode == "pulsed"

@@ -26,17 +26,19 @@ def _detector_pair(ctx, param, value):
               help="pulsed: peak areas; cw: antibunching fit; auto: pulsed for T3 files.")
 @click.option("--side-peaks", "n_side_peaks", type=int, default=None,
               help="Pulsed: side peaks averaged on each side  [default: 1]")
+@click.option("--half-window", "half_window_s", type=DURATION, default=None,
+              help="Pulsed: peak integration half-window  [default: half a period]")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the figure (PNG/PDF).")
 @json_option
 @reader_options
-def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, plot_path, as_json, **kwargs):
+def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, half_window_s, plot_path, as_json, **kwargs):
     """Cross-correlate detectors A and B of FILE and report g2(0)."""
     from tttr import defaults
     from tttr.analysis.g2 import g2 as compute_g2
 
     k = defaults.G2_SIDE_PEAKS if n_side_peaks is None else n_side_peaks
     curve = compute_g2(file, window_s=window_s, bin_s=bin_s, detectors=detectors, mode=mode, n_side_peaks=k,
-                       **reader_kwargs(kwargs))
+                       half_window_s=half_window_s, **reader_kwargs(kwargs))
     if plot_path:
         _save_figure(curve, plot_path)
     if as_json:

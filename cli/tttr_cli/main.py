@@ -8,8 +8,12 @@ import warnings
 
 import click
 
-from . import info as _info
+from . import blink as _blink
 from . import convert as _convert
+from . import flid as _flid
+from . import info as _info
+from . import lifetime as _lifetime
+from . import trace as _trace
 
 
 class TttrGroup(click.Group):
@@ -60,8 +64,8 @@ def cli(ctx, debug, verbose, quiet):
         warnings.showwarning = _show_warning
 
 
-cli.add_command(_info.info)
-cli.add_command(_convert.convert)
+for _cmd in (_info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink):
+    cli.add_command(_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

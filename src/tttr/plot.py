@@ -101,3 +101,23 @@ def dwell_time_figure(dwell, *, fits=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def decay_figure(hist, fit=None):
+    """Decay histogram (log counts vs delay), with the fitted model and its window."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    y = np.asarray(hist.summed if hasattr(hist, "summed") else hist, float)
+    t = (np.arange(y.size) + 0.5) * hist.bin_width_ns
+    ax.semilogy(t, np.where(y > 0, y, np.nan), ".", ms=2, color="0.3", label="data")
+    if fit is not None:
+        m = np.asarray(fit.model_counts, float)
+        inside = np.asarray(fit.window_mask, bool)
+        ax.semilogy(t[: m.size], np.where(inside, m, np.nan), "-", color="tab:red", lw=1.2,
+                    label=f"{fit.model}: τ = {fit.tau_ns:.3g} ± {fit.tau_err_ns:.2g} ns")
+    ax.axvline(hist.t0_ns, color="tab:green", lw=0.8, ls=":", label=f"t0 = {hist.t0_ns:.3g} ns")
+    ax.set_xlabel("delay (ns)")
+    ax.set_ylabel(f"counts / {hist.bin_width_ns * 1e3:.3g} ps")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

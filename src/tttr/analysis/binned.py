@@ -132,16 +132,19 @@ class BinnedAccumulator:
     Notes
     -----
     The decay rise (t0) and the detector delays are properties of the set-up, not of the
-    emitter's state, so they are estimated from the decay histogram of the first chunk
-    (2**20 records by default, typically 10⁵–10⁶ photons) before any bin is accumulated:
-    this keeps the analysis to one pass. Pass them explicitly to override. The intensity
-    level width is chosen so that the decay matrix covers 8× the mean intensity of the first
-    chunk; brighter bins go to the last row and are counted in ``clipped_bins``.
+    emitter's state, so they are estimated from the decay histogram of the first
+    ``calibration_photons`` photons (2**20 by default; all of them in a shorter file), which
+    are held back until then: this keeps the analysis to one pass, with memory bounded by
+    that number, and the result does not depend on the chunk size. Pass t0 and the shifts
+    explicitly to override. The intensity level width is chosen so that the decay matrix
+    covers 8× the mean intensity of those photons; brighter bins go to the last row and are
+    counted in ``clipped_bins``.
     """
 
     def __init__(self, info: StreamInfo, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
                  t0_ticks: int | None = None, window_ticks: int | None = None, detector_shift_ticks=None,
-                 n_levels: int = 1024, n_columns: int = 2048, calibrate: bool = True):
+                 n_levels: int = 1024, n_columns: int = 2048, calibrate: bool = True,
+                 calibration_photons: int = 1 << 20):
         self.info = info
         self.bin_ticks = bin_ticks_for(bin_width_s, info.timestamps_unit_s)
         self.bin_width_s = self.bin_ticks * info.timestamps_unit_s
@@ -159,6 +162,9 @@ class BinnedAccumulator:
         self.n_levels = int(n_levels)
         self.n_columns = int(n_columns)
         self._calibrate = calibrate
+        self._n_cal = int(calibration_photons)
+        self._buffer = []
+        self._buffered = 0
         self.level_width = None
         self.rebin = 1
         self.period = 0
@@ -237,11 +243,28 @@ class BinnedAccumulator:
         last = chunk.last_timestamp
         if last is not None:
             self._last_ts = max(self._last_ts, last)
-        if self.level_width is None:
-            if len(chunk) == 0:
-                return
-            self._setup(chunk)
         self._n_photons += len(chunk)
+        if self.level_width is None:
+            if len(chunk):
+                self._buffer.append(chunk)
+                self._buffered += len(chunk)
+            if self._buffered >= self._n_cal:
+                self._start()
+            return
+        self._feed(chunk)
+
+    def _start(self) -> None:
+        """Set up from the first ``calibration_photons`` photons, then process the buffer."""
+        from ..io.events import concatenate_chunks
+
+        held = concatenate_chunks(self._buffer, t3=self.has_nt)
+        self._buffer, self._buffered = [], 0
+        n = min(self._n_cal, len(held))
+        head = PhotonChunk(held.timestamps[:n], held.detectors[:n], held.nanotimes[:n] if self.has_nt else None)
+        self._setup(head)
+        self._feed(held)
+
+    def _feed(self, chunk: PhotonChunk) -> None:
         if self._pending is not None:
             p = self._pending
             ts = np.concatenate([p[0], chunk.timestamps])
@@ -268,6 +291,8 @@ class BinnedAccumulator:
     def result(self) -> BinnedData:
         """Flush the last bin and return the per-bin sums (the last partial bin dropped)."""
         n_full = (self._last_ts + 1) // self.bin_ticks if self._last_ts >= 0 else 0
+        if not self._done and self.level_width is None and self._buffered:
+            self._start()
         if not self._done:
             # the pending photons form the last bin seen; flush it only if it is complete
             # (the last partial bin of the measurement is dropped, science.md §1)

@@ -163,8 +163,10 @@ def intensity_regions(intensity, *, n_sigma: float = 2.0):
 
     Notes
     -----
-    The levels are the two highest peaks of the intensity histogram smoothed over about half
-    a Poisson standard deviation. Each band is the peak ± ``n_sigma``·√peak (its shot noise),
+    The levels are peaks of the intensity histogram smoothed over about half a Poisson
+    standard deviation: the highest one, and the highest one that lies more than
+    4·√(level) away from it (so two noise maxima of one level are never taken for two
+    levels). Each band is the peak ± ``n_sigma``·√peak (its shot noise),
     cut at the valley between the peaks, so that bins mixing both states within the bin
     width are left out of both bands. With a single peak a :class:`AnalysisError` is raised:
     give the regions explicitly.
@@ -174,7 +176,12 @@ def intensity_regions(intensity, *, n_sigma: float = 2.0):
     peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
     if peaks.size < 2:
         raise AnalysisError("the intensity histogram has a single level: give the intensity regions explicitly")
-    lo_p, hi_p = np.sort(peaks[np.argsort(sm[peaks])[-2:]])
+    order = peaks[np.argsort(sm[peaks])[::-1]]
+    first = order[0]
+    distinct = [p for p in order[1:] if abs(p - first) > 4.0 * np.sqrt(max(p, first, 1))]
+    if not distinct:
+        raise AnalysisError("the intensity histogram has a single level: give the intensity regions explicitly")
+    lo_p, hi_p = sorted((int(first), int(distinct[0])))
     valley = lo_p + int(np.argmin(sm[lo_p:hi_p + 1]))
     bands = []
     for p, side in ((lo_p, "low"), (hi_p, "high")):
