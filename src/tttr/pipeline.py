@@ -31,3 +31,258 @@ def stream_pass(source, accumulators: dict, *, progress=None, **options) -> dict
         if progress is not None:
             progress(len(chunk))
     return {name: acc.result() for name, acc in accumulators.items()}
+
+
+# ----------------------------------------------------------------------------- analyze
+import warnings as _warnings  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from . import defaults  # noqa: E402
+from .results import Result, jsonable  # noqa: E402
+
+__all__ += ["Report", "analyze"]
+
+
+@dataclass(frozen=True, repr=False)
+class Report(Result):
+    """Everything :func:`analyze` found in one file.
+
+    The scalar summary is :meth:`to_dict` (the JSON of ``tttr analyze --json``); the full
+    results (arrays, fits) are kept in the other attributes (None where not computed, with
+    the reason in ``warnings``).
+    """
+
+    file: str
+    format: str
+    mode: str
+    duration_s: float
+    n_photons: int
+    count_rate_cps: float
+    bin_width_s: float
+    info: object = None
+    binned: object = None
+    trace: object = None
+    mandel_q: object = None
+    blinking: object = None
+    power_law: dict = field(default_factory=dict)
+    decay: object = None
+    lifetime_mono: object = None
+    lifetime_bi: object = None
+    flid_map: object = None
+    regions: object = None
+    flid_fit: object = None
+    g2_curve: object = None
+    g2: object = None
+    g2_corrected: object = None
+    warnings: list = field(default_factory=list)
+
+    def to_dict(self, *, arrays: bool = False) -> dict:  # noqa: D102 - the documented schema
+        def get(obj, name):
+            return None if obj is None else getattr(obj, name, None)
+
+        pl = {}
+        for k in ("on", "off"):
+            pure, trunc = self.power_law.get(k, (None, None))
+            pl[k] = {"alpha": get(pure, "alpha"), "alpha_err": get(pure, "alpha_err"), "t_min_s": get(pure, "t_min_s"),
+                     "n": get(pure, "n"), "ks_distance": get(pure, "ks_distance"),
+                     "truncated": {"alpha": get(trunc, "alpha"), "alpha_err": get(trunc, "alpha_err"),
+                                   "tau_c_s": get(trunc, "tau_c_s"), "tau_c_err_s": get(trunc, "tau_c_err_s"),
+                                   "p_value": get(trunc, "p_value"), "preferred": get(trunc, "preferred")}}
+        lt = None
+        if self.lifetime_mono is not None or self.lifetime_bi is not None:
+            lt = {"tau_ns": get(self.lifetime_mono, "tau_ns"), "tau_err_ns": get(self.lifetime_mono, "tau_err_ns"),
+                  "tau1_ns": get(self.lifetime_bi, "tau1_ns"), "tau2_ns": get(self.lifetime_bi, "tau2_ns"),
+                  "a1": get(self.lifetime_bi, "a1"), "a2": get(self.lifetime_bi, "a2"),
+                  "tau_amp_ns": get(self.lifetime_bi, "tau_amp_ns"), "tau_int_ns": get(self.lifetime_bi, "tau_int_ns"),
+                  "t0_ns": get(self.decay, "t0_ns"),
+                  "background_fraction": _background_fraction(self.decay)}
+        g2 = None
+        if self.g2 is not None:
+            g2 = {"mode": self.g2_curve.mode if self.g2_curve is not None else None,
+                  "g2_zero": get(self.g2, "g2_zero"), "g2_zero_err": get(self.g2, "g2_zero_err"),
+                  "g2_zero_corrected": get(self.g2_corrected, "g2_zero"),
+                  "g2_zero_corrected_err": get(self.g2_corrected, "g2_zero_err"),
+                  "background_fraction": get(self.g2_corrected, "background_fraction"),
+                  "correction": get(self.g2_corrected, "method"),
+                  "tau_a_ns": get(self.g2, "tau_a_ns"),
+                  "peak_index": get(self.g2, "peak_index"),
+                  "peak_areas_relative": get(self.g2, "peak_areas_relative")}
+        flid = None
+        if self.flid_fit is not None:
+            d = self.flid_fit.to_dict()
+            flid = {"verdict": d.get("verdict"), "models": d.get("models"), "criterion": d.get("criterion")}
+        elif self.flid_map is not None:
+            flid = {"verdict": None, "models": None}
+        out = {
+            "file": self.file, "format": self.format, "mode": self.mode, "duration_s": self.duration_s,
+            "n_photons": self.n_photons, "count_rate_cps": self.count_rate_cps, "bin_width_s": self.bin_width_s,
+            "photons_per_detector": ({str(d): int(c) for d, c in enumerate(self.binned.counts.sum(axis=0)) if c}
+                                     if self.binned is not None else None),
+            "mandel_q": get(self.mandel_q, "q"), "mandel_q_err": get(self.mandel_q, "q_err"),
+            "on_fraction": get(self.blinking, "on_fraction"),
+            "threshold_counts": get(get(self.blinking, "threshold"), "counts"),
+            "threshold_method": get(get(self.blinking, "threshold"), "method"),
+            "blinking_rate_hz": get(self.blinking, "blinking_rate_hz"),
+            "charging_rate_hz": get(self.blinking, "charging_rate_hz"),
+            "power_law": pl if self.blinking is not None else None,
+            "lifetime": lt,
+            "regions": ({"bands_counts": self.regions.regions, "intensity_counts": self.regions.intensity_counts,
+                         "tau_ns": self.regions.tau_ns, "tau_err_ns": self.regions.tau_err_ns}
+                        if self.regions is not None else None),
+            "g2": g2,
+            "flid": flid,
+            "beta": get(self.regions, "beta"),
+            "warnings": list(self.warnings),
+        }
+        return jsonable(out)
+
+
+def _background_fraction(decay):
+    if decay is None or not decay.n_photons:
+        return None
+    return float(min(max(decay.background_counts / decay.n_photons, 0.0), 0.999))
+
+
+def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, g2_detectors=(0, 1),
+            g2_window_s: float | None = None, g2_bin_s: float | None = None, threshold_method: str = "fraction",
+            threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s=None,
+            flid_estimator: str = "mean", fit_flid: bool = True, progress=None, **options) -> Report:
+    """Every analysis of one file in one streaming pass.
+
+    Parameters
+    ----------
+    source : path, TTTRStream or photons from ``tttr.read``
+    bin_width_s : float
+        Intensity-trace bin width (default 10 ms); every statistic is reported with it.
+    detectors : sequence of int, optional
+        Detectors summed into the trace, FLID and decay (default: all).
+    g2_detectors : (int, int)
+        The HBT pair.
+    g2_window_s, g2_bin_s : float, optional
+        Correlation half-window and bin (defaults 1 µs, or ±2 periods in pulsed mode; 100 ps).
+    threshold_method, threshold_fraction : see :func:`tttr.analysis.blinking.threshold`.
+    power_law_t_min_s : float or "auto", optional
+        Smallest dwell time in the power-law fits (default ``POWERLAW_TMIN_BINS`` bins).
+    flid_estimator : {"mean", "corrected", "mle"}
+    fit_flid : bool
+        Fit the FLID models and give the verdict.
+
+    Returns
+    -------
+    Report
+
+    Notes
+    -----
+    One pass over the photons feeds three accumulators: the per-bin sums (trace, FLID,
+    intensity-resolved decays), the full-resolution decay histogram, and the pair correlation.
+    Everything else (Mandel Q, thresholds, dwell times, power laws, lifetime fits, region
+    lifetimes, β, FLID models, g2(0) and its background correction) is computed from their
+    results. A quantity that cannot be computed is None and the reason is in ``warnings``.
+    """
+    from .analysis import blinking as bl
+    from .analysis.flid import flid_map as make_flid, region_lifetimes
+    from .analysis.binned import BinnedAccumulator
+    from .analysis.lifetime import DecayAccumulator, fit_lifetime
+    from .analysis.photon_stats import mandel_q
+    from .analysis.powerlaw import fit_power_law, fit_truncated_power_law
+    from .analysis.trace import trace_from_binned
+    from .io.sniff import open as open_stream
+    from .io.base import TTTRStream
+
+    stream = source if isinstance(source, TTTRStream) else None
+    if stream is None and not hasattr(source, "timestamps"):
+        stream = open_stream(source, **{k: v for k, v in options.items() if k != "chunk_records"})
+    info = stream.info if stream is not None else source.info
+    msgs: list[str] = list(info.warnings)
+    accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
+    if info.is_t3:
+        accs["decay"] = DecayAccumulator(info, detectors=detectors)
+    g2_acc = None
+    try:
+        from .analysis.g2 import G2Accumulator
+
+        g2_acc = G2Accumulator(info, window_s=g2_window_s, bin_s=g2_bin_s, detectors=g2_detectors)
+        accs["g2"] = g2_acc
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        msgs.append(f"g2: {exc}")
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        res = stream_pass(stream if stream is not None else source, accs, progress=progress,
+                          chunk_records=options.get("chunk_records"))
+    msgs += [str(w.message) for w in caught if str(w.message) not in msgs]
+    binned = res["binned"]
+    trace = trace_from_binned(binned)
+    n_ph = int(binned.n_photons)
+    rep = dict(file=str(getattr(source, "path", source)), format=info.format, mode=info.mode,
+               duration_s=binned.duration_s, n_photons=n_ph,
+               count_rate_cps=n_ph / binned.duration_s if binned.duration_s > 0 else float("nan"),
+               bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
+
+    def attempt(name, fn):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - one failed analysis never sinks the report
+            msgs.append(f"{name}: {exc}")
+            return None
+
+    total = trace.total
+    if total.size < 2:
+        msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
+    else:
+        rep["mandel_q"] = mandel_q(total, bin_width_s=binned.bin_width_s)
+        st = attempt("blinking", lambda: bl.blinking_statistics(
+            total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
+        rep["blinking"] = st
+        if st is not None:
+            pl = {}
+            for k in ("on", "off"):
+                dur = getattr(st.dwell, f"{k}_s")
+                pure = attempt(f"power law {k}", lambda: fit_power_law(dur, bin_width_s=binned.bin_width_s,
+                                                                        t_min_s=power_law_t_min_s))
+                trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
+                    dur, bin_width_s=binned.bin_width_s, t_min_s=power_law_t_min_s))
+                for f in (pure, trunc):
+                    if f is not None and getattr(f, "warning", None):
+                        msgs.append(f"power law {k}: {f.warning}")
+                pl[k] = (pure, trunc)
+            rep["power_law"] = pl
+    if info.is_t3:
+        decay = res["decay"]
+        rep["decay"] = decay
+        rep["lifetime_mono"] = attempt("lifetime (mono)", lambda: fit_lifetime(decay, model="mono"))
+        rep["lifetime_bi"] = attempt("lifetime (bi)", lambda: fit_lifetime(decay, model="bi"))
+        fm = attempt("flid", lambda: make_flid(binned, estimator=flid_estimator))
+        rep["flid_map"] = fm
+        regions = attempt("intensity regions", lambda: region_lifetimes(binned))
+        rep["regions"] = regions
+        if fit_flid and fm is not None:
+            def _fit():
+                from .analysis.models import fit_flid as _fit_flid
+
+                return _fit_flid(fm, regions=regions)
+
+            rep["flid_fit"] = attempt("flid models", _fit)
+    else:
+        msgs.append("lifetime, FLID: T2 data have no nanotimes")
+    if g2_acc is not None:
+        curve = res.get("g2")
+        rep["g2_curve"] = curve
+        if curve is not None:
+            if curve.n_a == 0 or curve.n_b == 0:
+                msgs.append(f"g2: needs photons on detectors {g2_detectors[0]} and {g2_detectors[1]}; "
+                            f"found {curve.n_a} and {curve.n_b}")
+            else:
+                from .analysis.g2 import correct_background, fit_cw_g2, pulsed_g2_zero
+
+                if curve.mode == "pulsed":
+                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve))
+                else:
+                    g = attempt("g2 cw", lambda: fit_cw_g2(curve))
+                rep["g2"] = g
+                bf = _background_fraction(rep.get("decay"))
+                if g is not None and bf is not None:
+                    rep["g2_corrected"] = attempt("g2 background", lambda: correct_background(g, background_fraction=bf))
+    rep["warnings"] = msgs
+    return Report(**rep)
