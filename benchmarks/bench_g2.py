@@ -26,8 +26,10 @@ What each tool is given and computes (made comparable, differences noted):
   Its cost is O(N × bins) — hours for 10⁸ photons with 20 001 bins — so it runs on the
   first ``--pycorrelate-photons`` photons and its photons/s is extrapolated linearly.
 
-Every tool runs in this process, ``--repeat`` times (median reported), after one warm-up
-call (numba compilation excluded). Results go to ``benchmarks/results/g2.json``.
+Every tool runs in this process after one warm-up call (numba compilation excluded); the
+tools take turns for ``--repeat`` rounds (interleaved, so load from other processes hits
+them alike) and the median per tool is reported, with the machine's load average before
+and after. Results go to ``benchmarks/results/g2.json``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from timing import machine, median_time, save  # noqa: E402
+from timing import machine, save  # noqa: E402
 
 from tttr.analysis.g2 import G2Accumulator  # noqa: E402
 from tttr.io.events import PhotonChunk, StreamInfo  # noqa: E402
@@ -120,79 +122,87 @@ def main(argv=None):
         print(f"{name:48s} {seconds:9.3f} s  {photons / seconds / 1e6:9.2f} M photons/s  agrees={agrees}",
               file=sys.stderr)
 
-    # --- tttr
+    # Every tool gets its inputs in the form it needs (prepared once, outside the timing), is
+    # compiled/warmed up once, and then all tools run in turn, --repeat rounds, interleaved, so
+    # that load from other processes on the machine hits them alike. Median per tool.
+    runs = {}  # name -> (callable returning its histogram in our bins, photons, note, extra)
     tttr_hist(ts[:100_000], det[:100_000], 1 << 14)  # compile
-    ref = tttr_hist(ts, det, 1 << 20)
-    sec, times = median_time(lambda: tttr_hist(ts, det, 1 << 20), args.repeat)
-    record("tttr G2Accumulator (2^20-photon chunks)", sec, times, n, True, "streaming path; 20 001 bins directly")
-    sec, times = median_time(lambda: tttr_hist(ts, det, n), args.repeat)
-    record("tttr G2Accumulator (one chunk)", sec, times, n, bool(np.array_equal(tttr_hist(ts, det, n), ref)),
-           "whole array at once")
-    result["pairs_in_window"] = int(ref.sum())
-    base = tools["tttr G2Accumulator (2^20-photon chunks)"]["seconds"]
-
-    # --- tttrlib
+    runs["tttr G2Accumulator (2^20-photon chunks)"] = (
+        lambda: tttr_hist(ts, det, 1 << 20), n, "streaming path; 20 001 bins directly", {})
+    runs["tttr G2Accumulator (one chunk)"] = (
+        lambda: tttr_hist(ts, det, n), n, "whole array at once (allocates a staging buffer as large as the data)", {})
     try:
         import tttrlib  # noqa: F401
 
-        ts0 = time.perf_counter()
+        s0 = time.perf_counter()
         ta = ts[det == 0].astype(np.uint64)
         tb = ts[det == 1].astype(np.uint64)
-        split_s = time.perf_counter() - ts0
-        tttrlib_per_tick(ta[:10_000], tb[:10_000], 1000)
-        out = {}
-
-        def run_exact():
-            out["pos"] = tttrlib_per_tick(ta, tb, HALF)
-            out["neg"] = tttrlib_per_tick(tb, ta, HALF)
-
-        sec, times = median_time(run_exact, args.repeat)
-        r0 = time.perf_counter()
+        split_s = time.perf_counter() - s0
         ia = np.searchsorted(tb, ta, side="left")
-        ib = np.searchsorted(tb, ta, side="right")
-        zero = int(np.sum(ib - ia))  # same-ps pairs, which tttrlib never counts
-        tl = rebin_tttrlib(out["pos"], out["neg"], zero)
-        rebin_s = time.perf_counter() - r0
-        record("tttrlib Correlator wahl, 1 cascade, per-ps lags", sec, times, n, bool(np.array_equal(tl, ref)),
-               "two get_corr calls (A→B, B→A) on split uint64 ps times; rebinned into our bins + zero-lag pairs",
-               {"split_seconds": split_s, "rebin_seconds": rebin_s, "zero_lag_pairs": zero})
+        zero = int(np.sum(np.searchsorted(tb, ta, side="right") - ia))  # same-ps pairs: tttrlib never counts them
+        del ia
         qa, qb = ta // BIN_TICKS, tb // BIN_TICKS
+        tttrlib_per_tick(ta[:10_000], tb[:10_000], 1000)
 
-        def run_quantised():
-            out["qpos"] = tttrlib_per_tick(qa, qb, N_HALF)
-            out["qneg"] = tttrlib_per_tick(qb, qa, N_HALF)
+        def tl_exact():  # rebinned after the timing (see below)
+            return tttrlib_per_tick(ta, tb, HALF), tttrlib_per_tick(tb, ta, HALF)
 
-        sec, times = median_time(run_quantised, args.repeat)
-        q_total = int(out["qpos"][1:].sum() + out["qneg"][1:].sum())
-        record("tttrlib Correlator wahl, 1 cascade, 100 ps-quantised", sec, times, n, False,
-               "NOT the same bins: lags of times quantised to 100 ps (triangular bin response, no zero lag); "
-               f"{q_total:,} pairs vs tttr's {int(ref.sum()):,}")
-        del ta, tb, qa, qb, out
+        def tl_quantised():
+            pos, neg = tttrlib_per_tick(qa, qb, N_HALF), tttrlib_per_tick(qb, qa, N_HALF)
+            return int(pos[1:].sum() + neg[1:].sum())
+
+        runs["tttrlib Correlator wahl, 1 cascade, per-ps lags"] = (
+            tl_exact, n, "two get_corr calls (A→B, B→A) on split uint64 ps times, n_bins = 1 000 050 (per-ps "
+            "lags); rebinned into our bins (+ zero-lag pairs, counted apart) outside the timing",
+            {"split_seconds": split_s, "zero_lag_pairs": zero})
+        runs["tttrlib Correlator wahl, 1 cascade, 100 ps-quantised"] = (
+            tl_quantised, n, "NOT the same bins: lags of times quantised to 100 ps (triangular bin response, "
+            "no zero lag); total pairs only", {})
     except ImportError:
         print("tttrlib not installed: skipped", file=sys.stderr)
-
-    # --- pycorrelate
     try:
         from pycorrelate import pcorrelate
 
         m = min(n, int(args.pycorrelate_photons))
         sa, sb = ts[:m][det[:m] == 0], ts[:m][det[:m] == 1]
-        edges = (np.arange(-N_HALF, N_HALF + 2) - 0.5) * BIN_TICKS  # integers: BIN_TICKS is even
-        edges = edges.astype(np.int64)
+        edges = ((np.arange(-N_HALF, N_HALF + 2) - 0.5) * BIN_TICKS).astype(np.int64)  # integers: even bin
         pcorrelate(sa[:1000], sb[:1000], edges)  # compile
-        out = {}
-
-        def run_pc():
-            out["g"] = pcorrelate(sa, sb, edges)
-
-        sec, times = median_time(run_pc, args.repeat)
-        counts = np.round(out["g"] * np.diff(edges)).astype(np.int64)
+        runs["pycorrelate pcorrelate (subset)"] = (
+            lambda: np.round(pcorrelate(sa, sb, edges) * np.diff(edges)).astype(np.int64), m,
+            f"first {m:,} photons only (O(N x bins)); same edges, half-open bins", {})
         sub_ref = tttr_hist(ts[:m], det[:m], 1 << 20)
-        record("pycorrelate pcorrelate (subset)", sec, times, m, bool(np.array_equal(counts, sub_ref)),
-               f"first {m:,} photons only (O(N x bins)); same edges, half-open bins",
-               {"extrapolated_seconds_full": sec * n / m})
     except ImportError:
         print("pycorrelate not installed: skipped", file=sys.stderr)
+
+    ref = tttr_hist(ts, det, 1 << 20)
+    result["pairs_in_window"] = int(ref.sum())
+    times = {name: [] for name in runs}
+    outputs = {}
+    result["load_average_before"] = os.getloadavg()
+    for rnd in range(args.repeat):
+        for name, (fn, _, _, _) in runs.items():
+            t0 = time.perf_counter()
+            outputs[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+        print(f"round {rnd + 1}/{args.repeat}: " + ", ".join(f"{k.split(' (')[0].split(',')[0]} {v[-1]:.2f}s"
+                                                             for k, v in times.items()), file=sys.stderr)
+    result["load_average_after"] = os.getloadavg()
+    for name, (fn, photons, note, extra) in runs.items():
+        out = outputs[name]
+        if name.startswith("pycorrelate"):
+            agrees = bool(np.array_equal(out, sub_ref))
+        elif name.startswith("tttrlib") and name.endswith("per-ps lags"):
+            agrees = bool(np.array_equal(rebin_tttrlib(*out, extra["zero_lag_pairs"]), ref))
+        elif name.endswith("quantised"):
+            agrees = False
+            note += f": {out:,} pairs vs tttr's {int(ref.sum()):,}"
+        else:
+            agrees = bool(np.array_equal(out, ref))
+        record(name, float(np.median(times[name])), times[name], photons, agrees, note, extra)
+    if "pycorrelate pcorrelate (subset)" in tools:
+        v = tools["pycorrelate pcorrelate (subset)"]
+        v["extrapolated_seconds_full"] = v["seconds"] * n / v["photons"]
+    base = tools["tttr G2Accumulator (2^20-photon chunks)"]["seconds"]
 
     for name, v in tools.items():
         v["time_ratio_vs_tttr"] = (v["seconds"] * n / v["photons"]) / base  # >1: slower than tttr

@@ -13,7 +13,7 @@ from .analysis._source import stream_of
 __all__ = ["stream_pass"]
 
 
-def stream_pass(source, accumulators: dict, *, progress=None, **options) -> dict:
+def stream_pass(source, accumulators: dict, *, progress=None, errors: dict | None = None, **options) -> dict:
     """Feed every chunk of ``source`` to each accumulator; return ``{name: result()}``.
 
     Parameters
@@ -23,6 +23,10 @@ def stream_pass(source, accumulators: dict, *, progress=None, **options) -> dict
         ``name -> accumulator``.
     progress : callable, optional
         Called with the number of photons of each chunk.
+    errors : dict, optional
+        If given, an accumulator whose ``result()`` raises gets None and its exception is
+        stored here under its name (the others are not lost); otherwise the exception
+        propagates.
     """
     _info, chunks = stream_of(source, **options)
     for chunk in chunks:
@@ -30,7 +34,16 @@ def stream_pass(source, accumulators: dict, *, progress=None, **options) -> dict
             acc.add(chunk)
         if progress is not None:
             progress(len(chunk))
-    return {name: acc.result() for name, acc in accumulators.items()}
+    out = {}
+    for name, acc in accumulators.items():
+        try:
+            out[name] = acc.result()
+        except Exception as exc:  # noqa: BLE001 - collected for the caller when asked
+            if errors is None:
+                raise
+            errors[name] = exc
+            out[name] = None
+    return out
 
 
 # ----------------------------------------------------------------------------- analyze
@@ -209,10 +222,15 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         msgs.append(f"g2: {exc}")
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
-        res = stream_pass(stream if stream is not None else source, accs, progress=progress,
+        failed: dict = {}
+        res = stream_pass(stream if stream is not None else source, accs, progress=progress, errors=failed,
                           chunk_records=options.get("chunk_records"))
+    for name, exc in failed.items():
+        msgs.append(f"{name}: {exc}")
     msgs += [str(w.message) for w in caught if str(w.message) not in msgs]
     binned = res["binned"]
+    if binned is None:
+        raise failed["binned"]
     trace = trace_from_binned(binned)
     n_ph = int(binned.n_photons)
     rep = dict(file=str(getattr(source, "path", source)), format=info.format, mode=info.mode,
@@ -248,7 +266,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                         msgs.append(f"power law {k}: {f.warning}")
                 pl[k] = (pure, trunc)
             rep["power_law"] = pl
-    if info.is_t3:
+    if info.is_t3 and res.get("decay") is not None:
         decay = res["decay"]
         rep["decay"] = decay
         rep["lifetime_mono"] = attempt("lifetime (mono)", lambda: fit_lifetime(decay, model="mono"))
@@ -264,7 +282,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                 return _fit_flid(fm, regions=regions)
 
             rep["flid_fit"] = attempt("flid models", _fit)
-    else:
+    elif not info.is_t3:
         msgs.append("lifetime, FLID: T2 data have no nanotimes")
     if g2_acc is not None:
         curve = res.get("g2")
@@ -284,5 +302,5 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                 bf = _background_fraction(rep.get("decay"))
                 if g is not None and bf is not None:
                     rep["g2_corrected"] = attempt("g2 background", lambda: correct_background(g, background_fraction=bf))
-    rep["warnings"] = msgs
+    rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
     return Report(**rep)

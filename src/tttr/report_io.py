@@ -1,0 +1,157 @@
+"""Writing one file's analysis: the JSON report, the arrays (HDF5 ``/user/tttr/``), the figures.
+
+Every output is written to a temporary file in the destination folder and renamed into
+place, so an interrupted run leaves either the old file or the complete new one, never a
+half-written one. Existing outputs are not overwritten without ``force``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["output_paths", "write_report", "outputs_complete", "atomic_write_bytes"]
+
+
+def output_paths(out_dir, stem: str, *, plots: bool = False) -> dict:
+    """Paths of the outputs of one file (``{stem}.report.json``, ``{stem}.tttr.h5``, figures)."""
+    d = Path(out_dir)
+    paths = {"report": d / f"{stem}.report.json", "arrays": d / f"{stem}.tttr.h5"}
+    if plots:
+        for name in ("trace", "decay", "flid", "dwell", "g2", "intensity_histogram"):
+            paths[f"plot_{name}"] = d / f"{stem}.{name}.png"
+    return paths
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic(path: Path, writer) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_arrays(report, path: str) -> None:
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        g = f.create_group("user/tttr")
+        g.attrs["source_file"] = str(report.file)
+        g.attrs["report_json"] = json.dumps(report.to_dict(), allow_nan=False)
+        if report.trace is not None:
+            t = g.create_group("trace")
+            t.create_dataset("counts", data=report.trace.counts, compression="gzip")
+            t.attrs["bin_width_s"] = report.trace.bin_width_s
+            t.attrs["detectors"] = list(report.trace.detectors)
+        if report.decay is not None:
+            d = g.create_group("decay")
+            d.create_dataset("counts", data=report.decay.counts, compression="gzip")
+            d.create_dataset("summed", data=report.decay.summed, compression="gzip")
+            d.attrs["bin_width_ns"] = report.decay.bin_width_ns
+            d.attrs["t0_ns"] = report.decay.t0_ns
+        if report.flid_map is not None:
+            m = g.create_group("flid")
+            m.create_dataset("lifetime_ns", data=report.flid_map.lifetime_ns, compression="gzip")
+            m.create_dataset("intensity_counts", data=report.flid_map.intensity_counts, compression="gzip")
+            m.create_dataset("histogram", data=report.flid_map.histogram, compression="gzip")
+            m.create_dataset("lifetime_edges_ns", data=report.flid_map.lifetime_edges_ns)
+            m.create_dataset("intensity_edges", data=report.flid_map.intensity_edges)
+            m.attrs["estimator"] = report.flid_map.estimator
+        if report.blinking is not None:
+            b = g.create_group("dwell_times")
+            b.create_dataset("on_s", data=report.blinking.dwell.on_s)
+            b.create_dataset("off_s", data=report.blinking.dwell.off_s)
+        if report.g2_curve is not None:
+            c = g.create_group("g2")
+            c.create_dataset("lag_s", data=report.g2_curve.lag_s)
+            c.create_dataset("counts", data=report.g2_curve.counts)
+            c.create_dataset("g2", data=np.asarray(report.g2_curve.g2))
+            c.attrs["mode"] = report.g2_curve.mode
+
+
+def _figures(report) -> dict:
+    """name -> figure, for what the report holds."""
+    from . import plot
+
+    figs = {}
+    if report.trace is not None:
+        lt = report.flid_map.lifetime_ns if report.flid_map is not None else None
+        figs["trace"] = plot.trace_figure(report.trace, blinking=report.blinking, lifetime_trace_ns=lt)
+        from .analysis.photon_stats import intensity_histogram
+
+        figs["intensity_histogram"] = plot.intensity_histogram_figure(
+            intensity_histogram(report.trace.total, bin_width_s=report.trace.bin_width_s),
+            threshold=report.blinking.threshold if report.blinking is not None else None)
+    if report.decay is not None:
+        figs["decay"] = plot.decay_figure(report.decay, report.lifetime_bi or report.lifetime_mono)
+    if report.flid_map is not None and hasattr(plot, "flid_figure"):
+        figs["flid"] = plot.flid_figure(report.flid_map, report.flid_fit)
+    if report.blinking is not None:
+        fits = {k: v[0] for k, v in report.power_law.items()}
+        figs["dwell"] = plot.dwell_time_figure(report.blinking.dwell, fits=fits)
+    if report.g2_curve is not None and report.g2 is not None and hasattr(plot, "g2_figure"):
+        figs["g2"] = plot.g2_figure(report.g2_curve, report.g2)
+    return figs
+
+
+def outputs_complete(out_dir, stem: str, source, *, plots: bool = False) -> bool:
+    """True when the report and arrays exist and are newer than ``source`` (for ``--resume``)."""
+    paths = output_paths(out_dir, stem, plots=False)
+    try:
+        src = os.path.getmtime(source)
+        return all(p.exists() and os.path.getmtime(p) >= src for p in paths.values())
+    except OSError:
+        return False
+
+
+def write_report(report, out_dir, *, stem: str | None = None, plots: bool = False, force: bool = False) -> dict:
+    """Write one file's outputs into ``out_dir``; returns ``{name: path}`` of what was written.
+
+    Raises
+    ------
+    FileExistsError
+        An output exists and ``force`` is False (nothing is written then).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = stem or Path(report.file).name
+    paths = output_paths(out, stem, plots=plots)
+    if not force:
+        existing = [str(p) for p in paths.values() if p.exists()]
+        if existing:
+            raise FileExistsError(f"{existing[0]}: exists; not overwritten (use --force)")
+    _atomic(paths["arrays"], lambda tmp: _write_arrays(report, tmp))
+    written = {"arrays": paths["arrays"]}
+    if plots:
+        from .plot import save
+
+        for name, fig in _figures(report).items():
+            p = paths[f"plot_{name}"]
+            _atomic(p, lambda tmp, fig=fig: save(fig, tmp + ".png") and os.replace(tmp + ".png", tmp))
+            written[f"plot_{name}"] = p
+    # the report last: its presence marks the outputs as complete (--resume)
+    atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode())
+    written["report"] = paths["report"]
+    return written
