@@ -1,0 +1,81 @@
+"""``tttr batch DIR --out DIR``: every time-tag file of a folder tree, one summary table."""
+
+from __future__ import annotations
+
+import click
+
+from .options import DURATION, emit_json, json_option, progress_enabled
+
+
+@click.command()
+@click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=str))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Output folder: per-file reports (folders mirrored), summary.csv, population figures.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Local worker processes (0: one per CPU).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on a Dask distributed cluster (e.g. tcp://host:8786) instead of local processes.")
+@click.option("--resume", is_flag=True, help="Keep files whose outputs are complete and newer than the file.")
+@click.option("--force", is_flag=True, help="Redo every file; replace existing outputs.")
+@click.option("--plots", is_flag=True, help="Also write each file's figures as PNG.")
+@click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=str), default=None,
+              help="CSV with a 'file' column; its other columns join the summary (mean_excitons: series fit).")
+@click.option("--bin", "bin_width_s", type=DURATION, default="10ms", show_default=True, help="Trace bin width.")
+@click.option("--threshold-method", type=click.Choice(["fraction", "max", "on_level", "valley", "otsu"]),
+              default="fraction", show_default=True)
+@click.option("--fraction", "threshold_fraction", type=float, default=0.5, show_default=True)
+@json_option
+@click.pass_context
+def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata, bin_width_s, threshold_method,
+          threshold_fraction, as_json):
+    """Analyse every time-tag file under DIR; write summary.csv and the per-file results.
+
+    A file that cannot be read or analysed is recorded as failed (with the reason) and the
+    batch goes on; the exit code is 1 when any file failed.
+    """
+    from tttr.batch import run_batch
+
+    if resume and force:
+        raise click.UsageError("--resume and --force exclude each other")
+    if scheduler and jobs != 1:
+        raise click.UsageError("--jobs applies to local processes; with --scheduler the cluster sets the workers")
+    bar = None
+    echo_err = click.echo
+
+    def progress(n_done, n_total, record):
+        nonlocal bar, echo_err
+        if record is None:
+            if progress_enabled(as_json):
+                from tqdm import tqdm
+
+                bar = tqdm(total=n_total, unit="file", desc="batch", leave=False)
+                echo_err = lambda msg, err=True: tqdm.write(msg, file=click.get_text_stream("stderr"))  # noqa: E731
+            return
+        if bar is not None:
+            bar.update(1)
+        if not record.ok and not as_json:
+            echo_err(f"failed: {record.path}: {record.reason}", err=True)
+
+    options = {"bin_width_s": bin_width_s, "threshold_method": threshold_method,
+               "threshold_fraction": threshold_fraction}
+    try:
+        result = run_batch(in_dir, out_dir, jobs=jobs, scheduler=scheduler, resume=resume, force=force, plots=plots,
+                           metadata=metadata, analyze_options=options, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        resumed = f" ({result.n_resumed} kept from an earlier run)" if result.n_resumed else ""
+        click.echo(f"{result.n_files} files: {result.n_ok} ok{resumed}, {result.n_failed} failed; "
+                   f"{len(result.skipped)} other files skipped; {result.elapsed_s:.1f} s")
+        click.echo(f"summary: {result.summary_path}")
+        s = result.series
+        if s and s.get("p") is not None:
+            err = f" ± {s['p_err']:.2g}" if s.get("p_err") is not None else ""
+            click.echo(f"series: charging rate ∝ ⟨N⟩^p, p = {s['p']:.3g}{err} ({s['n_points']} files)")
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+    if result.n_failed:
+        ctx.exit(1)
