@@ -120,3 +120,18 @@ def test_flid_lifetime_levels_follow_states(auger_truncated):
     # per-bin lifetimes of pure-exciton bins centre on τ1 (background pulls them slightly)
     assert np.nanmedian(fm.lifetime_ns[on]) == pytest.approx(truth["tau1_ns"], rel=0.05)
     assert fm.histogram.sum() == np.isfinite(fm.lifetime_ns).sum()
+
+
+def test_single_level_trace_has_no_automatic_regions(tmp_path):
+    """A non-blinking emitter: no second level, however the noise falls (regression)."""
+    from tttr.analysis.flid import intensity_regions
+    from tttr.errors import AnalysisError
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        counts = rng.poisson(767, 60000)
+        with pytest.raises(AnalysisError, match="single level"):
+            intensity_regions(counts)
+    two = np.r_[rng.poisson(767, 30000), rng.poisson(287, 30000)]
+    (lo2, hi2), (lo1, hi1) = intensity_regions(two)
+    assert lo2 <= 287 <= hi2 < lo1 <= 767 <= hi1

@@ -398,7 +398,10 @@ def _analyze_and_write(task: _Task) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = analyze(task.source, **task.options)
-    extra = [str(w.message) for w in caught if str(w.message) not in report.warnings]
+    prefix = f"{task.source}: "
+    said = [str(w.message) for w in caught]
+    said = [m[len(prefix):] if m.startswith(prefix) else m for m in said]  # the report is about this file
+    extra = [m for m in said if m not in report.warnings]
     if extra:
         report = replace(report, warnings=list(dict.fromkeys([*report.warnings, *extra])))
     with warnings.catch_warnings():
@@ -441,8 +444,28 @@ def _mp_context():
     except ValueError:  # forkserver is POSIX-only
         return mp.get_context("spawn")
     if _MP_START == "forkserver":
-        ctx.set_forkserver_preload(["tttr.batch", "tttr.pipeline"])
+        ctx.set_forkserver_preload(list(_PRELOAD))
     return ctx
+
+
+#: Imported once by the fork server, so that every worker starts with them loaded.
+_PRELOAD = ("tttr.batch", "tttr.pipeline", "tttr.report_io", "tttr.io.sniff", "tttr.analysis.binned",
+            "tttr.analysis.blinking", "tttr.analysis.lifetime", "tttr.analysis.flid", "tttr.analysis.g2",
+            "tttr.analysis.models", "tttr.analysis.photon_stats", "tttr.analysis.powerlaw", "tttr.analysis.trace")
+
+
+def _check_workers_start(ctx) -> None:
+    """Raise when a worker process cannot even start (so no file is blamed for it)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            pool.submit(os.getpid).result()
+    except BrokenProcessPool:
+        raise RuntimeError(
+            f"local worker processes ({ctx.get_start_method()}) fail to start; a script that calls run_batch "
+            "with jobs > 1 must do so under `if __name__ == \"__main__\":` (or use jobs=1)") from None
 
 
 def _died(task: _Task) -> Failed:
@@ -484,6 +507,8 @@ def _run_pool(tasks, jobs: int):
             suspects += list(inflight.values())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if suspects:
+            _check_workers_start(ctx)
         for task in suspects:
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
                 try:
@@ -504,7 +529,7 @@ def _dask_client(scheduler):
         return scheduler, False
     address = getattr(scheduler, "scheduler_address", scheduler)
     try:
-        return Client(address, timeout="20s", set_as_default=False), True
+        return Client(address, set_as_default=False), True
     except (OSError, TimeoutError) as exc:
         raise TttrError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
 
@@ -517,7 +542,7 @@ def _run_dask(tasks, scheduler):
     try:
         futures = {client.submit(_process_one, task, pure=False, key=f"tttr-batch-{os.getpid()}-{i}-{time.time_ns()}"):
                    task for i, task in enumerate(tasks)}
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             task = futures[fut]
             try:
                 yield fut.result()

@@ -152,7 +152,7 @@ def _smoothed_histogram(inten: np.ndarray):
     return np.convolve(occ, kernel, mode="same")
 
 
-def intensity_regions(intensity, *, n_sigma: float = 2.0):
+def intensity_regions(intensity, *, n_sigma: float = 2.0, min_share: float = 0.02):
     """Two intensity bands around the two most occupied intensity levels (automatic regions).
 
     Returns
@@ -166,7 +166,9 @@ def intensity_regions(intensity, *, n_sigma: float = 2.0):
     The levels are peaks of the intensity histogram smoothed over about half a Poisson
     standard deviation: the highest one, and the highest one that lies more than
     4·√(level) away from it (so two noise maxima of one level are never taken for two
-    levels). Each band is the peak ± ``n_sigma``·√peak (its shot noise),
+    levels), and that holds a real level: at least ``min_share`` (2 %) of the bins fall
+    within ± one Poisson σ of it (a noise bump in the tail of a single level holds a
+    handful). Each band is the peak ± ``n_sigma``·√peak (its shot noise),
     cut at the valley between the peaks, so that bins mixing both states within the bin
     width are left out of both bands. With a single peak a :class:`AnalysisError` is raised:
     give the regions explicitly.
@@ -178,7 +180,12 @@ def intensity_regions(intensity, *, n_sigma: float = 2.0):
         raise AnalysisError("the intensity histogram has a single level: give the intensity regions explicitly")
     order = peaks[np.argsort(sm[peaks])[::-1]]
     first = order[0]
-    distinct = [p for p in order[1:] if abs(p - first) > 4.0 * np.sqrt(max(p, first, 1))]
+
+    def share(p):
+        half = np.sqrt(max(p, 1))
+        return np.count_nonzero(np.abs(inten - p) <= half) / inten.size
+
+    distinct = [p for p in order[1:] if abs(p - first) > 4.0 * np.sqrt(max(p, first, 1)) and share(p) >= min_share]
     if not distinct:
         raise AnalysisError("the intensity histogram has a single level: give the intensity regions explicitly")
     lo_p, hi_p = sorted((int(first), int(distinct[0])))
@@ -253,13 +260,16 @@ def beta(i1: float, tau1_ns: float, i2: float, tau2_ns: float) -> float:
     return float(i2 * tau1_ns / (i1 * tau2_ns))
 
 
-def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float = defaults.TAIL_SHIFT_NS) -> RegionLifetimes:
+def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float = defaults.TAIL_SHIFT_NS,
+                     min_bins: int = 10) -> RegionLifetimes:
     """Pool each intensity region's photons into one decay and fit a mono-exponential.
 
     Parameters
     ----------
     regions : list of (lo, hi), optional
         Bands of counts per bin (inclusive). Default: :func:`intensity_regions`.
+    min_bins : int
+        A region with fewer trace bins raises :class:`AnalysisError`.
 
     Notes
     -----
@@ -280,6 +290,9 @@ def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float =
     for lo, hi in regions:
         dec, lo_u, hi_u = region_decay(binned, lo, hi)
         sel = (inten >= lo_u) & (inten <= hi_u)
+        if sel.sum() < min_bins:
+            raise AnalysisError(f"intensity region {lo_u}-{hi_u} counts/bin holds {int(sel.sum())} bins "
+                                f"(< {min_bins}); too few for a lifetime")
         fit: LifetimeFit = fit_lifetime(dec, model="mono", t0_ns=binned.t0_ticks * unit, tail_shift_ns=tail_shift_ns,
                                         bin_width_ns=bw, period_ns=period)
         used.append((lo_u, hi_u))

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from lmfit import Model
+from lmfit import Model, minimize
 
 from ..errors import AnalysisError
 from ..results import Result
@@ -43,6 +43,7 @@ __all__ = [
     "FlidFit",
     "fit_flid",
     "region_background_counts",
+    "switching_mask",
     "beta",
     "MODEL_NAMES",
     "VERDICTS",
@@ -61,6 +62,10 @@ DEFAULT_MIN_POINTS = 10
 #: Width of the central 96 % of the per-bin intensities, in units of the width one Poisson
 #: level has (2 × 2.054 √I); below this the FLID is a single blob (see :func:`fit_flid`).
 SINGLE_BLOB_SPREAD = 2.0
+#: A bin is a switching bin when it differs from a neighbour by more than this many σ.
+DEFAULT_SWITCH_SIGMA = 3.0
+#: Intensity-histogram peaks lower than this fraction of the highest are not levels.
+LEVEL_MIN_HEIGHT = 0.1
 _Z98 = 2.0537489  # standard normal 98th percentile: a Poisson level's 2-98 % span is 2·z98·√I
 _MIXED_STARTS = (0.1, 0.5, 0.9)
 
@@ -349,6 +354,8 @@ class FlidFit(Result):
     spread : float
         Central-96 % width of the intensities over one Poisson level's (single blob below
         ``SINGLE_BLOB_SPREAD``).
+    switching_excluded : float
+        Fraction of the bins with a lifetime left out as switching bins (:func:`switching_mask`).
     objective : {"binned", "odr"}
     background_counts : float
         Counts per bin subtracted from the intensities before fitting.
@@ -372,6 +379,7 @@ class FlidFit(Result):
     auger_bc_ratio_err: float
     curvature: dict
     spread: float
+    switching_excluded: float
     objective: str
     background_counts: float
     tau_ns: np.ndarray
@@ -431,29 +439,101 @@ def region_background_counts(binned, regions: RegionLifetimes) -> float:
     return float(np.average(vals, weights=wts))
 
 
+def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA) -> np.ndarray:
+    """Trace bins that differ from a neighbour by more than shot noise (switching bins).
+
+    Parameters
+    ----------
+    intensity : (n_bins,) array
+        Counts per trace bin, in time order.
+    n_sigma : float
+        A bin is *switching* when ``|I_t − I_{t±1}| > n_sigma·√(I_t + I_{t±1} + 1)`` for
+        either neighbour (the standard deviation of the difference of two Poisson counts).
+
+    Returns
+    -------
+    (n_bins,) bool
+        True for switching bins (the first and last bins count as switching).
+
+    Notes
+    -----
+    A bin that straddles a switch between two long-lived states A and B holds a mixture of
+    them, and every such mixture lies on Eq. 1 drawn between A and B, *whatever the
+    mechanism* (the derivation of Eq. 1 only assumes two states). For an emitter with
+    discrete BC levels these arcs sag below the BC line and make it look curved; they
+    carry no information about the mechanism, only about the switching. Bins of a steady
+    state agree with both neighbours within shot noise and are kept; for a non-blinking
+    emitter 3 σ keeps ≈ 99.5 % of the bins. Bins in fast flickering, where neighbours are
+    mixtures of similar proportion, are kept too.
+    """
+    inten = np.asarray(intensity, float)
+    n = inten.size
+    out = np.ones(n, bool)
+    if n < 3:
+        return out
+    d = np.abs(np.diff(inten)) <= n_sigma * np.sqrt(inten[1:] + inten[:-1] + 1.0)
+    out[1:-1] = ~(d[:-1] & d[1:])
+    return out
+
+
+def _levels(inten: np.ndarray):
+    """Bands (lo, hi) of the brightest and the dimmest significant intensity level."""
+    from .flid import _smoothed_histogram
+
+    sm = _smoothed_histogram(np.asarray(inten, np.int64).clip(0))
+    peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
+    peaks = peaks[sm[peaks] >= LEVEL_MIN_HEIGHT * sm.max()]
+    if peaks.size < 2:
+        raise AnalysisError("a single intensity level")
+    lo_p, hi_p = int(peaks.min()), int(peaks.max())
+    bands = []
+    for p in (hi_p, lo_p):
+        half = 2.0 * math.sqrt(max(p, 1))
+        bands.append((p - half, p + half))
+    return bands
+
+
 def _intensity_spread(inten: np.ndarray) -> float:
     lo, hi = np.percentile(inten, [2.0, 98.0])
     med = max(float(np.median(inten)), 1.0)
     return float((hi - lo) / (2.0 * _Z98 * math.sqrt(med)))
 
 
-def _lifetime_noise(inten: np.ndarray, tau: np.ndarray) -> np.ndarray:
-    """Per-point lifetime noise: robust spread of τ among bins of about the same intensity."""
+def _slice_spread(inten: np.ndarray, values: np.ndarray, scale: float):
+    """Robust spread (1.4826·MAD × scale) of ``values`` in intensity slices √I wide."""
     order = np.argsort(inten, kind="stable")
-    si, st = inten[order], tau[order]
+    si, sv = inten[order], values[order]
     centres, spreads = [], []
-    lo = float(si[0])
-    top = float(si[-1])
+    lo, top = float(si[0]), float(si[-1])
     while lo <= top:
         hi = lo + max(1.0, math.sqrt(max(lo, 1.0)))
         a, b = np.searchsorted(si, lo, "left"), np.searchsorted(si, hi, "left")
         if b - a >= 10:
-            t = st[a:b]
-            mad = float(np.median(np.abs(t - np.median(t))))
+            v = sv[a:b]
+            mad = float(np.median(np.abs(v - np.median(v))))
             if mad > 0:
                 centres.append(float(si[a:b].mean()))
-                spreads.append(1.4826 * mad)
+                spreads.append(1.4826 * mad * scale)
         lo = hi
+    return centres, spreads
+
+
+def _lifetime_noise(inten: np.ndarray, tau: np.ndarray, pair_first: np.ndarray | None = None) -> np.ndarray:
+    """Per-bin lifetime noise as a function of intensity, measured from the data.
+
+    With ``pair_first`` (indices i into the arrays such that bins i and i+1 are consecutive
+    in time and both steady), the noise is ``MAD(τ_{i+1} − τ_i)·1.4826/√2`` per intensity
+    slice: two consecutive bins of one state share their true lifetime, so their difference
+    is pure noise. Otherwise (or where too few pairs) the spread of τ itself in the slice,
+    which also holds the spread of the curve over one intensity slice (an overestimate where
+    the curve is flat).
+    """
+    centres, spreads = [], []
+    if pair_first is not None and pair_first.size >= 20:
+        i = pair_first
+        centres, spreads = _slice_spread(0.5 * (inten[i] + inten[i + 1]), tau[i + 1] - tau[i], 1.0 / math.sqrt(2.0))
+    if len(centres) < 2:
+        centres, spreads = _slice_spread(inten, tau, 1.0)
     if not centres:
         sd = float(np.std(tau)) if tau.size > 1 else 1.0
         return np.full(tau.shape, sd if sd > 0 else 1.0)
@@ -487,13 +567,14 @@ def _param_dict(params) -> dict:
                 "vary": bool(p.vary)} for k, p in params.items()}
 
 
-def _criteria(chisqr, log_sigma_sum, n, k):
-    """−2 ln L with the common variance scale profiled out, then AIC and BIC."""
-    m2ll = n * math.log(max(chisqr, 1e-300) / n) + 2.0 * log_sigma_sum + n * (1.0 + math.log(2 * math.pi))
+def _criteria(chisqr, n, k):
+    """−2 ln L with the common variance scale profiled out (up to a constant), AIC and BIC."""
+    m2ll = n * math.log(max(chisqr, 1e-300) / n)
     return m2ll + 2 * k, m2ll + k * math.log(n)
 
 
-def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None, max_iter=12):
+def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None):
+    """Effective-variance least squares: σ_eff depends on the parameters through the slope."""
     model = _MODELS[name]()
     func = _FUNCS[name]
     w0 = 1.0 / sy
@@ -504,77 +585,133 @@ def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None, max_iter=12)
     else:
         params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, weights=w0)
     names = func.__code__.co_varnames[1:func.__code__.co_argcount]
-    prev = None
-    res = None
-    for _ in range(max_iter):
-        vals = {k: params[k].value for k in names}
-        sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
-        if not np.all(np.isfinite(sigma)):
-            break
-        try:
-            res = model.fit(y, params, tau=x, weights=1.0 / sigma)
-        except ValueError:  # a pole of Eq. 1 inside the data: NaN model values
-            break
-        params = res.params
-        if prev is not None and abs(res.chisqr - prev) <= 1e-6 * max(prev, 1e-12):
-            break
-        prev = res.chisqr
-    if res is None:
-        return None
+
+    def resid(p):
+        vals = {k: p[k].value for k in names}
+        with np.errstate(all="ignore"):
+            sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
+            r = (y - func(x, **vals)) / sigma
+        return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)  # a pole of Eq. 1 inside the data
+
+    res = minimize(resid, params, method="leastsq")
     vals = {k: res.params[k].value for k in names}
-    sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
-    resid = (y - func(x, **vals)) / sigma
-    chisqr = float(np.sum(resid ** 2))
+    with np.errstate(all="ignore"):
+        sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
+        chisqr = float(np.sum(((y - func(x, **vals)) / sigma) ** 2))
     if not np.isfinite(chisqr):
         return None
     n, k = x.size, int(res.nvarys)
-    aic, bic = _criteria(chisqr, float(np.sum(np.log(sigma))), n, k)
+    aic, bic = _criteria(chisqr, n, k)
     return ModelFit(name, _param_dict(res.params), chisqr, chisqr / max(n - k, 1), aic, bic, n, k,
                     bool(res.success), str(res.message))
 
 
-def _fit_odr(name, tau, inten, s_tau, tau1, tau2, intercept, start: ModelFit | None):
-    from scipy import odr
+def _odr_cells(tau, inten, s_tau, edges):
+    """Group trace bins into (intensity, lifetime) cells: mean point, errors, multiplicity."""
+    ii = np.floor(4.0 * np.sqrt(np.maximum(inten, 0.0))).astype(np.int64)  # cells √I/2 wide in I
+    jj = np.clip(np.digitize(tau, edges) - 1, -1, edges.size)
+    key = ii * (edges.size + 2) + (jj + 1)
+    _, inv, w = np.unique(key, return_inverse=True, return_counts=True)
+    x = np.bincount(inv, tau) / w
+    y = np.bincount(inv, inten) / w
+    s2 = np.bincount(inv, s_tau * s_tau) / w
+    return x, y, np.sqrt(s2 / w), np.sqrt(np.maximum(y, 1.0) / w), w
+
+
+_BOUNDS = {"i1": (0.0, np.inf), "i2": (0.0, np.inf), "a": (0.0, np.inf), "f": (0.0, 1.0)}
+
+
+def _fit_odr(name, tau, inten, s_tau, edges, tau1, tau2, intercept, start: ModelFit | None):
+    """Weighted orthogonal distance regression on the (intensity, lifetime) cells."""
+    from scipy import optimize, sparse
 
     func = _FUNCS[name]
     names = list(func.__code__.co_varnames[1:func.__code__.co_argcount])
-    if start is not None:
-        beta0 = [start.value(k) for k in names]
-    else:
-        beta0 = {"auger": [float(np.percentile(inten, 90)), tau1, float(np.percentile(inten, 10)), tau2],
-                 "bc": [float(np.median(inten / np.maximum(tau, 1e-3))), 0.0],
-                 "mixed": [float(np.percentile(inten, 90)), tau1, float(np.percentile(inten, 10)), tau2, 0.5]}[name]
     fixed = {"auger": ("tau1", "tau2"), "mixed": ("tau1", "tau2"), "bc": () if intercept else ("b",)}[name]
+    free = [k for k in names if k not in fixed]
+    if start is not None:
+        values = {k: start.value(k) for k in names}
+    else:
+        values = {"auger": dict(i1=float(np.percentile(inten, 90)), i2=float(np.percentile(inten, 10))),
+                  "bc": dict(a=float(np.median(inten / np.maximum(tau, 1e-3))), b=0.0),
+                  "mixed": dict(i1=float(np.percentile(inten, 90)), i2=float(np.percentile(inten, 10)), f=0.5)}[name]
     if name in ("auger", "mixed"):
-        beta0[names.index("tau1")], beta0[names.index("tau2")] = tau1, tau2
-    ifixb = [0 if k in fixed else 1 for k in names]
+        values.update(tau1=tau1, tau2=tau2)
+    values.setdefault("b", 0.0)
+    x, y, sx, sy, w = _odr_cells(tau, inten, s_tau, edges)
+    sx = np.maximum(sx, 1e-9)
+    m, k = x.size, len(free)
 
-    def fcn(b, x):
-        return func(x, *b)
+    def curve(theta, xx):
+        vals = dict(values)
+        vals.update(zip(free, theta))
+        return func(xx, **{n: vals[n] for n in names})
 
-    sy = np.sqrt(np.maximum(inten, 1.0))
-    data = odr.RealData(tau, inten, sx=np.maximum(s_tau, 1e-6), sy=sy)
-    out = odr.ODR(data, odr.Model(fcn), beta0=beta0, ifixb=ifixb, maxit=200).run()
-    n, k = tau.size, int(sum(ifixb))
-    chisqr = float(out.sum_square)
+    def resid(p):
+        theta, delta = p[:k], p[k:]
+        with np.errstate(all="ignore"):
+            r1 = (y - curve(theta, x + delta)) / sy
+        return np.concatenate((np.nan_to_num(r1, nan=1e12, posinf=1e12, neginf=-1e12), delta / sx))
+
+    def jac(p):
+        theta, delta = p[:k], p[k:]
+        xx = x + delta
+        with np.errstate(all="ignore"):
+            g0 = curve(theta, xx)
+            cols = []
+            for j in range(k):
+                h = 1e-6 * max(abs(theta[j]), 1e-3)
+                tp = theta.copy()
+                tp[j] += h
+                cols.append(-(curve(tp, xx) - g0) / h / sy)
+            hx = 1e-6 * max(float(np.ptp(x)), 1e-3)
+            d1 = -(curve(theta, xx + hx) - curve(theta, xx - hx)) / (2 * hx) / sy
+        top = sparse.hstack([sparse.csr_matrix(np.nan_to_num(np.column_stack(cols))), sparse.diags(np.nan_to_num(d1))])
+        bottom = sparse.hstack([sparse.csr_matrix((m, k)), sparse.diags(1.0 / sx)])
+        return sparse.vstack([top, bottom]).tocsr()
+
+    lo = [_BOUNDS.get(n, (-np.inf, np.inf))[0] for n in free] + [-np.inf] * m
+    hi = [_BOUNDS.get(n, (-np.inf, np.inf))[1] for n in free] + [np.inf] * m
+    p0 = np.concatenate(([float(np.clip(values[n], _BOUNDS.get(n, (-np.inf, np.inf))[0], _BOUNDS.get(n, (-np.inf, np.inf))[1]))
+                          for n in free], np.zeros(m)))
+    try:
+        out = optimize.least_squares(resid, p0, jac=jac, bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=200)
+    except ValueError:
+        return None
+    chisqr = float(2.0 * out.cost)
     if not np.isfinite(chisqr):
         return None
-    log_sig = float(np.sum(np.log(sy)))  # identical for every model (fixed per-point errors)
-    aic, bic = _criteria(chisqr, log_sig, n, k)
+    n = int(w.sum())
+    # cells narrower than the noise: χ² of the cells ≈ χ² of the trace bins they hold; the
+    # per-bin errors are the same for every model, so Σ ln σ cancels in differences
+    aic, bic = _criteria(chisqr, n, k)
+    J = jac(out.x)
+    A = J[:m, :k].toarray()
+    d1 = J[:m, k:].diagonal()
+    d2 = 1.0 / sx
+    S = A.T @ (A * (d2 ** 2 / (d1 ** 2 + d2 ** 2))[:, None])  # Schur complement: δ profiled out
+    cov = np.linalg.pinv(S) * max(chisqr / max(n - k, 1), 1e-300)
+    theta = out.x[:k]
     params = {}
-    for j, kname in enumerate(names):
-        vary = bool(ifixb[j])
-        params[kname] = {"value": float(out.beta[j]), "stderr": float(out.sd_beta[j]) if vary else None, "vary": vary}
+    for n_ in names:
+        if n_ in free:
+            j = free.index(n_)
+            params[n_] = {"value": float(theta[j]), "stderr": float(math.sqrt(max(cov[j, j], 0.0))), "vary": True}
+        else:
+            params[n_] = {"value": float(values[n_]), "stderr": None, "vary": False}
     if name == "mixed":
-        fj = names.index("f")
-        params["a_auger"] = {"value": 1.0 - float(out.beta[fj]), "stderr": float(out.sd_beta[fj]), "vary": False}
-        params["a_bc"] = {"value": float(out.beta[fj]), "stderr": float(out.sd_beta[fj]), "vary": False}
-    ok = out.info <= 3
-    return ModelFit(name, params, chisqr, chisqr / max(n - k, 1), aic, bic, n, k, bool(ok), "; ".join(out.stopreason))
+        fe = params["f"]["stderr"]
+        params["a_auger"] = {"value": 1.0 - params["f"]["value"], "stderr": fe, "vary": False}
+        params["a_bc"] = {"value": params["f"]["value"], "stderr": fe, "vary": False}
+    return ModelFit(name, params, chisqr, chisqr / max(n - k, 1), aic, bic, n, k, bool(out.success), str(out.message))
 
 
-def _curvature(fit: ModelFit | None, x, y, sy, sx):
-    empty = {"coefficient": None, "stderr": None, "z": None, "over_curved": False, "under_curved": False}
+def _curvature(fit: ModelFit | None, x, y, sy, sx, span=None):
+    empty = {"coefficient": None, "stderr": None, "z": None, "over_curved": False, "under_curved": False,
+             "n_points": 0}
+    if span is not None:
+        sel = (x >= min(span)) & (x <= max(span))
+        x, y, sy, sx = x[sel], y[sel], sy[sel], sx[sel]
     if fit is None or x.size < 4:
         return empty
     func = _FUNCS["auger"]
@@ -589,7 +726,8 @@ def _curvature(fit: ModelFit | None, x, y, sy, sx):
     cov = np.linalg.pinv(A.T @ A) * max(chi2 / dof, 1.0)
     c, e = float(coef[2]), float(math.sqrt(max(cov[2, 2], 0.0)))
     z = c / e if e > 0 else float("nan")
-    return {"coefficient": c, "stderr": e, "z": z, "over_curved": bool(z < -3), "under_curved": bool(z > 3)}
+    return {"coefficient": c, "stderr": e, "z": z, "over_curved": bool(z < -3), "under_curved": bool(z > 3),
+            "n_points": int(x.size)}
 
 
 def _verdict(fits: dict, criterion: str, margin: float):
@@ -617,7 +755,8 @@ def _verdict(fits: dict, criterion: str, margin: float):
 # ============================================================================== fit_flid
 def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | None = None,
              objective: str = "binned", min_points: int = DEFAULT_MIN_POINTS, criterion: str = "bic",
-             margin: float = DEFAULT_MARGIN, background_counts: float = 0.0, bc_intercept: bool = True,
+             margin: float = DEFAULT_MARGIN, background_counts: float = 0.0, bc_intercept: bool = False,
+             exclude_switching: bool = True, switch_sigma: float = DEFAULT_SWITCH_SIGMA,
              single_blob_spread: float = SINGLE_BLOB_SPREAD) -> FlidFit:
     """Fit Eqs. 1–3 of seed 001 to a FLID and decide the blinking type.
 
@@ -727,15 +866,20 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         raise AnalysisError(f"unknown objective {objective!r}; one of {OBJECTIVES}")
     if criterion not in CRITERIA:
         raise AnalysisError(f"unknown criterion {criterion!r}; one of {CRITERIA}")
-    inten_all = np.asarray(flid.intensity_counts, float) - float(background_counts)
+    raw_all = np.asarray(flid.intensity_counts, float)
     tau_all = np.asarray(flid.lifetime_ns, float)
-    ok = np.isfinite(tau_all) & (tau_all > 0)
-    if not ok.any():
+    finite = np.isfinite(tau_all) & (tau_all > 0)
+    if not finite.any():
         raise AnalysisError("the FLID has no finite per-bin lifetimes")
-    inten, tau = inten_all[ok], tau_all[ok]
-    spread = _intensity_spread(np.asarray(flid.intensity_counts, float))
+    spread = _intensity_spread(raw_all)
+    ok = finite & ~switching_mask(raw_all, n_sigma=switch_sigma) if exclude_switching else finite
+    if not ok.any():
+        ok = finite
+    excluded = float(1.0 - ok.sum() / finite.sum())
+    raw, tau = raw_all[ok], tau_all[ok]
+    inten = raw - float(background_counts)
 
-    # anchors and beta
+    # anchors (bright, dim) and beta
     beta_source = "none"
     b_val = float("nan")
     if regions is not None:
@@ -743,21 +887,24 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         b_val, beta_source = float(regions.beta), "regions"
     else:
         try:
-            (lo2, hi2), (lo1, hi1) = intensity_regions(np.asarray(flid.intensity_counts)[ok])
-            raw = np.asarray(flid.intensity_counts)[ok]
+            (lo1, hi1), (lo2, hi2) = _levels(raw)
             s1, s2 = (raw >= lo1) & (raw <= hi1), (raw >= lo2) & (raw <= hi2)
             tau1, tau2 = float(np.median(tau[s1])), float(np.median(tau[s2]))
             b_val = beta(float(inten[s1].mean()), tau1, float(inten[s2].mean()), tau2)
             beta_source = "flid"
-        except (AnalysisError, ValueError, IndexError):
+        except AnalysisError:
             tau1, tau2 = float(np.percentile(tau, 90)), float(np.percentile(tau, 10))
 
-    s_tau = _lifetime_noise(inten, tau)
+    idx = np.flatnonzero(ok)
+    nxt = np.searchsorted(idx, idx[:-1] + 1)  # position of bin t+1 among the kept bins
+    nxt = np.minimum(nxt, idx.size - 1)
+    pair_first = np.flatnonzero(idx[nxt] == idx[:-1] + 1)
+    s_tau = _lifetime_noise(inten, tau, pair_first)
     x, y, sy, sx, npp = _binned_points(inten, tau, s_tau, np.asarray(flid.lifetime_edges_ns, float), min_points)
 
     def finish(fits, verdict, mval, reason, curvature, ratio=float("nan"), ratio_err=float("nan")):
         return FlidFit(fits, verdict, mval, criterion, float(margin), reason, b_val, beta_source, tau1, tau2, ratio,
-                       ratio_err, curvature, spread, objective, float(background_counts), x, y, sy, sx, npp)
+                       ratio_err, curvature, spread, excluded, objective, float(background_counts), x, y, sy, sx, npp)
 
     no_curv = _curvature(None, x, y, sy, sx)
     if spread < single_blob_spread:
@@ -775,11 +922,18 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         else:
             start = _fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept,
                                 _MIXED_STARTS[1] if name == "mixed" else None)
-            cands = [_fit_odr(name, tau, inten, s_tau, tau1, tau2, bc_intercept, start)]
+            cands = [_fit_odr(name, tau, inten, s_tau, np.asarray(flid.lifetime_edges_ns, float), tau1, tau2,
+                              bc_intercept, start)]
         cands = [c for c in cands if c is not None]
         if cands:
             fits[name] = min(cands, key=lambda c: c.chisqr)
-    curvature = _curvature(fits.get("auger"), x, y, sy, sx)
+    span = (tau2, tau1)
+    if x.size >= 2:
+        order = np.argsort(x)
+        s1, s2 = np.interp([tau1, tau2], x[order], sx[order])
+        if tau2 + 2 * s2 < tau1 - 2 * s1:
+            span = (tau2 + 2 * s2, tau1 - 2 * s1)
+    curvature = _curvature(fits.get("auger"), x, y, sy, sx, span=span)
     ratio = ratio_err = float("nan")
     if "mixed" in fits:
         f, fe = fits["mixed"].value("f"), fits["mixed"].stderr("f")
