@@ -40,7 +40,9 @@ def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, half_window_s, plot
     curve = compute_g2(file, window_s=window_s, bin_s=bin_s, detectors=detectors, mode=mode, n_side_peaks=k,
                        half_window_s=half_window_s, **reader_kwargs(kwargs))
     if plot_path:
-        _save_figure(curve, plot_path)
+        from tttr import plot
+
+        plot.save(plot.g2_figure(curve), plot_path)
     if as_json:
         out = {"file": file}
         out.update(curve.to_dict())
@@ -66,31 +68,3 @@ def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, half_window_s, plot
     if a is not None:
         lines.append(f"single emitter (g2(0) < 0.5): {'yes' if a.g2_zero < 0.5 else 'no'}")
     click.echo("\n".join(lines))
-
-
-def _save_figure(curve, path) -> None:
-    """Histogram of g2(τ) with the g2(0) result in the title (Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(curve.lag_s * 1e9, curve.g2, lw=0.6, color="0.15", drawstyle="steps-mid")
-    ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
-    a = curve.analysis
-    if curve.mode == "pulsed" and a is not None:
-        title = f"pulsed g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}"
-    elif a is not None:
-        from tttr.analysis.g2 import cw_g2_model
-
-        ax.plot(curve.lag_s * 1e9, cw_g2_model(curve.lag_s * 1e9, a.g2_zero, a.tau_a_ns, a.tau0_ns, a.amplitude),
-                color="tab:red", lw=1)
-        title = f"CW fit g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}, τa = {a.tau_a_ns:.3g} ns"
-    else:
-        title = "g2"
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("lag τ = t_B − t_A (ns)")
-    ax.set_ylabel("g2(τ)")
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)

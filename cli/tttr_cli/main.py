@@ -12,6 +12,7 @@ from . import analyze as _analyze
 from . import blink as _blink
 from . import convert as _convert
 from . import flid as _flid
+from . import g2 as _g2
 from . import info as _info
 from . import lifetime as _lifetime
 from . import trace as _trace
@@ -65,7 +66,7 @@ def cli(ctx, debug, verbose, quiet):
         warnings.showwarning = _show_warning
 
 
-for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink):
+for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink, _g2.g2):
     cli.add_command(_cmd)
 
 if __name__ == "__main__":  # pragma: no cover

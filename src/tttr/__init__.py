@@ -11,4 +11,11 @@ from .io import PhotonChunk, StreamInfo, open, read
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["open", "read", "PhotonChunk", "StreamInfo", "TttrError", "FormatError", "TruncatedFileWarning", "__version__"]
+
+def analyze(source, **options):
+    """Every analysis of one file in one streaming pass (see :func:`tttr.pipeline.analyze`)."""
+    from .pipeline import analyze as _analyze
+
+    return _analyze(source, **options)
+
+__all__ = ["open", "read", "analyze", "PhotonChunk", "StreamInfo", "TttrError", "FormatError", "TruncatedFileWarning", "__version__"]

@@ -121,3 +121,27 @@ def decay_figure(hist, fit=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def g2_figure(curve, analysis=None):
+    """g2(τ) histogram with the g2(0) result in the title; the CW fit is drawn when there is one."""
+    plt = _plt()
+    a = analysis if analysis is not None else getattr(curve, "analysis", None)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(curve.lag_s * 1e9, curve.g2, lw=0.6, color="0.15", drawstyle="steps-mid")
+    ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+    if a is not None and hasattr(a, "tau_a_ns"):
+        from .analysis.g2 import cw_g2_model
+
+        ax.plot(curve.lag_s * 1e9, cw_g2_model(curve.lag_s * 1e9, a.g2_zero, a.tau_a_ns, a.tau0_ns, a.amplitude),
+                color="tab:red", lw=1)
+        title = f"CW fit g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}, τa = {a.tau_a_ns:.3g} ns"
+    elif a is not None:
+        title = f"pulsed g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}"
+    else:
+        title = "g2"
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("lag τ = t_B − t_A (ns)")
+    ax.set_ylabel("g2(τ)")
+    fig.tight_layout()
+    return fig

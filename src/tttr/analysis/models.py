@@ -185,6 +185,29 @@ def _anchors(tau, tau1, tau2):
     return float(tau1), float(tau2)
 
 
+def _pole_bound(tau1: float, tau2: float, tau_max: float) -> float:
+    """Smallest ``I2/I1`` that keeps the pole of Eq. 1 beyond ``tau_max``.
+
+    For ``0 < I2 < I1`` and ``τ2 < τ1`` the pole of Eq. 1 is at
+    ``τ_p = τ1 + I2·(τ1 − τ2)/(I1 − I2)``; ``τ_p > τ_max`` ⇔
+    ``I2/I1 > D/(τ1 − τ2 + D)`` with ``D = τ_max − τ1``.
+    """
+    d = float(tau_max) - float(tau1)
+    if d <= 0 or tau1 <= tau2:
+        return 0.0
+    return d / (tau1 - tau2 + d)
+
+
+def _bound_pole(pars, i1, i2, tau1, tau2, tau_max):
+    if tau_max is None or not (tau1 > tau2):
+        return
+    lo = _pole_bound(tau1, tau2, tau_max)
+    r0 = i2 / i1 if i1 > 0 else 0.5
+    r0 = min(max(r0, lo + 0.05 * (1 - lo)), 1.0 - 0.05 * (1 - lo))
+    pars.add("r2", value=r0, min=lo, max=1.0)
+    pars["i2"].set(expr="r2 * i1")
+
+
 class AugerModel(Model):
     """lmfit model of Eq. 1 (:func:`auger_intensity`); independent variable ``tau``.
 
@@ -197,14 +220,19 @@ class AugerModel(Model):
         self.set_param_hint("i1", min=0.0)
         self.set_param_hint("i2", min=0.0)
 
-    def guess(self, data, tau, tau1=None, tau2=None, **kwargs):
+    def guess(self, data, tau, tau1=None, tau2=None, tau_max=None, **kwargs):
         """Initial parameters: ``tau1``/``tau2`` fixed (default: 90th/10th percentile of ``tau``),
-        ``i1``/``i2`` from a straight-line fit of ``1/I`` against τ."""
+        ``i1``/``i2`` from a straight-line fit of ``1/I`` against τ.
+
+        With ``tau_max`` (the largest lifetime to be fitted), ``i2`` becomes ``r2·i1`` with
+        ``r2`` bounded so that the pole of Eq. 1 lies beyond ``tau_max`` (:func:`_pole_bound`).
+        """
         t1, t2 = _anchors(tau, tau1, tau2)
         i1, i2 = _auger_endpoints(data, tau, t1, t2, _weights_of(data, kwargs))
         pars = self.make_params(i1=i1, tau1=t1, i2=i2, tau2=t2)
         pars["tau1"].set(vary=False)
         pars["tau2"].set(vary=False)
+        _bound_pole(pars, i1, i2, t1, t2, tau_max)
         return pars
 
 
@@ -252,13 +280,15 @@ class MixedModel(Model):
         self.set_param_hint("a_auger", expr="1 - f")
         self.set_param_hint("a_bc", expr="f")
 
-    def guess(self, data, tau, tau1=None, tau2=None, f=0.5, **kwargs):
-        """Initial parameters: the Auger guess for the endpoints and the given ``f``."""
+    def guess(self, data, tau, tau1=None, tau2=None, f=0.5, tau_max=None, **kwargs):
+        """Initial parameters: the Auger guess for the endpoints (with the same pole bound,
+        see :meth:`AugerModel.guess`) and the given ``f``."""
         t1, t2 = _anchors(tau, tau1, tau2)
         i1, i2 = _auger_endpoints(data, tau, t1, t2, _weights_of(data, kwargs))
         pars = self.make_params(i1=i1, tau1=t1, i2=i2, tau2=t2, f=f)
         pars["tau1"].set(vary=False)
         pars["tau2"].set(vary=False)
+        _bound_pole(pars, i1, i2, t1, t2, tau_max)
         return pars
 
 
@@ -557,6 +587,10 @@ def _binned_points(inten, tau, s_tau, edges, min_points):
     return sx[keep], sy[keep], se[keep], np.sqrt(ss2[keep]), n[keep].astype(np.int64)
 
 
+def _argnames(func):
+    return func.__code__.co_varnames[1:func.__code__.co_argcount]
+
+
 def _slope(func, values, x):
     h = 1e-4 * max(float(np.ptp(x)), 1e-3)
     return (func(x + h, **values) - func(x - h, **values)) / (2 * h)
@@ -573,37 +607,44 @@ def _criteria(chisqr, n, k):
     return m2ll + 2 * k, m2ll + k * math.log(n)
 
 
+def _values(params, names):
+    return {k: params[k].value for k in names}
+
+
 def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None):
-    """Effective-variance least squares: σ_eff depends on the parameters through the slope."""
+    """Effective-variance least squares: σ_eff depends on the parameters through the slope.
+
+    Returns ``(ModelFit, lmfit.Parameters)`` or ``(None, None)``.
+    """
     model = _MODELS[name]()
     func = _FUNCS[name]
     w0 = 1.0 / sy
     if name == "bc":
         params = model.guess(y, tau=x, intercept=intercept, weights=w0)
     elif name == "mixed":
-        params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, f=f0, weights=w0)
+        params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, f=f0, tau_max=float(x.max()), weights=w0)
     else:
-        params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, weights=w0)
-    names = func.__code__.co_varnames[1:func.__code__.co_argcount]
+        params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, tau_max=float(x.max()), weights=w0)
+    names = _argnames(func)
 
     def resid(p):
-        vals = {k: p[k].value for k in names}
+        vals = _values(p, names)
         with np.errstate(all="ignore"):
             sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
             r = (y - func(x, **vals)) / sigma
-        return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)  # a pole of Eq. 1 inside the data
+        return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)
 
     res = minimize(resid, params, method="leastsq")
-    vals = {k: res.params[k].value for k in names}
+    vals = _values(res.params, names)
     with np.errstate(all="ignore"):
         sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
         chisqr = float(np.sum(((y - func(x, **vals)) / sigma) ** 2))
     if not np.isfinite(chisqr):
-        return None
+        return None, None
     n, k = x.size, int(res.nvarys)
     aic, bic = _criteria(chisqr, n, k)
-    return ModelFit(name, _param_dict(res.params), chisqr, chisqr / max(n - k, 1), aic, bic, n, k,
-                    bool(res.success), str(res.message))
+    return (ModelFit(name, _param_dict(res.params), chisqr, chisqr / max(n - k, 1), aic, bic, n, k,
+                     bool(res.success), str(res.message)), res.params)
 
 
 def _odr_cells(tau, inten, s_tau, edges):
@@ -618,40 +659,39 @@ def _odr_cells(tau, inten, s_tau, edges):
     return x, y, np.sqrt(s2 / w), np.sqrt(np.maximum(y, 1.0) / w), w
 
 
-_BOUNDS = {"i1": (0.0, np.inf), "i2": (0.0, np.inf), "a": (0.0, np.inf), "f": (0.0, 1.0)}
+def _fit_odr(name, tau, inten, s_tau, edges, start_params):
+    """Weighted orthogonal distance regression on (intensity, lifetime) cells.
 
-
-def _fit_odr(name, tau, inten, s_tau, edges, tau1, tau2, intercept, start: ModelFit | None):
-    """Weighted orthogonal distance regression on the (intensity, lifetime) cells."""
+    Minimises ``Σ_c w_c·[(I_c − g(τ_c + δ_c))²/σ_I² + δ_c²/σ_τ²]`` over the parameters and
+    one lifetime correction δ_c per cell (ODRPACK's objective) with
+    :func:`scipy.optimize.least_squares` and a sparse Jacobian; starts from the binned fit.
+    """
     from scipy import optimize, sparse
 
     func = _FUNCS[name]
-    names = list(func.__code__.co_varnames[1:func.__code__.co_argcount])
-    fixed = {"auger": ("tau1", "tau2"), "mixed": ("tau1", "tau2"), "bc": () if intercept else ("b",)}[name]
-    free = [k for k in names if k not in fixed]
-    if start is not None:
-        values = {k: start.value(k) for k in names}
-    else:
-        values = {"auger": dict(i1=float(np.percentile(inten, 90)), i2=float(np.percentile(inten, 10))),
-                  "bc": dict(a=float(np.median(inten / np.maximum(tau, 1e-3))), b=0.0),
-                  "mixed": dict(i1=float(np.percentile(inten, 90)), i2=float(np.percentile(inten, 10)), f=0.5)}[name]
-    if name in ("auger", "mixed"):
-        values.update(tau1=tau1, tau2=tau2)
-    values.setdefault("b", 0.0)
+    names = _argnames(func)
+    free = [k for k, p in start_params.items() if p.vary and p.expr is None]
+    fixed = {k: p.value for k, p in start_params.items()}
     x, y, sx, sy, w = _odr_cells(tau, inten, s_tau, edges)
     sx = np.maximum(sx, 1e-9)
     m, k = x.size, len(free)
 
-    def curve(theta, xx):
-        vals = dict(values)
+    def full(theta):
+        vals = dict(fixed)
         vals.update(zip(free, theta))
+        if "r2" in vals:
+            vals["i2"] = vals["r2"] * vals["i1"]
+        return vals
+
+    def curve(theta, xx):
+        vals = full(theta)
         return func(xx, **{n: vals[n] for n in names})
 
     def resid(p):
         theta, delta = p[:k], p[k:]
         with np.errstate(all="ignore"):
             r1 = (y - curve(theta, x + delta)) / sy
-        return np.concatenate((np.nan_to_num(r1, nan=1e12, posinf=1e12, neginf=-1e12), delta / sx))
+        return np.concatenate((np.nan_to_num(r1, nan=1e6, posinf=1e6, neginf=-1e6), delta / sx))
 
     def jac(p):
         theta, delta = p[:k], p[k:]
@@ -670,10 +710,12 @@ def _fit_odr(name, tau, inten, s_tau, edges, tau1, tau2, intercept, start: Model
         bottom = sparse.hstack([sparse.csr_matrix((m, k)), sparse.diags(1.0 / sx)])
         return sparse.vstack([top, bottom]).tocsr()
 
-    lo = [_BOUNDS.get(n, (-np.inf, np.inf))[0] for n in free] + [-np.inf] * m
-    hi = [_BOUNDS.get(n, (-np.inf, np.inf))[1] for n in free] + [np.inf] * m
-    p0 = np.concatenate(([float(np.clip(values[n], _BOUNDS.get(n, (-np.inf, np.inf))[0], _BOUNDS.get(n, (-np.inf, np.inf))[1]))
-                          for n in free], np.zeros(m)))
+    lo = np.array([start_params[n].min for n in free] + [-np.inf] * m, float)
+    hi = np.array([start_params[n].max for n in free] + [np.inf] * m, float)
+    p0 = np.concatenate((np.clip([start_params[n].value for n in free], lo[:k], hi[:k]), np.zeros(m)))
+    # a start on a bound is allowed by least_squares only strictly inside
+    span = np.where(np.isfinite(hi[:k] - lo[:k]), hi[:k] - lo[:k], np.abs(p0[:k]) + 1.0)
+    p0[:k] = np.clip(p0[:k], lo[:k] + 1e-9 * span, hi[:k] - 1e-9 * span)
     try:
         out = optimize.least_squares(resid, p0, jac=jac, bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=200)
     except ValueError:
@@ -682,27 +724,28 @@ def _fit_odr(name, tau, inten, s_tau, edges, tau1, tau2, intercept, start: Model
     if not np.isfinite(chisqr):
         return None
     n = int(w.sum())
-    # cells narrower than the noise: χ² of the cells ≈ χ² of the trace bins they hold; the
-    # per-bin errors are the same for every model, so Σ ln σ cancels in differences
+    # cells are narrower than the noise, so their χ² is that of the trace bins they hold
     aic, bic = _criteria(chisqr, n, k)
     J = jac(out.x)
     A = J[:m, :k].toarray()
     d1 = J[:m, k:].diagonal()
     d2 = 1.0 / sx
-    S = A.T @ (A * (d2 ** 2 / (d1 ** 2 + d2 ** 2))[:, None])  # Schur complement: δ profiled out
-    cov = np.linalg.pinv(S) * max(chisqr / max(n - k, 1), 1e-300)
+    S = A.T @ (A * (d2 ** 2 / (d1 ** 2 + d2 ** 2))[:, None])  # δ profiled out (Schur complement)
+    cov = np.linalg.pinv(S) * (chisqr / max(n - k, 1))
     theta = out.x[:k]
-    params = {}
-    for n_ in names:
-        if n_ in free:
-            j = free.index(n_)
-            params[n_] = {"value": float(theta[j]), "stderr": float(math.sqrt(max(cov[j, j], 0.0))), "vary": True}
-        else:
-            params[n_] = {"value": float(values[n_]), "stderr": None, "vary": False}
+    vals = full(theta)
+    err = {n_: math.sqrt(max(cov[j, j], 0.0)) for j, n_ in enumerate(free)}
+    params = {n_: {"value": float(vals[n_]), "stderr": err.get(n_), "vary": n_ in free} for n_ in names}
+    if "r2" in free:
+        ji, jr = free.index("i1"), free.index("r2")
+        r2, i1 = vals["r2"], vals["i1"]
+        var = r2 ** 2 * cov[ji, ji] + i1 ** 2 * cov[jr, jr] + 2 * r2 * i1 * cov[ji, jr]
+        params["i2"]["stderr"] = math.sqrt(max(var, 0.0))
+        params["r2"] = {"value": float(r2), "stderr": err["r2"], "vary": True}
     if name == "mixed":
-        fe = params["f"]["stderr"]
-        params["a_auger"] = {"value": 1.0 - params["f"]["value"], "stderr": fe, "vary": False}
-        params["a_bc"] = {"value": params["f"]["value"], "stderr": fe, "vary": False}
+        fe = err.get("f")
+        params["a_auger"] = {"value": 1.0 - vals["f"], "stderr": fe, "vary": False}
+        params["a_bc"] = {"value": vals["f"], "stderr": fe, "vary": False}
     return ModelFit(name, params, chisqr, chisqr / max(n - k, 1), aic, bic, n, k, bool(out.success), str(out.message))
 
 
@@ -916,17 +959,16 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
 
     fits = {}
     for name in models:
-        if objective == "binned":
-            starts = _MIXED_STARTS if name == "mixed" else (None,)
-            cands = [_fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept, f0) for f0 in starts]
-        else:
-            start = _fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept,
-                                _MIXED_STARTS[1] if name == "mixed" else None)
-            cands = [_fit_odr(name, tau, inten, s_tau, np.asarray(flid.lifetime_edges_ns, float), tau1, tau2,
-                              bc_intercept, start)]
-        cands = [c for c in cands if c is not None]
-        if cands:
-            fits[name] = min(cands, key=lambda c: c.chisqr)
+        starts = _MIXED_STARTS if name == "mixed" else (None,)
+        cands = [_fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept, f0) for f0 in starts]
+        cands = [c for c in cands if c[0] is not None]
+        if not cands:
+            continue
+        best, params = min(cands, key=lambda c: c[0].chisqr)
+        if objective == "odr":
+            best = _fit_odr(name, tau, inten, s_tau, np.asarray(flid.lifetime_edges_ns, float), params)
+        if best is not None:
+            fits[name] = best
     span = (tau2, tau1)
     if x.size >= 2:
         order = np.argsort(x)
