@@ -46,10 +46,12 @@ def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata,
         nonlocal bar, echo_err
         if record is None:
             if progress_enabled(as_json):
+                import sys
+
                 from tqdm import tqdm
 
-                bar = tqdm(total=n_total, unit="file", desc="batch", leave=False)
-                echo_err = lambda msg, err=True: tqdm.write(msg, file=click.get_text_stream("stderr"))  # noqa: E731
+                bar = tqdm(total=n_total, unit="file", desc="batch", leave=False, file=sys.stderr)
+                echo_err = lambda msg, err=True: tqdm.write(msg, file=sys.stderr)  # noqa: E731 - above the bar
             return
         if bar is not None:
             bar.update(1)

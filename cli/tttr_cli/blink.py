@@ -15,10 +15,13 @@ from .options import DURATION, emit_json, json_option, reader_kwargs, reader_opt
 @click.option("--fraction", type=float, default=0.5, show_default=True, help="f in ON if counts ≥ f·I_max.")
 @click.option("--threshold", "threshold_value", type=float, default=None, help="Absolute ON threshold (counts/bin).")
 @click.option("--off-below", type=float, default=None, help="Three levels: OFF below this many counts, grey between.")
+@click.option("--t-min", "t_min_s", type=DURATION, default=None,
+              help="Shortest dwell in the power-law fits (default 3 bins).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the figure (PNG/PDF).")
 @json_option
 @reader_options
-def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_below, plot_path, as_json, **kwargs):
+def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_below, t_min_s, plot_path, as_json,
+          **kwargs):
     """ON/OFF statistics of FILE: threshold, ON fraction, rates, dwell-time power laws."""
     from tttr.analysis.blinking import blinking_statistics, threshold
     from tttr.analysis.photon_stats import mandel_q
@@ -29,10 +32,14 @@ def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_be
     method = "absolute" if threshold_value is not None else threshold_method
     thr = threshold(tr.total, method=method, fraction=fraction, value=threshold_value, off_counts=off_below)
     st = blinking_statistics(tr.total, bin_width_s=tr.bin_width_s, thr=thr)
+    from tttr.defaults import REPORT_POWERLAW_TMIN_BINS
+
+    t_min = t_min_s if t_min_s is not None else REPORT_POWERLAW_TMIN_BINS * tr.bin_width_s
     fits = {}
     for name in ("on", "off"):
         dur = getattr(st.dwell, f"{name}_s")
-        fits[name] = (fit_power_law(dur, bin_width_s=tr.bin_width_s), fit_truncated_power_law(dur, bin_width_s=tr.bin_width_s))
+        fits[name] = (fit_power_law(dur, bin_width_s=tr.bin_width_s, t_min_s=t_min),
+                      fit_truncated_power_law(dur, bin_width_s=tr.bin_width_s, t_min_s=t_min))
     q = mandel_q(tr.total, bin_width_s=tr.bin_width_s)
     if plot_path:
         from tttr import plot

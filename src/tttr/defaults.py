@@ -45,9 +45,14 @@ LIFETIME_WINDOW_MARGIN_NS: float = 2.0
 FLID_LIFETIME_BINS: int = 100
 
 # ------------------------------------------------------------------- power laws (§5)
-#: Smallest duration included in power-law fits, in units of the trace bin width
-#: (1 = every resolved duration; "auto" in the API picks it by minimising the KS distance).
+#: Smallest duration included by the power-law fitting functions, in trace bins (1 = every
+#: resolved duration; "auto" picks it by minimising the KS distance).
 POWERLAW_TMIN_BINS: int = 1
+
+#: Where ``tttr analyze`` and ``tttr blink`` start their dwell-time fits, in trace bins: run
+#: lengths of dwells near the bin width are smeared by ±1 bin by the thresholding, which the
+#: likelihoods do not model (docs/bias.md), so the reports start 2 bins above the resolution.
+REPORT_POWERLAW_TMIN_BINS: int = 3
 
 # -------------------------------------------------------------------------- g2 (§6)
 #: Pulsed g2 peak integration half-window as a fraction of the period (± half a period).

@@ -199,7 +199,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         Correlation half-window and bin (defaults 1 µs, or ±2 periods in pulsed mode; 100 ps).
     threshold_method, threshold_fraction : see :func:`tttr.analysis.blinking.threshold`.
     power_law_t_min_s : float or "auto", optional
-        Smallest dwell time in the power-law fits (default ``POWERLAW_TMIN_BINS`` bins).
+        Smallest dwell time in the power-law fits (default ``REPORT_POWERLAW_TMIN_BINS`` = 3
+        bins: shorter run lengths are distorted by the binning, docs/bias.md).
     flid_estimator : {"mean", "corrected", "mle"}
     fit_flid : bool
         Fit the FLID models and give the verdict.
@@ -267,6 +268,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             msgs.append(f"{name}: {exc}")
             return None
 
+    if power_law_t_min_s is None:
+        power_law_t_min_s = defaults.REPORT_POWERLAW_TMIN_BINS * binned.bin_width_s
     total = trace.total
     if total.size < 2:
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")

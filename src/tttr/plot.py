@@ -92,10 +92,9 @@ def dwell_time_figure(dwell, *, fits=None):
         fit = (fits or {}).get(name.lower())
         if fit is not None and np.isfinite(getattr(fit, "alpha", np.nan)):
             tt = np.geomspace(max(fit.t_min_s, t.min()), t.max(), 50)
-            # same normalisation as the density: fraction of events at or above t_min
+            # same normalisation as the density: the fitted law covers the fraction of events ≥ t_min
             frac = fit.n / dur.size
-            ax.loglog(tt, frac * (fit.alpha - 1) / fit.t_min_s * (tt / fit.t_min_s) ** (-fit.alpha), "-", color=color,
-                      label=f"α = {fit.alpha:.2f} ± {fit.alpha_err:.2f}")
+            ax.loglog(tt, frac * fit.pdf(tt), "-", color=color, label=f"α = {fit.alpha:.2f} ± {fit.alpha_err:.2f}")
     ax.set_xlabel("dwell time (s)")
     ax.set_ylabel("P(t) (s⁻¹)")
     ax.legend(fontsize=8)

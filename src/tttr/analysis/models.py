@@ -68,6 +68,9 @@ DEFAULT_SWITCH_SIGMA = 3.0
 LEVEL_MIN_HEIGHT = 0.1
 _Z98 = 2.0537489  # standard normal 98th percentile: a Poisson level's 2-98 % span is 2·z98·√I
 _MIXED_STARTS = (0.1, 0.5, 0.9)
+_SCALE_ITERATIONS = 3
+#: Neighbours on each side a steady bin must agree with (see :func:`switching_mask`).
+DEFAULT_SWITCH_REACH = 2
 
 
 # =================================================================== equations (plain numpy)
@@ -432,7 +435,7 @@ class FlidFit(Result):
 
 # ============================================================================ helpers
 def region_background_counts(binned, regions: RegionLifetimes) -> float:
-    """Background photons per trace bin inside the lifetime window, from region fits.
+    """Background photons per trace bin inside the lifetime window, from the region fits.
 
     Parameters
     ----------
@@ -440,69 +443,80 @@ def region_background_counts(binned, regions: RegionLifetimes) -> float:
         The pass the regions were computed from.
     regions : RegionLifetimes
         From :func:`~tttr.analysis.flid.region_lifetimes`; each region's pooled decay was
-        fitted with a constant background (periodic model).
+        fitted with a mono-exponential and a constant background (periodic model).
 
     Returns
     -------
     float
-        Occupancy-weighted mean over the regions of ``background per decay column ×
-        columns in the window / trace bins of the region``.
+        ``background per decay column × columns in the window / trace bins of the region``
+        of the region whose fit has the lowest reduced deviance; 0 without a usable fit.
 
     Notes
     -----
     For ``flid_map(..., estimator="mle", background_counts=...)`` and the
-    ``background_counts`` of :func:`fit_flid`. A constant background is shared out evenly
-    over every trace bin, whatever the emitter's state; the region fits model the wrapped
-    tails of earlier pulses, which the tail-of-the-period estimate of the whole decay counts
-    as background (an overestimate of about 20 % for τ = 25 ns in a 200 ns period).
+    ``background_counts`` of :func:`fit_flid`. A constant background is shared evenly by all
+    trace bins, whatever the emitter's state. The region fits model the wrapped tails of the
+    earlier pulses, which an estimate from the end of the period of the whole decay counts
+    as background (about +20 % for τ = 25 ns in a 200 ns period). A region that mixes
+    several states is not mono-exponential, and its fit puts part of the slow tail into the
+    constant (up to +40 % in the mixed simulations): the best-described region is used.
     """
     unit = binned.nanotimes_unit_s * 1e9
     col_ns = binned.decay_rebin * unit
     window_ns = binned.window_ticks * unit
-    vals, wts = [], []
+    best, best_dev = 0.0, float("inf")
     for fit, nb in zip(regions.fits, regions.n_bins):
-        if nb > 0 and np.isfinite(fit.background_per_bin):
-            vals.append(fit.background_per_bin / col_ns * window_ns / nb)
-            wts.append(nb)
-    if not vals:
-        return 0.0
-    return float(np.average(vals, weights=wts))
+        if nb > 0 and np.isfinite(fit.background_per_bin) and np.isfinite(fit.deviance_reduced):
+            if fit.deviance_reduced < best_dev:
+                best, best_dev = float(fit.background_per_bin / col_ns * window_ns / nb), float(fit.deviance_reduced)
+    return best
 
 
-def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA) -> np.ndarray:
-    """Trace bins that differ from a neighbour by more than shot noise (switching bins).
+def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA, reach: int = DEFAULT_SWITCH_REACH) -> np.ndarray:
+    """Trace bins that are not part of a steady stretch (switching bins).
 
     Parameters
     ----------
     intensity : (n_bins,) array
         Counts per trace bin, in time order.
     n_sigma : float
-        A bin is *switching* when ``|I_t − I_{t±1}| > n_sigma·√(I_t + I_{t±1} + 1)`` for
-        either neighbour (the standard deviation of the difference of two Poisson counts).
+        Bins t and t+k disagree when ``|I_t − I_{t+k}| > n_sigma·√(I_t + I_{t+k} + 1)``, the
+        standard deviation of the difference of two Poisson counts. Default 3.
+    reach : int
+        A bin is steady when it agrees with its ``reach`` neighbours on each side. Default 2.
 
     Returns
     -------
     (n_bins,) bool
-        True for switching bins (the first and last bins count as switching).
+        True for switching bins; the first and last ``reach`` bins count as switching.
 
     Notes
     -----
-    A bin that straddles a switch between two long-lived states A and B holds a mixture of
-    them, and every such mixture lies on Eq. 1 drawn between A and B, *whatever the
-    mechanism* (the derivation of Eq. 1 only assumes two states). For an emitter with
-    discrete BC levels these arcs sag below the BC line and make it look curved; they
-    carry no information about the mechanism, only about the switching. Bins of a steady
-    state agree with both neighbours within shot noise and are kept; for a non-blinking
-    emitter 3 σ keeps ≈ 99.5 % of the bins. Bins in fast flickering, where neighbours are
-    mixtures of similar proportion, are kept too.
+    A bin that straddles a switch between two states A and B holds a mixture of them, and
+    every such mixture lies on Eq. 1 drawn between A and B, *whatever the mechanism*: the
+    derivation of Eq. 1 only assumes two states. For an emitter with discrete BC levels these
+    arcs sag below the BC line and make it look curved, so they carry information about the
+    switching, not about the mechanism. The FLID models describe the states an emitter
+    visits; the fits therefore use the bins of steady stretches (five bins of consistent
+    intensity with the default reach 2, 50 ms at 10 ms bins). With 3 σ a non-blinking
+    emitter keeps ≈ 99 % of its bins. Bins in sustained fast flickering, whose neighbours
+    hold mixtures in similar proportions, are kept: for an Auger emitter they lie on Eq. 1
+    between exciton and trion, which is the Auger curve itself. Reach 1 (agreement with the
+    direct neighbours only) leaves enough flicker arcs in a three-level BC emitter for Eq. 3
+    to fit it as well as Eq. 2 (ΔBIC within ±7 in 10-min simulations); reach 2 keeps Eq. 2
+    ahead by 5–11 (docs/flid.md).
     """
     inten = np.asarray(intensity, float)
     n = inten.size
-    out = np.ones(n, bool)
-    if n < 3:
-        return out
-    d = np.abs(np.diff(inten)) <= n_sigma * np.sqrt(inten[1:] + inten[:-1] + 1.0)
-    out[1:-1] = ~(d[:-1] & d[1:])
+    out = np.zeros(n, bool)
+    for lag in range(1, int(reach) + 1):
+        if n <= lag:
+            return np.ones(n, bool)
+        bad = np.abs(inten[lag:] - inten[:-lag]) > n_sigma * np.sqrt(inten[lag:] + inten[:-lag] + 1.0)
+        out[lag:] |= bad
+        out[:-lag] |= bad
+        out[:lag] = True
+        out[-lag:] = True
     return out
 
 
@@ -601,9 +615,10 @@ def _param_dict(params) -> dict:
                 "vary": bool(p.vary)} for k, p in params.items()}
 
 
-def _criteria(chisqr, n, k):
-    """−2 ln L with the common variance scale profiled out (up to a constant), AIC and BIC."""
-    m2ll = n * math.log(max(chisqr, 1e-300) / n)
+def _criteria(chisqr, n, k, log_sigma_term=0.0):
+    """AIC and BIC from ``−2 ln L = n ln(χ²/n) + 2 Σ ln σ`` (common variance scale profiled out;
+    constants shared by every model dropped)."""
+    m2ll = n * math.log(max(chisqr, 1e-300) / n) + log_sigma_term
     return m2ll + 2 * k, m2ll + k * math.log(n)
 
 
@@ -612,7 +627,7 @@ def _values(params, names):
 
 
 def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None):
-    """Effective-variance least squares: σ_eff depends on the parameters through the slope.
+    """Maximum likelihood of the binned points with the effective variance (see fit_flid Notes).
 
     Returns ``(ModelFit, lmfit.Parameters)`` or ``(None, None)``.
     """
@@ -626,25 +641,36 @@ def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None):
     else:
         params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, tau_max=float(x.max()), weights=w0)
     names = _argnames(func)
+    n = x.size
+    scale = [1.0]
+
+    def sigma_of(vals):
+        return np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
 
     def resid(p):
+        # Σ resid² = χ²/c + 2 Σ ln(σ_eff/σ_I): the Gaussian −2 ln L at the variance scale c
         vals = _values(p, names)
         with np.errstate(all="ignore"):
-            sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
-            r = (y - func(x, **vals)) / sigma
-        return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)
+            sigma = sigma_of(vals)
+            r = np.concatenate(((y - func(x, **vals)) / sigma / math.sqrt(scale[0]),
+                                np.sqrt(2.0 * np.log(sigma / sy) + 1e-12)))
+        return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)  # a pole of Eq. 1 at a point
 
-    res = minimize(resid, params, method="leastsq")
-    vals = _values(res.params, names)
-    with np.errstate(all="ignore"):
-        sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
-        chisqr = float(np.sum(((y - func(x, **vals)) / sigma) ** 2))
-    if not np.isfinite(chisqr):
-        return None, None
-    n, k = x.size, int(res.nvarys)
-    aic, bic = _criteria(chisqr, n, k)
-    return (ModelFit(name, _param_dict(res.params), chisqr, chisqr / max(n - k, 1), aic, bic, n, k,
-                     bool(res.success), str(res.message)), res.params)
+    chisqr = float("nan")
+    for _ in range(_SCALE_ITERATIONS):  # alternate the parameters and the profiled scale c
+        res = minimize(resid, params, method="leastsq")
+        params = res.params
+        vals = _values(params, names)
+        with np.errstate(all="ignore"):
+            sigma = sigma_of(vals)
+            chisqr = float(np.sum(((y - func(x, **vals)) / sigma) ** 2))
+        if not np.isfinite(chisqr):
+            return None, None
+        scale[0] = max(chisqr / n, 1e-12)
+    k = int(res.nvarys)
+    aic, bic = _criteria(chisqr, n, k, 2.0 * float(np.sum(np.log(sigma))))
+    return (ModelFit(name, _param_dict(params), chisqr, chisqr / max(n - k, 1), aic, bic, n, k,
+                     bool(res.success), str(res.message)), params)
 
 
 def _odr_cells(tau, inten, s_tau, edges):
@@ -800,42 +826,49 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
              objective: str = "binned", min_points: int = DEFAULT_MIN_POINTS, criterion: str = "bic",
              margin: float = DEFAULT_MARGIN, background_counts: float = 0.0, bc_intercept: bool = False,
              exclude_switching: bool = True, switch_sigma: float = DEFAULT_SWITCH_SIGMA,
-             single_blob_spread: float = SINGLE_BLOB_SPREAD) -> FlidFit:
+             switch_reach: int = DEFAULT_SWITCH_REACH, single_blob_spread: float = SINGLE_BLOB_SPREAD) -> FlidFit:
     """Fit Eqs. 1–3 of seed 001 to a FLID and decide the blinking type.
 
     Parameters
     ----------
     flid : FlidMap
-        From :func:`~tttr.analysis.flid.flid_map`. Its per-bin lifetimes should be
-        background-corrected (``estimator="mle"`` with ``background_counts``): uniform
-        background photons pull the mean-delay lifetime of dim bins towards ``W/2`` and bend
-        the BC line away from the origin.
+        From :func:`~tttr.analysis.flid.flid_map`, in time order. Its per-bin lifetimes should
+        be background-corrected (``estimator="mle"`` with ``background_counts``): uniform
+        background photons pull the mean-delay lifetime of dim bins towards ``W/2`` (by
+        2 ns for a 5 ns state with 7 background counts in 280) and bend the BC line away
+        from the origin.
     models : sequence of {"auger", "bc", "mixed"}
-        Models to fit (default all three; the verdict needs at least two).
+        Models to fit (default all three; a verdict needs at least two).
     regions : RegionLifetimes, optional
-        From :func:`~tttr.analysis.flid.region_lifetimes`: the Auger endpoints are anchored at
-        its brightest and dimmest region lifetimes and β is taken from it. Default: the two
-        dominant intensity levels of the FLID itself (:func:`~tttr.analysis.flid.intensity_regions`),
-        their median per-bin lifetimes as anchors, β from those.
+        From :func:`~tttr.analysis.flid.region_lifetimes`: the Auger endpoints are anchored
+        at its brightest and dimmest region lifetimes, and β is taken from it. Default: the
+        brightest and the dimmest intensity level of the FLID's steady bins (peaks of the
+        smoothed intensity histogram at least ``LEVEL_MIN_HEIGHT`` of the highest), their
+        median per-bin lifetimes as anchors and β from those.
     objective : {"binned", "odr"}
-        ``"binned"`` (default): occupancy-weighted mean intensity per lifetime bin with an
-        effective variance (Notes). ``"odr"``: scipy.odr orthogonal distance regression on
-        every trace bin (σ_I = √I, σ_τ the per-bin lifetime noise).
+        ``"binned"`` (default): mean intensity per lifetime bin with an effective variance,
+        fitted by maximum likelihood (Notes). ``"odr"``: orthogonal distance regression of
+        every steady trace bin (Notes).
     min_points : int
-        Lifetime bins with fewer trace bins are dropped (binned objective). Default 10.
+        Lifetime bins holding fewer steady trace bins are left out. Default 10.
     criterion : {"bic", "aic"}
         Information criterion of the verdict. Default ``"bic"``.
     margin : float
-        Criterion difference required for a verdict. Default 10.
+        Criterion difference a verdict needs. Default 10.
     background_counts : float
         Constant background counts per bin subtracted from the intensities before fitting
-        (e.g. :func:`region_background_counts`), so that Eq. 2 goes through the origin and
-        the Auger endpoints are signal intensities. Default 0.
+        (e.g. :func:`region_background_counts`, the value given to ``flid_map``), so that
+        Eq. 2 passes through the origin and the endpoints are signal intensities. Default 0.
     bc_intercept : bool
-        Fit the intercept ``b`` of Eq. 2 (default True: residual background); False fixes the
-        line through the origin.
+        Fit the intercept ``b`` of Eq. 2. Default False: with the background subtracted Eq. 2
+        goes through the origin, as its derivation (``I ∝ τ/τ_r``) says; a free intercept
+        lets a straight line join any two states, so an exciton/trion pair could only be
+        told from BC by the few bins between them.
+    exclude_switching, switch_sigma, switch_reach
+        Leave out the bins that are not part of a steady stretch (:func:`switching_mask`).
+        Default True, 3 σ, 2 neighbours on each side.
     single_blob_spread : float
-        Spread below which the FLID is a single blob (verdict ``undetermined``).
+        Intensity spread below which the FLID is a single blob. Default 2.
 
     Returns
     -------
@@ -844,62 +877,82 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     Raises
     ------
     AnalysisError
-        No finite per-bin lifetimes, or an unknown model/objective/criterion.
+        No finite per-bin lifetime, or an unknown model, objective or criterion.
 
     Notes
     -----
-    **Parameterisation.** Eq. 1 is a two-parameter curve (``1/I`` linear in τ), so its four
-    endpoint values are degenerate; the endpoint lifetimes ``τ1, τ2`` are fixed (from the
-    regions) and ``I1, I2`` are fitted, i.e. the curve's intensities at those lifetimes.
-    Eq. 2 fits ``a`` (and ``b``). Eq. 3 uses :func:`mixed_intensity`: ``A_Auger = 1 − f``,
-    ``A_BC = f``, the BC line through the bright state; it fits ``I1, I2, f`` from three
-    starts of f (0.1, 0.5, 0.9), keeping the best. ``A_Auger : A_BC`` is reported as
-    ``(1 − f)/f`` with the error ``σ_f/f²``.
+    **Parameterisation.** Eq. 1 is a two-parameter curve (``1/I`` is linear in τ), so its
+    four endpoint values are degenerate: the endpoint lifetimes ``τ1 > τ2`` are fixed (the
+    anchors) and the curve's intensities ``I1, I2`` at them are fitted. ``I2`` is fitted as
+    ``r2·I1`` with ``r2 ≤ 1`` bounded below so that the hyperbola's pole lies beyond the
+    largest lifetime fitted: a pole inside the data would predict infinite intensities where
+    bins are observed, and near a pole the effective variance lets a curve pass "close" to
+    any point. Eq. 2 fits ``a`` (``b = 0``). Eq. 3 is :func:`mixed_intensity`:
+    ``A_Auger = 1 − f``, ``A_BC = f``, the BC line through the bright state, fitted
+    parameters ``I1, r2, f`` from three starts of f (0.1, 0.5, 0.9), keeping the best;
+    ``A_Auger : A_BC`` is reported as ``(1 − f)/f`` with the error ``σ_f/f²``.
 
-    **Objective (binned).** Both coordinates of a FLID point are noisy, and the lifetime
-    noise is large: ≈ τ/√N for N photons, several times more for dim bins where uniform
-    background photons add variance. The trace bins are grouped by lifetime (the map's
-    lifetime edges); every group with at least ``min_points`` bins gives one point: mean τ,
-    mean intensity and its standard error ``σ_I = s/√n`` (sample variance floored at the
-    Poisson variance). The lifetime noise enters through the model's slope as an effective
-    variance ``σ_eff² = σ_I² + (dI/dτ)²·σ_τ²``, re-evaluated from the current parameters
-    until χ² is stable (effective-variance method). ``σ_τ`` is the per-trace-bin lifetime
-    noise (not divided by √n): conditioning on a noisy lifetime displaces the mean intensity
-    of a group by up to the slope times that noise at the edges of a dense cluster
-    (regression dilution), and this does not average away with more points. The per-bin
-    noise is measured from the data as 1.4826 × the median absolute deviation of τ among
-    trace bins of the same intensity (slices √I wide), which needs neither the estimator nor
-    the background; where several curves cross one intensity it is an overestimate.
+    **Switching bins** are left out (:func:`switching_mask`): mixtures of two states lie on
+    Eq. 1 between them whatever the mechanism.
 
-    **Objective (odr).** Orthogonal distance regression of every trace bin with
-    ``σ_I = √I`` and the same ``σ_τ``; parameters are unbounded there.
+    **Objective "binned".** Both coordinates of a FLID point are noisy and the lifetime
+    noise is large (≈ τ/√N for N photons, several times more in dim bins, where uniform
+    background photons add variance). The steady bins are grouped by lifetime (the map's
+    lifetime edges); a group of n ≥ ``min_points`` bins gives one point: mean τ, mean
+    intensity and its standard error ``σ_I = s/√n`` (sample variance floored at the Poisson
+    variance). The lifetime noise enters through the model's slope as an effective variance
+    ``σ_eff² = σ_I² + (dI/dτ)²·σ_τ²``. Here ``σ_τ`` is the per-bin lifetime noise, not
+    divided by √n: grouping by a noisy lifetime displaces a group's mean intensity from the
+    curve by up to the slope times that noise at the flanks of a dense cluster (regression
+    dilution), and that does not average away. σ_τ is measured from the data: 1.4826 × the
+    median absolute deviation of ``(τ_{t+1} − τ_t)/√2`` over consecutive steady bins of
+    similar intensity (slices √I wide), since two consecutive bins of one state share their
+    true lifetime; this needs neither the estimator nor the background. The parameters
+    maximise the Gaussian likelihood of the points,
+    ``−2 ln L = χ²/c + 2 Σ ln σ_eff`` with ``χ² = Σ (I_j − I(τ_j))²/σ_eff,j²`` and a common
+    variance scale c profiled out (``c = χ²/n``, alternated with the parameters three times).
+    The ``ln σ_eff`` term is part of the likelihood because σ_eff depends on the
+    parameters; without it a curve lowers its χ² by being steep where it misses the data.
 
-    **Criterion and margin.** ``−2 ln L = n ln(χ²/n) + 2 Σ ln σ_eff + n(1 + ln 2π)``: the
-    Gaussian likelihood with the common scale of the variances profiled out (the effective
-    variances are approximations, and a FLID with 10⁴–10⁵ bins resolves small systematic
-    deviations that no model describes), and with the model-dependent ``Σ ln σ_eff`` so that
-    a model cannot lower its χ² by steep slopes. AIC = −2 ln L + 2k, BIC = −2 ln L + k ln n.
-    BIC is the default: Eq. 3 nests Eq. 1 (f = 0) and, without intercept, Eq. 2 (f = 1), and
-    BIC is consistent for choosing among nested models when one of them is true, whereas AIC
-    keeps a fixed chance of preferring the larger model. The verdict: the models within
-    ``margin`` of the best are *plausible*. One plausible model → that model. Auger and BC
-    both plausible → ``undetermined``. One pure model and ``mixed`` → the pure model (the
-    extra parameter is not supported strongly). ``margin = 10`` is "very strong" evidence
-    on the Kass–Raftery scale.
+    **Objective "odr".** The steady bins are gathered into cells of √I/2 in intensity and
+    one lifetime bin (narrower than the noise), and ``Σ w·[(I − I(τ + δ))²/σ_I² + δ²/σ_τ²]``
+    is minimised over the parameters and one lifetime correction δ per cell (the ODRPACK
+    objective; ``σ_I² = I/w``, ``σ_τ² = σ_τ,bin²/w``, w the bins in the cell) with
+    :func:`scipy.optimize.least_squares`, starting from the binned fit (``scipy.odr`` is
+    deprecated since SciPy 1.17). It weights every trace bin equally and has no dilution
+    bias, so its parameters are the more accurate (docs/flid.md); but with 10⁴–10⁵ bins any
+    small systematic departure from a model is decisive, so its verdicts lean to ``mixed``.
+    Criteria use ``−2 ln L = n ln(χ²/n)`` with n the number of trace bins.
+
+    **Criterion and margin.** AIC = −2 ln L + 2k, BIC = −2 ln L + k ln n (k free
+    parameters, n points). BIC is the default: Eq. 3 nests Eq. 1 (f = 0) and Eq. 2 (f = 1),
+    and BIC is consistent for choosing among nested models when one of them holds, whereas
+    AIC keeps a fixed probability of preferring the larger model. The models within
+    ``margin`` of the best are *plausible*: one plausible model → that model; Auger and BC
+    both plausible → ``undetermined``; a pure model and ``mixed`` → the pure model (the
+    extra parameter is not strongly supported). ``margin = 10`` is "very strong" evidence
+    on the Kass–Raftery scale (a likelihood ratio of ~150 after the penalty).
 
     **Single blob.** A non-blinking emitter gives one cluster whose spread is shot noise;
-    every curve fits it and the shape carries no information, so the verdict is
-    ``undetermined`` without fitting. Detected when the central 96 % of the intensities
-    spans less than ``single_blob_spread`` times what one Poisson level spans
-    (``2 × 2.054 √I``), or when fewer than 5 lifetime groups are left.
+    every curve through its centre fits it, so its shape carries no information and the
+    verdict is ``undetermined`` without fitting. It is detected when the central 96 % of
+    the intensities spans less than ``single_blob_spread`` times the span of one Poisson
+    level (``2 × 2.054 √I``), or when fewer than 5 lifetime groups are left.
 
-    **Curvature test** (seed 001, Fig. S12). The binned residuals of the Auger fit are fitted
-    with a parabola over the lifetime range mapped to [−1, 1]; its quadratic coefficient
-    (counts per bin) is negative when Eq. 1 bends more than the data (data above the curve in
-    the middle), the signature seed 001 used to reject Eq. 1 alone for a mixed FLID. Its
-    error is scaled by √χ²_red of the parabola fit when that exceeds 1.
+    **Curvature test** (seed 001, Fig. S12). The binned residuals of the Auger fit between
+    the anchors (less two lifetime-noise widths at each end, where the clusters' dilution
+    dominates) are fitted with a parabola over that span mapped to [−1, 1]. Its quadratic
+    coefficient (counts per bin) is negative when Eq. 1 bends more than the data (data above
+    the curve in the middle), the sign seed 001 saw for a mixed FLID; its error is scaled
+    by √χ²_red of the parabola when that exceeds 1.
 
     **β** = ``I2·τ1/(I1·τ2)`` from the regions (:func:`~tttr.analysis.flid.beta`, reused).
+
+    Examples
+    --------
+    >>> from tttr.analysis.models import auger_intensity, beta
+    >>> float(auger_intensity(24.7, 760, 24.7, 280, 5.0)), round(beta(760, 24.7, 280, 5.0), 2)
+    (760.0, 1.82)
     """
     models = tuple(models)
     for m in models:
@@ -915,7 +968,7 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     if not finite.any():
         raise AnalysisError("the FLID has no finite per-bin lifetimes")
     spread = _intensity_spread(raw_all)
-    ok = finite & ~switching_mask(raw_all, n_sigma=switch_sigma) if exclude_switching else finite
+    ok = finite & ~switching_mask(raw_all, n_sigma=switch_sigma, reach=switch_reach) if exclude_switching else finite
     if not ok.any():
         ok = finite
     excluded = float(1.0 - ok.sum() / finite.sum())
@@ -964,7 +1017,7 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         cands = [c for c in cands if c[0] is not None]
         if not cands:
             continue
-        best, params = min(cands, key=lambda c: c[0].chisqr)
+        best, params = min(cands, key=lambda c: c[0].aic)
         if objective == "odr":
             best = _fit_odr(name, tau, inten, s_tau, np.asarray(flid.lifetime_edges_ns, float), params)
         if best is not None:
