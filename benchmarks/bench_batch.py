@@ -37,6 +37,13 @@ def make_files(folder: Path, n: int, duration_s: float) -> float:
     return time.perf_counter() - t0
 
 
+def _table(path: Path) -> list[dict]:
+    import csv
+
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def run(in_dir: Path, out_dir: Path, jobs: int) -> dict:
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", RUN, str(in_dir), "--out", str(out_dir), "--jobs", str(jobs), "--json"],
@@ -66,16 +73,19 @@ def main(argv=None) -> dict:
             runs.append(r)
             print(f"jobs {j}: {r['wall_s']:.1f} s wall ({r['s_per_file']:.2f} s/file), "
                   f"{r['n_ok']} ok, {r['n_failed']} failed", file=sys.stderr)
-        same = len({(tmp / f"out_j{j}" / "summary.csv").read_bytes() for j in args.jobs}) == 1
+        tables = [_table(tmp / f"out_j{j}" / "summary.csv") for j in args.jobs]
+        differ = sorted({f"{row['path']}: {k}" for t in tables[1:] for row, ref in zip(t, tables[0])
+                         for k in ref if row.get(k) != ref[k]})
+        same = not differ and all(len(t) == len(tables[0]) for t in tables)
     base = runs[0]["wall_s"]
     for r in runs:
         r["speedup_vs_first"] = round(base / r["wall_s"], 3)
     result = {"benchmark": "tttr batch over simulated files, local process pool",
               "n_files": args.n, "file_duration_s": args.duration, "models": list(MODELS), "mode": "t3",
               "input_mb": round(n_bytes / 1e6, 1), "simulation_s": round(sim_s, 1),
-              "runs": runs, "summaries_identical": same, "machine": machine()}
+              "runs": runs, "summaries_identical": same, "differing_cells": differ[:20], "machine": machine()}
     path = save("batch", result)
-    print(json.dumps({k: result[k] for k in ("n_files", "runs", "summaries_identical")}, indent=2))
+    print(json.dumps({k: result[k] for k in ("n_files", "runs", "summaries_identical", "differing_cells")}, indent=2))
     print(f"saved {path}", file=sys.stderr)
     return result
 

@@ -15,6 +15,7 @@ from . import flid as _flid
 from . import g2 as _g2
 from . import info as _info
 from . import lifetime as _lifetime
+from . import simulate as _simulate
 from . import trace as _trace
 
 
@@ -66,7 +67,7 @@ def cli(ctx, debug, verbose, quiet):
         warnings.showwarning = _show_warning
 
 
-for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink, _g2.g2):
+for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink, _g2.g2, _simulate.simulate):
     cli.add_command(_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
