@@ -9,6 +9,7 @@ import warnings
 import click
 
 from . import analyze as _analyze
+from . import batch as _batch
 from . import blink as _blink
 from . import convert as _convert
 from . import flid as _flid
@@ -67,7 +68,7 @@ def cli(ctx, debug, verbose, quiet):
         warnings.showwarning = _show_warning
 
 
-for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink, _g2.g2, _simulate.simulate):
+for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink, _g2.g2, _simulate.simulate, _batch.batch):
     cli.add_command(_cmd)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -231,6 +231,8 @@ def find_inputs(in_dir, *, exclude=()) -> tuple[list[str], list[str]]:
     from .io.sniff import detect_format
 
     root = Path(in_dir).resolve()
+    if not root.exists():
+        raise FileNotFoundError(f"{in_dir}: no such folder")
     if not root.is_dir():
         raise NotADirectoryError(f"{in_dir}: not a folder")
     excluded = [Path(e).resolve() for e in exclude if e is not None]
@@ -615,6 +617,7 @@ def _finite(values) -> np.ndarray:
 def _population_figures(rows: list[dict], out_dir: Path) -> list[str]:
     """Histograms of the main statistics and the FLID verdict counts; returns the paths."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     from .report_io import atomic_write_bytes
 
@@ -629,6 +632,7 @@ def _population_figures(rows: list[dict], out_dir: Path) -> list[str]:
         ax.hist(x, bins=max(5, min(30, int(np.sqrt(x.size)) + 3)), color="0.35", edgecolor="white")
         ax.set_xlabel(label)
         ax.set_ylabel("files")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"{label.split(' (')[0]}: n = {x.size}, median {np.median(x):.3g}", fontsize=9)
         path = out_dir / f"population.{name}.png"
         atomic_write_bytes(path, _figure_bytes(fig))
@@ -645,6 +649,7 @@ def _population_figures(rows: list[dict], out_dir: Path) -> list[str]:
         names = sorted(verdicts)
         ax.bar(names, [verdicts[n] for n in names], color="0.35")
         ax.set_ylabel("files")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title("FLID verdict", fontsize=9)
         ax.tick_params(axis="x", labelrotation=20)
         path = out_dir / "population.flid_verdict.png"

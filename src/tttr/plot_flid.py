@@ -62,7 +62,7 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, max_points: 
         bg = float(fit.background_counts)
         t = np.linspace(max(flid_map.lifetime_edges_ns[0], 1e-3), flid_map.lifetime_edges_ns[-1], 400)
         if fit.tau_ns.size:
-            ax.plot(fit.tau_ns, fit.intensity + bg, "o", ms=2.5, mfc="none", mec="white", mew=0.6,
+            ax.plot(fit.tau_ns, fit.intensity + bg, "o", ms=2.5, mfc="white", mec="k", mew=0.4,
                     label="fitted points")
         for name, m in fit.models.items():
             with np.errstate(all="ignore"):

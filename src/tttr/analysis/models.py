@@ -30,7 +30,7 @@ from lmfit import Model, minimize
 
 from ..errors import AnalysisError
 from ..results import Result
-from .flid import FlidMap, RegionLifetimes, beta, intensity_regions
+from .flid import FlidMap, RegionLifetimes, beta
 
 __all__ = [
     "auger_intensity",
@@ -536,7 +536,8 @@ def region_background_counts(binned, regions: RegionLifetimes) -> float:
     return best
 
 
-def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA, reach: int = DEFAULT_SWITCH_REACH) -> np.ndarray:
+def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA,
+                   reach: int = DEFAULT_SWITCH_REACH) -> np.ndarray:
     """Trace bins that are not part of a steady stretch (switching bins).
 
     Parameters
@@ -675,8 +676,10 @@ def _slope(func, values, x):
 
 
 def _param_dict(params) -> dict:
-    return {k: {"value": float(p.value), "stderr": (None if p.stderr is None or not np.isfinite(p.stderr) else float(p.stderr)),
-                "vary": bool(p.vary)} for k, p in params.items()}
+    def err(p):
+        return None if p.stderr is None or not np.isfinite(p.stderr) else float(p.stderr)
+
+    return {k: {"value": float(p.value), "stderr": err(p), "vary": bool(p.vary)} for k, p in params.items()}
 
 
 def _criteria(chisqr, n, k, log_sigma_term=0.0):
