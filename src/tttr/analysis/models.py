@@ -309,9 +309,10 @@ class ModelFit(Result):
     ----------
     name : {"auger", "bc", "mixed"}
     params : dict
-        ``{name: {"value": float, "stderr": float or None, "vary": bool}}``; fixed parameters
-        (the endpoint lifetimes) have ``vary=False`` and no error. ``mixed`` also lists the
-        derived ``a_auger`` and ``a_bc``.
+        ``{name: {"value": float, "stderr": float or None, "vary": bool, "derived": bool}}``.
+        Fixed parameters (the endpoint lifetimes ``tau1``, ``tau2``) have ``vary=False`` and
+        no error. Derived ones (``i2 = r2·i1``; ``a_auger = 1 − f`` and ``a_bc = f`` of
+        ``mixed``) have ``derived=True`` and a propagated error.
     chisqr : float
         ``Σ r²/σ²`` at the optimum with the final (effective) variances.
     redchi : float
@@ -382,9 +383,10 @@ class FlidFit(Result):
         ``A_Auger / A_BC = (1 − f)/f`` of the mixed fit (inf for f = 0, NaN without a fit).
     curvature : dict
         Residual curvature of the Auger fit: ``coefficient`` (counts per bin, the quadratic
-        term of the residuals on the lifetime range mapped to [−1, 1]), ``stderr``, ``z``,
-        ``over_curved`` (z < −3: Eq. 1 bends more than the data, seed 001's sign of a mixed
-        FLID) and ``under_curved`` (z > 3).
+        term of the binned residuals between the anchors, less two lifetime-noise widths at
+        each end, mapped to [−1, 1]), ``stderr``, ``z``, ``over_curved`` (z < −3: Eq. 1 bends
+        more than the data, seed 001's sign of a mixed FLID), ``under_curved`` (z > 3) and
+        ``n_points``.
     spread : float
         Central-96 % width of the intensities over one Poisson level's (single blob below
         ``SINGLE_BLOB_SPREAD``).
@@ -393,6 +395,10 @@ class FlidFit(Result):
     objective : {"binned", "odr"}
     background_counts : float
         Counts per bin subtracted from the intensities before fitting.
+    options : dict
+        The other options of :func:`fit_flid` that produced this result (``min_points``,
+        ``bc_intercept``, ``exclude_switching``, ``switch_sigma``, ``switch_reach``,
+        ``single_blob_spread``).
     tau_ns, intensity, sigma_intensity, sigma_tau_ns, n_per_point : (m,) arrays
         The points fitted by the binned objective (lifetime-bin means, their intensity
         standard errors, the per-bin lifetime noise and the trace bins per point); for
@@ -416,6 +422,7 @@ class FlidFit(Result):
     switching_excluded: float
     objective: str
     background_counts: float
+    options: dict
     tau_ns: np.ndarray
     intensity: np.ndarray
     sigma_intensity: np.ndarray
@@ -679,7 +686,8 @@ def _param_dict(params) -> dict:
     def err(p):
         return None if p.stderr is None or not np.isfinite(p.stderr) else float(p.stderr)
 
-    return {k: {"value": float(p.value), "stderr": err(p), "vary": bool(p.vary)} for k, p in params.items()}
+    return {k: {"value": float(p.value), "stderr": err(p), "vary": bool(p.vary), "derived": p.expr is not None}
+            for k, p in params.items()}
 
 
 def _criteria(chisqr, n, k, log_sigma_term=0.0):
@@ -828,17 +836,18 @@ def _fit_odr(name, tau, inten, s_tau, edges, start_params):
     theta = out.x[:k]
     vals = full(theta)
     err = {n_: math.sqrt(max(cov[j, j], 0.0)) for j, n_ in enumerate(free)}
-    params = {n_: {"value": float(vals[n_]), "stderr": err.get(n_), "vary": n_ in free} for n_ in names}
+    params = {n_: {"value": float(vals[n_]), "stderr": err.get(n_), "vary": n_ in free, "derived": False}
+              for n_ in names}
     if "r2" in free:
         ji, jr = free.index("i1"), free.index("r2")
         r2, i1 = vals["r2"], vals["i1"]
         var = r2 ** 2 * cov[ji, ji] + i1 ** 2 * cov[jr, jr] + 2 * r2 * i1 * cov[ji, jr]
-        params["i2"]["stderr"] = math.sqrt(max(var, 0.0))
-        params["r2"] = {"value": float(r2), "stderr": err["r2"], "vary": True}
+        params["i2"].update(stderr=math.sqrt(max(var, 0.0)), derived=True)
+        params["r2"] = {"value": float(r2), "stderr": err["r2"], "vary": True, "derived": False}
     if name == "mixed":
         fe = err.get("f")
-        params["a_auger"] = {"value": 1.0 - vals["f"], "stderr": fe, "vary": False}
-        params["a_bc"] = {"value": vals["f"], "stderr": fe, "vary": False}
+        params["a_auger"] = {"value": 1.0 - vals["f"], "stderr": fe, "vary": False, "derived": True}
+        params["a_bc"] = {"value": vals["f"], "stderr": fe, "vary": False, "derived": True}
     return ModelFit(name, params, chisqr, chisqr / max(n - k, 1), aic, bic, n, k, bool(out.success), str(out.message))
 
 
@@ -1065,9 +1074,14 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     s_tau = _lifetime_noise(inten, tau, pair_first)
     x, y, sy, sx, npp = _binned_points(inten, tau, s_tau, np.asarray(flid.lifetime_edges_ns, float), min_points)
 
+    options = {"min_points": int(min_points), "bc_intercept": bool(bc_intercept),
+               "exclude_switching": bool(exclude_switching), "switch_sigma": float(switch_sigma),
+               "switch_reach": int(switch_reach), "single_blob_spread": float(single_blob_spread)}
+
     def finish(fits, verdict, mval, reason, curvature, ratio=float("nan"), ratio_err=float("nan")):
         return FlidFit(fits, verdict, mval, criterion, float(margin), reason, b_val, beta_source, tau1, tau2, ratio,
-                       ratio_err, curvature, spread, excluded, objective, float(background_counts), x, y, sy, sx, npp)
+                       ratio_err, curvature, spread, excluded, objective, float(background_counts), options,
+                       x, y, sy, sx, npp)
 
     no_curv = _curvature(None, x, y, sy, sx)
     if spread < single_blob_spread:
