@@ -194,6 +194,7 @@ def simulated(tmp_path_factory):
                                      **DWELLS, **params)
             fmap, regions, bg = analyse(path)
             out[model, seed] = (truth, fmap, regions, bg)
+            out[model, seed, "mean"] = flid_map(binned_pass(path))  # the default map
             path.unlink()
     return out
 
@@ -208,6 +209,36 @@ def test_verdict_on_simulated_files(simulated, model):
         if model != "nonblinking":
             # the 10-min study's smallest margins are ≥ 45; at 2 min they are ≥ 20 in practice
             assert fit.margin >= fit.margin_threshold
+
+
+@pytest.mark.parametrize("model", list(EMITTERS))
+def test_verdict_from_the_default_mean_map(simulated, model):
+    # fit_flid(map, regions=...) with the default "mean" map: the background comes from the
+    # region fits and the per-bin lifetimes are background-corrected inside fit_flid
+    for seed in SEEDS:
+        truth, fmap, regions, bg = simulated[model, seed]
+        fit = fit_flid(simulated[model, seed, "mean"], regions=regions)
+        assert fit.background_counts == pytest.approx(bg, rel=1e-9)
+        assert fit.options["lifetimes"].startswith("background-corrected")
+        assert fit.verdict == EXPECTED[model], fit.reason
+    # without the correction a BC emitter's dim levels read several ns too long (W/2 pull)
+    # and its FLID bends like an Auger one
+    _, _, regions, _ = simulated["bc", SEEDS[0]]
+    if model == "bc":
+        raw = fit_flid(simulated["bc", SEEDS[0], "mean"], regions=regions, correct_lifetimes=False)
+        assert raw.verdict != "bc"
+
+
+def test_one_region_falls_back_to_the_flid_levels(simulated):
+    import dataclasses
+
+    truth, fmap, regions, bg = simulated["auger", SEEDS[0]]
+    one = dataclasses.replace(regions, regions=regions.regions[-1:], intensity_counts=regions.intensity_counts[-1:],
+                              n_bins=regions.n_bins[-1:], tau_ns=regions.tau_ns[-1:],
+                              tau_err_ns=regions.tau_err_ns[-1:], beta=float("nan"), fits=regions.fits[-1:])
+    fit = fit_flid(fmap, regions=one)
+    assert fit.verdict == "auger" and fit.tau1_ns > fit.tau2_ns
+    assert fit.beta_source == "regions" and np.isnan(fit.beta)
 
 
 def test_auger_endpoints_and_beta_on_simulated_files(simulated):

@@ -144,3 +144,11 @@ def g2_figure(curve, analysis=None):
     ax.set_ylabel("g2(τ)")
     fig.tight_layout()
     return fig
+
+
+def flid_figure(flid_map, fit=None, **kwargs):
+    """FLID map in false colour with the fitted model curves, and the lifetime trace
+    (see :func:`tttr.plot_flid.flid_figure`)."""
+    from .plot_flid import flid_figure as _flid_figure
+
+    return _flid_figure(flid_map, fit, **kwargs)

@@ -31,6 +31,7 @@ from lmfit import Model, minimize
 from ..errors import AnalysisError
 from ..results import Result
 from .flid import FlidMap, RegionLifetimes, beta
+from .lifetime import per_bin_mle_lifetime
 
 __all__ = [
     "auger_intensity",
@@ -505,13 +506,14 @@ def random_flid(n_bins: int = 60_000, *, f: float = 0.25, i1: float = 760.0, tau
 
 
 # ============================================================================ helpers
-def region_background_counts(binned, regions: RegionLifetimes) -> float:
+def region_background_counts(source, regions: RegionLifetimes) -> float:
     """Background photons per trace bin inside the lifetime window, from the region fits.
 
     Parameters
     ----------
-    binned : BinnedData
-        The pass the regions were computed from.
+    source : BinnedData or FlidMap
+        The pass the regions were computed from, or the FLID map made from it (either gives
+        the lifetime window W).
     regions : RegionLifetimes
         From :func:`~tttr.analysis.flid.region_lifetimes`; each region's pooled decay was
         fitted with a mono-exponential and a constant background (periodic model).
@@ -519,8 +521,8 @@ def region_background_counts(binned, regions: RegionLifetimes) -> float:
     Returns
     -------
     float
-        ``background per decay column × columns in the window / trace bins of the region``
-        of the region whose fit has the lowest reduced deviance; 0 without a usable fit.
+        ``background per decay column / column width × W / trace bins of the region`` for
+        the region whose fit has the lowest reduced deviance; 0 without a usable fit.
 
     Notes
     -----
@@ -532,15 +534,34 @@ def region_background_counts(binned, regions: RegionLifetimes) -> float:
     several states is not mono-exponential, and its fit puts part of the slow tail into the
     constant (up to +40 % in the mixed simulations): the best-described region is used.
     """
-    unit = binned.nanotimes_unit_s * 1e9
-    col_ns = binned.decay_rebin * unit
-    window_ns = binned.window_ticks * unit
+    if isinstance(source, FlidMap):
+        window_ns = float(source.window_ns)
+    else:
+        window_ns = source.window_ticks * source.nanotimes_unit_s * 1e9
     best, best_dev = 0.0, float("inf")
+    if not np.isfinite(window_ns):
+        return best
     for fit, nb in zip(regions.fits, regions.n_bins):
-        if nb > 0 and np.isfinite(fit.background_per_bin) and np.isfinite(fit.deviance_reduced):
-            if fit.deviance_reduced < best_dev:
-                best, best_dev = float(fit.background_per_bin / col_ns * window_ns / nb), float(fit.deviance_reduced)
+        ok = nb > 0 and np.isfinite(fit.background_per_bin) and np.isfinite(fit.deviance_reduced)
+        if ok and fit.deviance_reduced < best_dev:
+            best = float(fit.background_per_bin / fit.bin_width_ns * window_ns / nb)
+            best_dev = float(fit.deviance_reduced)
     return best
+
+
+def _corrected_lifetimes(flid: FlidMap, background_counts: float):
+    """Background-corrected per-bin lifetimes of a ``"mean"``/``"corrected"`` map, or None."""
+    w = float(flid.window_ns)
+    if background_counts <= 0 or not np.isfinite(w) or flid.estimator not in ("mean", "corrected"):
+        return None
+    tau = np.asarray(flid.lifetime_ns, float)
+    if flid.estimator == "corrected":  # back to the mean delay of the truncated exponential
+        with np.errstate(all="ignore"):
+            tau = tau - w / np.expm1(w / tau)
+    n = np.asarray(flid.intensity_counts, float)  # ≈ the photons in the window (all but ~0.1 %)
+    with np.errstate(all="ignore"):
+        return per_bin_mle_lifetime(tau * n, n, w, background_counts=background_counts,
+                                    min_photons=max(int(flid.min_photons), 1))
 
 
 def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA,
@@ -900,9 +921,10 @@ def _verdict(fits: dict, criterion: str, margin: float):
 # ============================================================================== fit_flid
 def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | None = None,
              objective: str = "binned", min_points: int = DEFAULT_MIN_POINTS, criterion: str = "bic",
-             margin: float = DEFAULT_MARGIN, background_counts: float = 0.0, bc_intercept: bool = False,
+             margin: float = DEFAULT_MARGIN, background_counts="auto", bc_intercept: bool = False,
              exclude_switching: bool = True, switch_sigma: float = DEFAULT_SWITCH_SIGMA,
-             switch_reach: int = DEFAULT_SWITCH_REACH, single_blob_spread: float = SINGLE_BLOB_SPREAD) -> FlidFit:
+             switch_reach: int = DEFAULT_SWITCH_REACH, single_blob_spread: float = SINGLE_BLOB_SPREAD,
+             correct_lifetimes: bool = True) -> FlidFit:
     """Fit Eqs. 1–3 of seed 001 to a FLID and decide the blinking type.
 
     Parameters
@@ -931,10 +953,11 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         Information criterion of the verdict. Default ``"bic"``.
     margin : float
         Criterion difference a verdict needs. Default 10.
-    background_counts : float
-        Constant background counts per bin subtracted from the intensities before fitting
-        (e.g. :func:`region_background_counts`, the value given to ``flid_map``), so that
-        Eq. 2 passes through the origin and the endpoints are signal intensities. Default 0.
+    background_counts : float or "auto"
+        Constant background counts per bin subtracted from the intensities before fitting,
+        so that Eq. 2 passes through the origin and the endpoints are signal intensities.
+        ``"auto"`` (default): :func:`region_background_counts` of ``regions``, 0 without
+        regions. Give the value used for ``flid_map(..., estimator="mle")``.
     bc_intercept : bool
         Fit the intercept ``b`` of Eq. 2. Default False: with the background subtracted Eq. 2
         goes through the origin, as its derivation (``I ∝ τ/τ_r``) says; a free intercept
@@ -945,6 +968,10 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         Default True, 3 σ, 2 neighbours on each side.
     single_blob_spread : float
         Intensity spread below which the FLID is a single blob. Default 2.
+    correct_lifetimes : bool
+        For a ``"mean"`` or ``"corrected"`` map and a background > 0, replace the per-bin
+        lifetimes by the background-corrected estimate of
+        :func:`~tttr.analysis.lifetime.per_bin_mle_lifetime` (Notes). Default True.
 
     Returns
     -------
@@ -967,6 +994,14 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     ``A_Auger = 1 − f``, ``A_BC = f``, the BC line through the bright state, fitted
     parameters ``I1, r2, f`` from three starts of f (0.1, 0.5, 0.9), keeping the best;
     ``A_Auger : A_BC`` is reported as ``(1 − f)/f`` with the error ``σ_f/f²``.
+
+    **Lifetimes.** Background photons pull the mean delay of dim bins towards W/2 and make
+    a BC FLID look like an Auger one (every BC simulation of docs/flid.md is then called
+    ``auger``). For a ``"mean"`` map the sum of delays of a bin is ``τ·n`` with n ≈ its
+    counts (the photons outside the window are ~0.1 %); a ``"corrected"`` map is first taken
+    back to the mean delay of the truncated exponential. The background is then removed
+    from these sufficient statistics as in ``flid_map(estimator="mle")``. An ``"mle"`` map is
+    used as it is (``FlidFit.options["lifetimes"]`` says which).
 
     **Switching bins** are left out (:func:`switching_mask`): mixtures of two states lie on
     Eq. 1 between them whatever the mechanism.
@@ -1038,8 +1073,18 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         raise AnalysisError(f"unknown objective {objective!r}; one of {OBJECTIVES}")
     if criterion not in CRITERIA:
         raise AnalysisError(f"unknown criterion {criterion!r}; one of {CRITERIA}")
+    if isinstance(background_counts, str):
+        if background_counts != "auto":
+            raise AnalysisError(f"background_counts must be a number or 'auto', not {background_counts!r}")
+        background_counts = region_background_counts(flid, regions) if regions is not None else 0.0
+    background_counts = float(background_counts)
     raw_all = np.asarray(flid.intensity_counts, float)
     tau_all = np.asarray(flid.lifetime_ns, float)
+    lifetimes = "as mapped"
+    if correct_lifetimes:
+        fixed = _corrected_lifetimes(flid, background_counts)
+        if fixed is not None:
+            tau_all, lifetimes = fixed, f"background-corrected from the {flid.estimator!r} map"
     finite = np.isfinite(tau_all) & (tau_all > 0)
     if not finite.any():
         raise AnalysisError("the FLID has no finite per-bin lifetimes")
@@ -1054,17 +1099,23 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     # anchors (bright, dim) and beta
     beta_source = "none"
     b_val = float("nan")
+    tau1 = tau2 = float("nan")
     if regions is not None:
-        tau1, tau2 = float(regions.tau_ns[-1]), float(regions.tau_ns[0])
         b_val, beta_source = float(regions.beta), "regions"
-    else:
+        if len(regions.tau_ns) >= 2 and regions.tau_ns[-1] > regions.tau_ns[0]:
+            tau1, tau2 = float(regions.tau_ns[-1]), float(regions.tau_ns[0])
+    if not tau1 > tau2:  # no regions, or one region: the FLID's own brightest and dimmest levels
         try:
             (lo1, hi1), (lo2, hi2) = _levels(raw)
             s1, s2 = (raw >= lo1) & (raw <= hi1), (raw >= lo2) & (raw <= hi2)
+            if not (s1.any() and s2.any()):
+                raise AnalysisError("an empty level band")
             tau1, tau2 = float(np.median(tau[s1])), float(np.median(tau[s2]))
-            b_val = beta(float(inten[s1].mean()), tau1, float(inten[s2].mean()), tau2)
-            beta_source = "flid"
+            if regions is None:
+                b_val, beta_source = beta(float(inten[s1].mean()), tau1, float(inten[s2].mean()), tau2), "flid"
         except AnalysisError:
+            tau1, tau2 = float("nan"), float("nan")
+        if not tau1 > tau2:
             tau1, tau2 = float(np.percentile(tau, 90)), float(np.percentile(tau, 10))
 
     idx = np.flatnonzero(ok)
@@ -1076,7 +1127,8 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
 
     options = {"min_points": int(min_points), "bc_intercept": bool(bc_intercept),
                "exclude_switching": bool(exclude_switching), "switch_sigma": float(switch_sigma),
-               "switch_reach": int(switch_reach), "single_blob_spread": float(single_blob_spread)}
+               "switch_reach": int(switch_reach), "single_blob_spread": float(single_blob_spread),
+               "lifetimes": lifetimes}
 
     def finish(fits, verdict, mval, reason, curvature, ratio=float("nan"), ratio_err=float("nan")):
         return FlidFit(fits, verdict, mval, criterion, float(margin), reason, b_val, beta_source, tau1, tau2, ratio,
