@@ -135,3 +135,24 @@ def test_single_level_trace_has_no_automatic_regions(tmp_path):
     two = np.r_[rng.poisson(767, 30000), rng.poisson(287, 30000)]
     (lo2, hi2), (lo1, hi1) = intensity_regions(two)
     assert lo2 <= 287 <= hi2 < lo1 <= 767 <= hi1
+
+
+def test_threaded_pass_equals_sequential_pass():
+    """The accumulators run side by side in threads; the results must not change."""
+    import tttr
+    from tttr.analysis.binned import BinnedAccumulator
+    from tttr.analysis.g2 import G2Accumulator
+    from tttr.analysis.lifetime import DecayAccumulator
+    from tttr.pipeline import stream_pass
+
+    path = SAMPLES / "sim_auger.ptu"
+    results = []
+    for threads in (1, 2, 3):
+        s = tttr.open(path)
+        accs = {"b": BinnedAccumulator(s.info), "d": DecayAccumulator(s.info), "g": G2Accumulator(s.info)}
+        results.append(stream_pass(s, accs, threads=threads, chunk_records=50_000))
+    for r in results[1:]:
+        np.testing.assert_array_equal(r["b"].counts, results[0]["b"].counts)
+        np.testing.assert_array_equal(r["b"].decay_matrix, results[0]["b"].decay_matrix)
+        np.testing.assert_array_equal(r["d"].counts, results[0]["d"].counts)
+        np.testing.assert_array_equal(r["g"].counts, results[0]["g"].counts)
