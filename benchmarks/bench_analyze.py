@@ -44,9 +44,16 @@ def main(argv=None):
     ap.add_argument("--sizes-gb", type=float, nargs="*", default=[2.0, 20.0])
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--dir", default=None)
+    ap.add_argument("--merge", action="store_true", help="update the stored results instead of replacing them")
     args = ap.parse_args(argv)
     work = tempfile.mkdtemp(prefix="tttr-analyze-", dir=args.dir)
     res = {"machine": machine(), "runs": {}}
+    stored = os.path.join(os.path.dirname(__file__), "results", "analyze.json")
+    if args.merge and os.path.exists(stored):
+        import json
+
+        with open(stored) as fh:
+            res["runs"] = json.load(fh).get("runs", {})
     try:
         from tttr.simulate import simulate_to_file
 

@@ -91,6 +91,40 @@ def batch_section(d):
     return lines
 
 
+def targets_section(dec, g2, ana):
+    """Each target of the project's issue 8, checked from the stored numbers."""
+    rows = []
+
+    def row(target, value, ok):
+        rows.append(f"| {target} | {value} | {'met' if ok else '**missed**'} |")
+
+    if dec:
+        for rtype, f in dec["files"].items():
+            r = f["rows"]
+            peers = {k: v["median_s"] for k, v in r.items() if not k.startswith(("tttr", "numpy"))}
+            best = min(peers.values()) if peers else None
+            floor = r["numpy.fromfile + sum (floor)"]["median_s"]
+            for mode in ("tttr streaming (2^20 records/chunk)", "tttr whole file"):
+                t = r[mode]["median_s"]
+                if best:
+                    row(f"{rtype} decode, {mode.split(' (')[0]}: at least as fast as the fastest peer",
+                        f"{best / t:.2f}× the fastest peer's speed", t <= best)
+                row(f"{rtype} decode, {mode.split(' (')[0]}: within 3× the fromfile floor", f"{t / floor:.2f}× the floor",
+                    t <= 3 * floor)
+    if g2:
+        ours = g2["tools"]["tttr G2Accumulator (2^20-photon chunks)"]["photons_per_s"]
+        for k, v in g2["tools"].items():
+            if not k.startswith("tttr ") and v.get("agrees_with_tttr"):  # peers computing the same histogram
+                row(f"g2 faster than {k}", f"{ours / v['photons_per_s']:.1f}× faster (photons/s)",
+                    ours > v["photons_per_s"])
+    if ana:
+        for k, r in ana["runs"].items():
+            row(f"analyze ≤ 3× decode ({k})", f"{r['analyze_over_decode']:.2f}×", r["analyze_over_decode"] <= 3)
+            row(f"analyze peak memory < 1 GB ({k})", f"{r['analyze_peak_rss_mb']:.0f} MB", r["analyze_peak_rss_mb"] < 1000)
+    return ["## Targets (issue 8), checked from the numbers above", "", "| target | measured | |", "|---|---|---|",
+            *rows, ""]
+
+
 def main():
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
@@ -111,6 +145,7 @@ def main():
     b = load("batch")
     if b:
         parts += batch_section(b)
+    parts += targets_section(load("decode"), load("g2"), a)
     with open(OUT, "w") as fh:
         fh.write("\n".join(parts) + "\n")
     print("wrote", OUT)
