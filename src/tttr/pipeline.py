@@ -142,6 +142,7 @@ class Report(Result):
     binned: object = None
     trace: object = None
     mandel_q: object = None
+    mandel_q_curve: list = field(default_factory=list)
     blinking: object = None
     power_law: dict = field(default_factory=dict)
     decay: object = None
@@ -198,11 +199,16 @@ class Report(Result):
             "photons_per_detector": ({str(d): int(c) for d, c in enumerate(self.binned.counts.sum(axis=0)) if c}
                                      if self.binned is not None else None),
             "mandel_q": get(self.mandel_q, "q"), "mandel_q_err": get(self.mandel_q, "q_err"),
+            "mandel_q_curve": [{"bin_width_s": m.bin_width_s, "q": m.q, "q_err": m.q_err} for m in self.mandel_q_curve],
             "on_fraction": get(self.blinking, "on_fraction"),
             "threshold_counts": get(get(self.blinking, "threshold"), "counts"),
             "threshold_method": get(get(self.blinking, "threshold"), "method"),
             "blinking_rate_hz": get(self.blinking, "blinking_rate_hz"),
             "charging_rate_hz": get(self.blinking, "charging_rate_hz"),
+            "on_fraction_windowed": ({"window_s": self.blinking.window_s,
+                                      "start_s": self.blinking.windowed_start_s,
+                                      "on_fraction": self.blinking.windowed_on_fraction}
+                                     if self.blinking is not None else None),
             "power_law": pl if self.blinking is not None else None,
             "lifetime": lt,
             "regions": ({"bands_counts": self.regions.regions, "intensity_counts": self.regions.intensity_counts,
@@ -285,7 +291,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     from .analysis.flid import flid_map as make_flid, region_lifetimes
     from .analysis.binned import BinnedAccumulator
     from .analysis.lifetime import DecayAccumulator, fit_lifetime
-    from .analysis.photon_stats import mandel_q
+    from .analysis.photon_stats import mandel_q, mandel_q_curve
     from .analysis.powerlaw import fit_power_law, fit_truncated_power_law
     from .analysis.trace import trace_from_binned
     from .io.sniff import open as open_stream
@@ -339,6 +345,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
     else:
         rep["mandel_q"] = mandel_q(total, bin_width_s=binned.bin_width_s)
+        rep["mandel_q_curve"] = mandel_q_curve(total, bin_width_s=binned.bin_width_s)
         st = attempt("blinking", lambda: bl.blinking_statistics(
             total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
         rep["blinking"] = st
