@@ -332,8 +332,13 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
 
     def attempt(name, fn):
+        # NaN/inf arithmetic on empty or degenerate data is expected here (a bin without
+        # photons, a fit that cannot converge): the result says NaN/None and the reason goes
+        # to `warnings`, so numpy's floating-point RuntimeWarnings are not printed as well
         try:
-            return fn()
+            with np.errstate(all="ignore"), _warnings.catch_warnings():
+                _warnings.simplefilter("ignore", RuntimeWarning)
+                return fn()
         except Exception as exc:  # noqa: BLE001 - one failed analysis never sinks the report
             msgs.append(f"{name}: {exc}")
             return None
