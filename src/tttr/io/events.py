@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["PhotonChunk", "StreamInfo", "concatenate_chunks"]
+__all__ = ["PhotonChunk", "PhotonData", "StreamInfo", "concatenate_chunks"]
 
 _EMPTY_I64 = np.empty(0, np.int64)
 _EMPTY_U8 = np.empty(0, np.uint8)
@@ -137,3 +137,20 @@ class StreamInfo:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["warnings"] = list(self.warnings)
         return out
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PhotonData(PhotonChunk):
+    """All the events of a file (what :func:`tttr.read` returns), with its metadata.
+
+    Attributes
+    ----------
+    info : StreamInfo
+        The file's normalised metadata (units, mode, record type, ...).
+    """
+
+    info: StreamInfo | None = None
+
+    def __repr__(self) -> str:
+        base = PhotonChunk.__repr__(self).replace("PhotonChunk(", "PhotonData(", 1)
+        return base if self.info is None else base[:-1] + f", format={self.info.format!r}, record_type={self.info.record_type!r})"

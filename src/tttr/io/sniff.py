@@ -99,11 +99,12 @@ def open(path, **options):  # noqa: A001 - mirrors builtins.open on purpose
 
 
 def read(path, **options):
-    """Decode a whole file: the photons in one :class:`~tttr.io.events.PhotonChunk`.
+    """Decode a whole file: a :class:`~tttr.io.events.PhotonData` (the photons, markers and
+    sync events as one chunk, plus ``.info``, the :class:`StreamInfo`)."""
+    from dataclasses import fields
 
-    The returned object also carries ``.info`` (the :class:`StreamInfo`) for convenience.
-    """
+    from .events import PhotonData
+
     stream = open(path, **options)
     data = stream.read()
-    object.__setattr__(data, "info", stream.info)  # frozen dataclass: attach metadata
-    return data
+    return PhotonData(**{f.name: getattr(data, f.name) for f in fields(data)}, info=stream.info)
