@@ -113,3 +113,20 @@ def test_useful_frame_fraction_peaks_at_one_over_k():
     r = np.linspace(0.01, 0.99, 99)
     useful = [bl.useful_frame_fraction(x, 4)["useful"] for x in r]
     assert r[int(np.argmax(useful))] == pytest.approx(0.25, abs=0.011)
+
+
+def test_smoothed_histogram_and_peaks_find_two_levels():
+    from tttr.analysis.photon_stats import histogram_peaks, smoothed_intensity_histogram
+
+    rng = np.random.default_rng(4)
+    counts = np.r_[rng.poisson(300, 20000), rng.poisson(80, 20000)]
+    sm = smoothed_intensity_histogram(counts)
+    # a boxcar keeps the total except what spills past the ends: at most the occupancy of
+    # the `width` outermost bins on each side
+    occ = np.bincount(counts)
+    width = int(round(np.sqrt(counts.mean()) / 2))
+    assert abs(sm.sum() - counts.size) <= occ[:width].sum() + occ[-width:].sum()
+    peaks = histogram_peaks(sm)
+    top2 = np.sort(peaks[np.argsort(sm[peaks])[-2:]])
+    # each level's smoothed maximum lies within one Poisson σ of its mean
+    assert abs(top2[0] - 80) < np.sqrt(80) and abs(top2[1] - 300) < np.sqrt(300)

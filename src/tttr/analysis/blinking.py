@@ -14,6 +14,7 @@ import numpy as np
 from .. import defaults
 from ..kernels.runs import run_lengths
 from ..results import Result
+from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 
 __all__ = [
     "OFF", "GREY", "ON", "Threshold", "threshold", "states", "on_fraction", "DwellTimes", "dwell_times",
@@ -64,11 +65,8 @@ def _otsu(n: np.ndarray) -> float:
 
 def _valley(n: np.ndarray) -> float:
     """Minimum of the smoothed intensity histogram between its two highest peaks (Otsu if unimodal)."""
-    occ = np.bincount(n).astype(np.float64)
-    width = max(1, int(round(np.sqrt(max(n.mean(), 1.0)) / 2)))  # smooth over ~half a Poisson sigma
-    kernel = np.ones(2 * width + 1) / (2 * width + 1)
-    sm = np.convolve(occ, kernel, mode="same")
-    peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
+    sm = smoothed_intensity_histogram(n)
+    peaks = histogram_peaks(sm)
     if peaks.size < 2:
         return _otsu(n)
     top = np.sort(peaks[np.argsort(sm[peaks])[-2:]])

@@ -15,6 +15,7 @@ from .. import defaults
 from ..errors import AnalysisError
 from ..results import Result
 from ._source import stream_of
+from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 from .binned import BinnedAccumulator, BinnedData
 from .lifetime import LifetimeFit, fit_lifetime, mean_delay_lifetime, per_bin_mle_lifetime, truncation_corrected_lifetime
 
@@ -145,13 +146,6 @@ def flid(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, e
                     estimator=estimator, **map_opts)
 
 
-def _smoothed_histogram(inten: np.ndarray):
-    occ = np.bincount(inten).astype(float)
-    width = max(1, int(round(np.sqrt(max(inten.mean(), 1.0)) / 2)))
-    kernel = np.ones(2 * width + 1) / (2 * width + 1)
-    return np.convolve(occ, kernel, mode="same")
-
-
 def intensity_regions(intensity, *, n_sigma: float = 2.0, min_share: float = 0.02):
     """Two intensity bands around the two most occupied intensity levels (automatic regions).
 
@@ -174,8 +168,8 @@ def intensity_regions(intensity, *, n_sigma: float = 2.0, min_share: float = 0.0
     give the regions explicitly.
     """
     inten = np.asarray(intensity, dtype=np.int64)
-    sm = _smoothed_histogram(inten)
-    peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
+    sm = smoothed_intensity_histogram(inten)
+    peaks = histogram_peaks(sm)
     if peaks.size < 2:
         raise AnalysisError("the intensity histogram has a single level: give the intensity regions explicitly")
     order = peaks[np.argsort(sm[peaks])[::-1]]

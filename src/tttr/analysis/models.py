@@ -32,6 +32,7 @@ from ..errors import AnalysisError
 from ..results import Result
 from .flid import FlidMap, RegionLifetimes, beta
 from .lifetime import per_bin_mle_lifetime
+from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 
 __all__ = [
     "auger_intensity",
@@ -615,10 +616,8 @@ def switching_mask(intensity, *, n_sigma: float = DEFAULT_SWITCH_SIGMA,
 
 def _levels(inten: np.ndarray):
     """Bands (lo, hi) of the brightest and the dimmest significant intensity level."""
-    from .flid import _smoothed_histogram
-
-    sm = _smoothed_histogram(np.asarray(inten, np.int64).clip(0))
-    peaks = np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
+    sm = smoothed_intensity_histogram(np.asarray(inten, np.int64).clip(0))
+    peaks = histogram_peaks(sm)
     peaks = peaks[sm[peaks] >= LEVEL_MIN_HEIGHT * sm.max()]
     if peaks.size < 2:
         raise AnalysisError("a single intensity level")

@@ -9,7 +9,8 @@ from scipy import stats
 
 from ..results import Result
 
-__all__ = ["MandelQ", "mandel_q", "mandel_q_curve", "IntensityHistogram", "intensity_histogram", "rebin_counts"]
+__all__ = ["MandelQ", "mandel_q", "mandel_q_curve", "IntensityHistogram", "intensity_histogram", "rebin_counts",
+           "smoothed_intensity_histogram", "histogram_peaks"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -109,3 +110,25 @@ def intensity_histogram(counts, *, bin_width_s: float = float("nan")) -> Intensi
     mean = float(n.mean()) if n.size else 0.0
     expected = n.size * stats.poisson.pmf(k, mean) if mean > 0 else np.zeros(k.size)
     return IntensityHistogram(k, occ, expected, mean, float(bin_width_s))
+
+
+def smoothed_intensity_histogram(counts) -> np.ndarray:
+    """Occurrences of each per-bin count, smoothed over about half a Poisson σ.
+
+    Notes
+    -----
+    A boxcar of half-width ``round(√max(<n>, 1) / 2)`` counts: wide enough that shot noise
+    does not split one intensity level into several maxima, narrow enough that two levels
+    a few σ apart stay separate. Used to find intensity levels (thresholds, FLID regions).
+    """
+    n = np.asarray(counts, dtype=np.int64).ravel()
+    occ = np.bincount(n).astype(np.float64)
+    width = max(1, int(round(np.sqrt(max(n.mean(), 1.0)) / 2)))
+    kernel = np.ones(2 * width + 1) / (2 * width + 1)
+    return np.convolve(occ, kernel, mode="same")
+
+
+def histogram_peaks(smoothed: np.ndarray) -> np.ndarray:
+    """Indices (counts per bin) of the local maxima of a smoothed histogram, in ascending order."""
+    sm = np.asarray(smoothed)
+    return np.flatnonzero((sm[1:-1] > sm[:-2]) & (sm[1:-1] >= sm[2:])) + 1
