@@ -606,7 +606,7 @@ def test_temporary_file_lives_in_destination_folder(tmp_path):
     w = ph.PhotonHDF5Writer(out, **writer_args("T2"))
     try:
         names = os.listdir(out.parent)
-        assert len(names) == 1 and names[0].startswith(".x.h5.") and names[0].endswith(".tmp")
+        assert len(names) == 1 and names[0].startswith(".x.h5.") and names[0].endswith(".part")
     finally:
         w.abort()
     assert os.listdir(out.parent) == []

@@ -28,9 +28,9 @@ def _interactive() -> bool:
     return hasattr(sys, "ps1")
 
 
-def save(fig, path) -> str:
-    """Write ``fig`` to ``path`` (PNG/PDF/SVG by extension) and close it."""
-    fig.savefig(path, dpi=150, bbox_inches="tight")
+def save(fig, path, *, format: str | None = None) -> str:  # noqa: A002 - matplotlib's name
+    """Write ``fig`` to ``path`` (PNG/PDF/SVG by extension, or ``format``) and close it."""
+    fig.savefig(path, dpi=150, bbox_inches="tight", format=format)
     _plt().close(fig)
     return str(path)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .io._atomic import atomic_path, atomic_write_bytes
 
 __all__ = ["output_paths", "write_report", "outputs_complete", "atomic_write_bytes"]
 
@@ -25,32 +26,6 @@ def output_paths(out_dir, stem: str, *, plots: bool = False) -> dict:
         for name in ("trace", "decay", "flid", "dwell", "g2", "intensity_histogram"):
             paths[f"plot_{name}"] = d / f"{stem}.{name}.png"
     return paths
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic(path: Path, writer) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write_arrays(report, path: str) -> None:
@@ -142,14 +117,16 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing:
             raise FileExistsError(f"{existing[0]}: exists; not overwritten (use --force)")
-    _atomic(paths["arrays"], lambda tmp: _write_arrays(report, tmp))
+    with atomic_path(paths["arrays"], force=True) as tmp:
+        _write_arrays(report, tmp)
     written = {"arrays": paths["arrays"]}
     if plots:
         from .plot import save
 
         for name, fig in _figures(report).items():
             p = paths[f"plot_{name}"]
-            _atomic(p, lambda tmp, fig=fig: save(fig, tmp + ".png") and os.replace(tmp + ".png", tmp))
+            with atomic_path(p, force=True) as tmp:
+                save(fig, tmp, format="png")
             written[f"plot_{name}"] = p
     # the report last: its presence marks the outputs as complete (--resume)
     atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode())

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -1735,16 +1734,10 @@ def simulate_to_file(out_path, *, model: str | None = None, mode: str | None = N
 
 
 def _write_json_atomic(path: Path, obj: dict, *, force: bool) -> None:
-    """Write JSON to a new file beside ``path`` (mode 0o666 minus the umask) and rename it into place."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{np.random.SeedSequence().entropy % (1 << 40):x}.part"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w") as fh:
+    """Write JSON to a new file beside ``path`` and move it into place (:mod:`tttr.io._atomic`)."""
+    from .io._atomic import atomic_path
+
+    with atomic_path(path, force=force) as tmp:
+        with open(tmp, "w") as fh:
             json.dump(obj, fh, indent=1, allow_nan=False)
             fh.write("\n")
-        if not force and path.exists():
-            raise FileExistsError(f"{path}: exists; not overwritten (use force)")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -27,7 +27,6 @@ h5py is imported lazily: probing a non-HDF5 file never pays for it.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import re
 import uuid
 import warnings
@@ -38,6 +37,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import FormatError, TttrWarning
+from ._atomic import new_temporary, place
 from .base import TTTRStream
 from .events import PhotonChunk, StreamInfo
 
@@ -884,11 +884,7 @@ class PhotonHDF5Writer:
             raise IsADirectoryError(f"{self.path}: is a directory, not a file name")
         if self.path.exists() and not self.force:
             raise FileExistsError(f"{self.path}: already exists (pass force=True to overwrite)")
-        # created like any new file (mode 0o666 minus the umask; mkstemp would make it
-        # private), exclusively, under a name no one else uses
-        tmp = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp"
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        self._tmp = tmp
+        self._tmp = new_temporary(self.path)
         try:
             self._f = _h5py().File(self._tmp, "w")
             self._create_layout()
@@ -1124,7 +1120,7 @@ class PhotonHDF5Writer:
             self._finish_layout()
             self._f.close()
             self._f = None
-            _place(self._tmp, self.path, self.force)
+            place(self._tmp, self.path, self.force)
         except BaseException:
             self.abort()
             raise
@@ -1187,23 +1183,6 @@ def _fit(arr: np.ndarray, dtype, name: str) -> np.ndarray:
     if arr.size and (arr.min() < info.min or arr.max() > info.max):
         raise ValueError(f"{name} values {arr.min()}..{arr.max()} do not fit {np.dtype(dtype).name}")
     return arr.astype(dtype)
-
-
-def _place(tmp: Path, dest: Path, force: bool) -> None:
-    """Move the finished ``tmp`` onto ``dest`` atomically, refusing to replace unless ``force``."""
-    if force:
-        os.replace(tmp, dest)
-        return
-    try:
-        os.link(tmp, dest)  # fails if dest exists: no window for a race
-    except FileExistsError:
-        raise FileExistsError(f"{dest}: already exists (pass force=True to overwrite)") from None
-    except OSError:  # file system without hard links
-        if dest.exists():
-            raise FileExistsError(f"{dest}: already exists (pass force=True to overwrite)") from None
-        os.replace(tmp, dest)
-        return
-    tmp.unlink()
 
 
 def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = None, **kw) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from ..errors import FormatError, HeaderWarning, TruncatedHeaderError, UnsupportedRecordTypeError
 from . import _records as rec
+from ._atomic import new_temporary, place
 from .base import records_present
 from .events import PhotonChunk, StreamInfo
 from .picoquant import RECORD_TYPES, RECORD_TYPES_BY_NAME, PicoQuantStream, encode_records
@@ -281,8 +281,9 @@ class PTUWriter:
     Parameters
     ----------
     path : str or Path
-        Destination. Written to a temporary file beside it and renamed on :meth:`close`, so
-        an interrupted write leaves nothing at ``path``.
+        Destination. Written to a temporary file beside it and moved into place on
+        :meth:`close` (:mod:`tttr.io._atomic`), so an interrupted write leaves nothing at
+        ``path``, and a file that appeared meanwhile is not replaced without ``force``.
     record_type : str
         A name of :data:`~tttr.io.picoquant.RECORD_TYPES_BY_NAME`, e.g. ``"HydraHarp2T3"`` or
         ``"GenericT2"``.
@@ -319,12 +320,9 @@ class PTUWriter:
             raise ValueError("a T3 record type needs nanotimes_unit_s")
         self.state = rec.new_state()
         self.n_records = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
-        self._tmp = Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a data file gets the usual mode
-        self._fh = os.fdopen(fd, "wb")
+        self.force = force
+        self._tmp = new_temporary(self.path)
+        self._fh = open(self._tmp, "wb")
         t3 = self.rtype.mode == "T3"
         tags = [
             ("File_GUID", "{00000000-0000-0000-0000-000000000000}"),
@@ -376,7 +374,10 @@ class PTUWriter:
         self._fh.write(struct.pack("<q", acq))
         self._fh.close()
         self._fh = None
-        os.replace(self._tmp, self.path)
+        try:
+            place(self._tmp, self.path, self.force)
+        finally:
+            self._tmp.unlink(missing_ok=True)
         return self.path
 
     def abort(self) -> None:
