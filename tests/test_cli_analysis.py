@@ -127,3 +127,21 @@ def test_simulate_writes_file_and_truth_and_refuses_overwrite(tmp_path):
 def test_durations_need_units_or_seconds():
     r = run("trace", AUGER, "--bin", "ten")
     assert r.exit_code == 2 and "not a duration" in r.output
+
+
+def test_columnar_file_through_analyze_and_binned_pass(tmp_path):
+    """Reader options and chunk size travel separately through the one source normaliser."""
+    import numpy as np
+
+    import tttr
+    from tttr.analysis.flid import binned_pass
+
+    d = tttr.read(AUGER)
+    p = tmp_path / "tags.npz"
+    np.savez(p, timestamp=d.timestamps, channel=d.detectors, nanotime=d.nanotimes)
+    opts = dict(timestamps_unit_s=d.info.timestamps_unit_s, nanotimes_unit_s=d.info.nanotimes_unit_s)
+    ref = binned_pass(AUGER, chunk_records=50_000)
+    got = binned_pass(p, chunk_records=50_000, **opts)
+    np.testing.assert_array_equal(got.counts, ref.counts)
+    rep = tttr.analyze(p, chunk_records=50_000, **opts)
+    assert rep.n_photons == len(d) and rep.to_dict()["g2"]["g2_zero"] is not None

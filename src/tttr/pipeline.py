@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .analysis._source import stream_of
 
-__all__ = ["stream_pass"]
+__all__ = ["stream_pass", "feed"]
 
 
 def _prefetched(chunks, depth: int = 2):
@@ -82,6 +82,11 @@ def stream_pass(source, accumulators: dict, *, progress=None, errors: dict | Non
     two prefetched chunks.
     """
     _info, chunks = stream_of(source, **options)
+    return feed(chunks, accumulators, progress=progress, errors=errors, threads=threads)
+
+
+def feed(chunks, accumulators: dict, *, progress=None, errors: dict | None = None, threads: int | None = None) -> dict:
+    """The body of :func:`stream_pass` for chunks already opened (same parameters and result)."""
     accs = list(accumulators.items())
     n_threads = threads if threads is not None else min(len(accs), os.cpu_count() or 1)
     if n_threads <= 1 or len(accs) <= 1:
@@ -294,13 +299,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     from .analysis.photon_stats import mandel_q, mandel_q_curve
     from .analysis.powerlaw import fit_power_law, fit_truncated_power_law
     from .analysis.trace import trace_from_binned
-    from .io.sniff import open as open_stream
-    from .io.base import TTTRStream
 
-    stream = source if isinstance(source, TTTRStream) else None
-    if stream is None and not hasattr(source, "timestamps"):
-        stream = open_stream(source, **{k: v for k, v in options.items() if k != "chunk_records"})
-    info = stream.info if stream is not None else source.info
+    info, chunks = stream_of(source, **options)
     msgs: list[str] = list(info.warnings)
     accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
     if info.is_t3:
@@ -316,8 +316,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         failed: dict = {}
-        res = stream_pass(stream if stream is not None else source, accs, progress=progress, errors=failed,
-                          chunk_records=options.get("chunk_records"))
+        res = feed(chunks, accs, progress=progress, errors=failed)
     for name, exc in failed.items():
         msgs.append(f"{name}: {exc}")
     msgs += [str(w.message) for w in caught if str(w.message) not in msgs]

@@ -10,13 +10,17 @@ from ..io.events import PhotonChunk
 
 
 def stream_of(source, **options):
-    """Return ``(info, chunk_iterable)`` for a path, a :class:`TTTRStream` or photons read with ``tttr.read``."""
+    """Return ``(info, chunk_iterable)`` for a path, a :class:`TTTRStream` or photons read with ``tttr.read``.
+
+    ``chunk_records`` (records per chunk) is taken out of ``options``; the rest are reader
+    options (units of columnar files, ...) used when ``source`` is a path.
+    """
+    chunk_records = options.pop("chunk_records", None) or defaults.CHUNK_RECORDS
     if isinstance(source, (str, Path)):
         from ..io import open as open_stream
 
-        source = open_stream(source, **options)
+        source = open_stream(source, **options)  # reader options only
     if isinstance(source, TTTRStream):
-        chunk_records = options.get("chunk_records") or defaults.CHUNK_RECORDS
         return source.info, source.chunks(chunk_records)
     if isinstance(source, PhotonChunk):
         info = getattr(source, "info", None)
