@@ -75,7 +75,7 @@ def test_auger_on_fraction_within_002(auger_truncated):
     truth, binned, trace, st = auger_truncated
     # the binned truth applies the same 0.5·I_ON threshold to noise-free bin counts; the
     # time-weighted truth differs by the bins that mix states (dwells ≥ 30 ms, bins 10 ms):
-    # docs/bias.md measures that bias as +0.014 ± 0.001 over 20 seeds (worst seed +0.015),
+    # docs/bias.md measures that bias as +0.0141 over 20 seeds (spread 0.0004, worst seed +0.015),
     # explained by the threshold lying a quarter of the way from OFF to ON; 0.03 is twice it
     assert abs(st.on_fraction - truth["on_fraction"]["binned"]) < 0.02
     assert abs(st.on_fraction - truth["on_fraction"]["time_weighted"]) < 0.03
