@@ -13,7 +13,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .analysis._source import stream_of
+from .analysis._source import records_in, stream_of
 
 __all__ = ["stream_pass", "feed"]
 
@@ -64,7 +64,7 @@ def stream_pass(source, accumulators: dict, *, progress=None, errors: dict | Non
     accumulators : dict
         ``name -> accumulator``.
     progress : callable, optional
-        Called with the number of photons of each chunk.
+        Called with the number of file records of each chunk (its total is ``info.n_records``).
     errors : dict, optional
         If given, an accumulator whose ``result()`` raises gets None and its exception is
         stored here under its name (the others are not lost); otherwise the exception
@@ -94,7 +94,7 @@ def feed(chunks, accumulators: dict, *, progress=None, errors: dict | None = Non
             for _name, acc in accs:
                 acc.add(chunk)
             if progress is not None:
-                progress(len(chunk))
+                progress(records_in(chunk))
     else:
         with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="tttr-acc") as pool:
             for chunk in _prefetched(chunks):
@@ -102,7 +102,7 @@ def feed(chunks, accumulators: dict, *, progress=None, errors: dict | None = Non
                 for f in futures:
                     f.result()
                 if progress is not None:
-                    progress(len(chunk))
+                    progress(records_in(chunk))
     out = {}
     for name, acc in accs:
         try:

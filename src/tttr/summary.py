@@ -96,7 +96,7 @@ def file_summary(path, *, chunk_records: int | None = None, progress=None, **opt
             if lt is not None:
                 last = max(last, lt)
             if progress is not None:
-                progress(len(chunk))
+                progress(len(chunk) if chunk.n_records is None else chunk.n_records)
     msgs = list(info.warnings)
     for w in caught:
         text = str(w.message)

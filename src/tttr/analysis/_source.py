@@ -9,11 +9,30 @@ from ..io.base import TTTRStream
 from ..io.events import PhotonChunk
 
 
-def stream_of(source, **options):
+def records_in(chunk: PhotonChunk) -> int:
+    """Records of the file behind ``chunk`` (its photons where the reader does not say)."""
+    n = chunk.n_records
+    return len(chunk) if n is None else int(n)
+
+
+def _reporting(chunks, progress):
+    for chunk in chunks:
+        yield chunk
+        progress(records_in(chunk))
+
+
+def stream_of(source, *, progress=None, **options):
     """Return ``(info, chunk_iterable)`` for a path, a :class:`TTTRStream` or photons read with ``tttr.read``.
 
-    ``chunk_records`` (records per chunk) is taken out of ``options``; the rest are reader
-    options (units of columnar files, ...) used when ``source`` is a path.
+    Parameters
+    ----------
+    source : path, TTTRStream or PhotonChunk
+    progress : callable, optional
+        Called after each chunk with the number of file records it consumed, so that a
+        progress bar whose total is ``info.n_records`` ends at 100 %.
+    **options
+        ``chunk_records`` (records per chunk) is taken out; the rest are reader options
+        (units of columnar files, ...) used when ``source`` is a path.
     """
     chunk_records = options.pop("chunk_records", None) or defaults.CHUNK_RECORDS
     if isinstance(source, (str, Path)):
@@ -21,10 +40,12 @@ def stream_of(source, **options):
 
         source = open_stream(source, **options)  # reader options only
     if isinstance(source, TTTRStream):
-        return source.info, source.chunks(chunk_records)
-    if isinstance(source, PhotonChunk):
+        info, chunks = source.info, source.chunks(chunk_records)
+    elif isinstance(source, PhotonChunk):
         info = getattr(source, "info", None)
         if info is None:
             raise TypeError("photons without .info: pass the path or the stream, or the result of tttr.read()")
-        return info, [source]
-    raise TypeError(f"cannot analyse a {type(source).__name__}; give a path, a stream or tttr.read() photons")
+        chunks = [source]
+    else:
+        raise TypeError(f"cannot analyse a {type(source).__name__}; give a path, a stream or tttr.read() photons")
+    return info, (chunks if progress is None else _reporting(chunks, progress))

@@ -14,10 +14,10 @@ counts per bin.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -450,9 +450,11 @@ def decay_histogram(source, *, info: StreamInfo | None = None, chunk_records: in
     chunk_records : int, optional
         Records per chunk when streaming (default ``defaults.CHUNK_RECORDS``).
     **options
-        Passed to :class:`DecayAccumulator` (``nanotimes_unit_s``, ``period_s``, ``n_bins``,
-        ``detectors``, ``align``, ``detector_delays_ns``, ``reference_detector``, ``t0``,
-        ``gate``, ``gate_bin_width_ticks``, ``gate_origin_ticks``).
+        The parameters of :class:`DecayAccumulator` (``nanotimes_unit_s``, ``period_s``,
+        ``n_bins``, ``detectors``, ``align``, ``detector_delays_ns``, ``reference_detector``,
+        ``t0``, ``gate``, ``gate_bin_width_ticks``, ``gate_origin_ticks``) go to the
+        accumulator; the rest (reader options such as ``sync_rate_hz``, and ``progress``) to
+        :func:`tttr.analysis._source.stream_of`, the one place where sources are opened.
 
     Returns
     -------
@@ -469,19 +471,18 @@ def decay_histogram(source, *, info: StreamInfo | None = None, chunk_records: in
     >>> h.n_photons, h.n_bins, round(h.t0_ns)
     (10000, 12500, 20)
     """
-    if isinstance(source, (str, Path)):
-        from ..io import open as open_stream
+    from ._source import stream_of
 
-        source = open_stream(source)
-    if isinstance(source, PhotonChunk):
-        info = info if info is not None else getattr(source, "info", None)
+    acc_names = set(inspect.signature(DecayAccumulator.__init__).parameters) - {"self", "info"}
+    acc_options = {k: options.pop(k) for k in list(options) if k in acc_names}
+    if acc_options.get("nanotimes_unit_s") is not None:
+        options["nanotimes_unit_s"] = acc_options["nanotimes_unit_s"]  # a reader may need it too (.spc without .set)
+    if isinstance(source, PhotonChunk) and info is not None:
         chunks: Iterable[PhotonChunk] = [source]
-    elif hasattr(source, "chunks") and hasattr(source, "info"):
-        info = info if info is not None else source.info
-        chunks = source.chunks(chunk_records or defaults.CHUNK_RECORDS)
     else:
-        raise TypeError(f"cannot histogram a {type(source).__name__}; give a path, a stream or a PhotonChunk")
-    acc = DecayAccumulator(info, **options)
+        src_info, chunks = stream_of(source, chunk_records=chunk_records, **options)
+        info = info if info is not None else src_info
+    acc = DecayAccumulator(info, **acc_options)
     for c in chunks:
         acc.add(c)
     return acc.result()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import warnings
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -145,7 +146,7 @@ class RecordStream(TTTRStream):
     def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
         state = self._new_state()
         for block in self.raw_records(size):
-            yield self._decode(block, state)
+            yield replace(self._decode(block, state), n_records=int(block.shape[0]))
 
     def read(self) -> PhotonChunk:
         """Decode the whole file with one kernel call (no chunk concatenation)."""

@@ -36,6 +36,10 @@ class PhotonChunk:
         Marker bits of each marker event.
     sync_timestamps : (k,) int64
         T2 only: laser sync events recorded as their own stream.
+    n_records : int or None
+        Records (rows) of the file consumed to make this chunk, photons or not (overflows,
+        markers, sync events); None where the reader does not say. Progress bars count these
+        against ``StreamInfo.n_records``.
     """
 
     timestamps: np.ndarray
@@ -44,6 +48,7 @@ class PhotonChunk:
     marker_timestamps: np.ndarray = field(default_factory=lambda: _EMPTY_I64)
     markers: np.ndarray = field(default_factory=lambda: _EMPTY_U8)
     sync_timestamps: np.ndarray = field(default_factory=lambda: _EMPTY_I64)
+    n_records: int | None = None
 
     def __len__(self) -> int:
         return int(self.timestamps.shape[0])
