@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import click
 
-from .options import DURATION, emit_json, json_option, progress_enabled, reader_kwargs, reader_options
+from tttr import defaults
+
+from .options import (DURATION, FRACTION, check_bins, emit_json, force_option, for_the_command_line, format_duration,
+                      json_option, progress_bar, reader_kwargs, reader_options)
+from .summary import DASH, pm, power_law_line, seconds
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=str))
-@click.option("--bin", "bin_width_s", type=DURATION, default="10ms", show_default=True, help="Trace bin width.")
-@click.option("--g2-window", "g2_window_s", type=DURATION, default=None, help="g2 half-window (default 1us, ±2 periods pulsed).")
-@click.option("--g2-bin", "g2_bin_s", type=DURATION, default=None, help="g2 bin width (default 100ps).")
+@click.option("--bin", "bin_width_s", type=DURATION, default=defaults.BIN_WIDTH_S,
+              show_default=format_duration(defaults.BIN_WIDTH_S), help="Trace bin width.")
+@click.option("--g2-window", "g2_window_s", type=DURATION, default=None,
+              help=f"g2 half-window  [default: {format_duration(defaults.G2_WINDOW_S)}; pulsed: ±2 periods]")
+@click.option("--g2-bin", "g2_bin_s", type=DURATION, default=None,
+              help=f"g2 bin width  [default: {format_duration(defaults.G2_BIN_S)}]")
 @click.option("--threshold-method", type=click.Choice(["fraction", "max", "on_level", "valley", "otsu"]),
               default="fraction", show_default=True)
-@click.option("--fraction", "threshold_fraction", type=float, default=0.5, show_default=True)
+@click.option("--fraction", "threshold_fraction", type=FRACTION, default=defaults.THRESHOLD_FRACTION,
+              show_default=True, help="ON if counts ≥ fraction × I_max (0 < f ≤ 1).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write the report (JSON), the arrays (HDF5 /user/tttr) and, with --plots, the figures here.")
 @click.option("--plots", is_flag=True, help="With --out: write the standard figures as PNG.")
-@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@force_option("existing outputs in --out")
 @json_option
 @reader_options
 def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshold_fraction, out_dir, plots, force,
@@ -28,6 +36,11 @@ def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshol
     from tttr.pipeline import analyze as run
     from tttr.report_io import output_paths, write_report
 
+    if plots and not out_dir:
+        raise click.UsageError("--plots needs --out DIR (where the figures go)")
+    if g2_window_s is not None and g2_bin_s is not None and g2_bin_s >= g2_window_s:
+        raise click.BadParameter(f"{format_duration(g2_bin_s)} is not shorter than the g2 window "
+                                 f"{format_duration(g2_window_s)}", param_hint="'--g2-bin'")
     ropts = reader_kwargs(kwargs)
     if out_dir and not force:
         from pathlib import Path
@@ -36,18 +49,11 @@ def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshol
         if existing:
             raise FileExistsError(f"{existing[0]}: exists; not overwritten (use --force)")
     stream = tttr.open(file, **ropts)
-    bar = None
-    if progress_enabled(as_json):
-        from tqdm import tqdm
-
-        bar = tqdm(unit="ph", unit_scale=True, leave=False, desc="analyzing")
-    try:
+    with progress_bar(as_json, stream.info.n_records, desc="analyzing") as update:
         report = run(stream, bin_width_s=bin_width_s, g2_window_s=g2_window_s, g2_bin_s=g2_bin_s,
-                     threshold_method=threshold_method, threshold_fraction=threshold_fraction,
-                     progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
+                     threshold_method=threshold_method, threshold_fraction=threshold_fraction, progress=update)
+    if report.binned is not None:
+        check_bins(report.binned.n_bins, report.binned.bin_width_s, report.duration_s)
     if out_dir:
         written = write_report(report, out_dir, plots=plots, force=force)
         for p in written.values():
@@ -56,37 +62,71 @@ def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshol
     if as_json:
         emit_json(d)
         return
-    _print_summary(d)
+    for line in summary_lines(d):
+        click.echo(line)
+    for w in d["warnings"]:
+        click.echo(f"warning: {for_the_command_line(w)}", err=True)
 
 
-def _fmt(x, spec=".3g"):
-    return "-" if x is None else format(x, spec)
+def _num(x, spec):
+    return DASH if x is None else format(x, spec)
 
 
-def _print_summary(d: dict) -> None:
-    click.echo(f"{d['file']}: {d['format']} {d['mode']}, {d['n_photons']:,} photons in {d['duration_s']:.4g} s "
-               f"({_fmt(d['count_rate_cps'], ',.0f')} cps)")
-    click.echo(f"bin {d['bin_width_s'] * 1e3:g} ms: Mandel Q {_fmt(d['mandel_q'])}, ON fraction {_fmt(d['on_fraction'])}, "
-               f"threshold {_fmt(d['threshold_counts'])} counts, blinking rate {_fmt(d['blinking_rate_hz'])} s⁻¹")
+def summary_lines(d: dict) -> list:
+    """The text summary of ``tttr analyze``: one topic a line, every number with unit and error."""
+    lines = []
+    per_det = d.get("photons_per_detector") or {}
+    lines.append(f"{d['file']}: {d['format']} {d['mode']}, {d['n_photons']:,} photons in {d['duration_s']:.4g} s "
+                 f"({_num(d['count_rate_cps'], ',.0f')} counts/s); per detector "
+                 + ", ".join(f"{k}: {v:,}" for k, v in per_det.items()))
+    lines.append(f"trace: {format_duration(d['bin_width_s'])} bins ({_num(d.get('n_photons_trace'), ',')} photons in "
+                 f"whole bins; the last partial bin is dropped); Mandel Q = {pm(d['mandel_q'], d['mandel_q_err'])}")
+    detected = d.get("blinking_detected")
+    if detected is False:
+        lines.append("blinking: not detected (the trace is consistent with one Poisson level); ON fraction 1")
+    else:
+        lines.append(f"blinking: ON fraction {_num(d['on_fraction'], '.3f')} (threshold {_num(d['threshold_counts'], '.1f')} "
+                     f"counts/bin, {d.get('threshold_method') or DASH}); blinking rate {_num(d['blinking_rate_hz'], '.3g')} s⁻¹, "
+                     f"charging rate {_num(d.get('charging_rate_hz'), '.3g')} s⁻¹")
     pl = d.get("power_law") or {}
     for k in ("on", "off"):
-        if k in pl:
-            p = pl[k]
-            click.echo(f"{k.upper():3s} power law α = {_fmt(p['alpha'])} ± {_fmt(p['alpha_err'], '.2g')} (n={p['n']}); "
-                       f"truncated α = {_fmt(p['truncated']['alpha'])}, τc = {_fmt(p['truncated']['tau_c_s'])} s")
+        if pl.get(k):
+            lines.append("  " + power_law_line(k, pl[k], pl[k].get("truncated")))
     lt = d.get("lifetime")
     if lt:
-        click.echo(f"lifetime τ = {_fmt(lt['tau_ns'], '.4g')} ns (mono); bi τ1 {_fmt(lt['tau1_ns'], '.4g')}, "
-                   f"τ2 {_fmt(lt['tau2_ns'], '.4g')} ns, τ_amp {_fmt(lt['tau_amp_ns'], '.4g')}, τ_int {_fmt(lt['tau_int_ns'], '.4g')} ns")
-    if d.get("regions"):
-        r = d["regions"]
-        click.echo("regions: " + "; ".join(f"I = {i:.1f}, τ = {t:.4g} ns" for i, t in zip(r["intensity_counts"], r["tau_ns"]))
-                   + f"; β = {_fmt(d['beta'])}")
-    if d.get("flid") and d["flid"].get("verdict"):
-        click.echo(f"FLID verdict: {d['flid']['verdict']}")
-    if d.get("g2"):
-        g = d["g2"]
-        click.echo(f"g2(0) = {_fmt(g['g2_zero'])} ± {_fmt(g['g2_zero_err'], '.2g')} ({g['mode']}); "
-                   f"background-corrected {_fmt(g['g2_zero_corrected'])}")
-    for w in d["warnings"]:
-        click.echo(f"warning: {w}", err=True)
+        lines.append(f"lifetime: mono τ = {pm(lt.get('tau_ns'), lt.get('tau_err_ns'), 'ns')}; "
+                     f"bi τ1 = {pm(lt.get('tau1_ns'), lt.get('tau1_err_ns'), 'ns')}, "
+                     f"τ2 = {pm(lt.get('tau2_ns'), lt.get('tau2_err_ns'), 'ns')} "
+                     f"(a1 {_num(lt.get('a1'), '.3f')}), τ_amp {pm(lt.get('tau_amp_ns'), lt.get('tau_amp_err_ns'), 'ns')}, "
+                     f"τ_int {pm(lt.get('tau_int_ns'), lt.get('tau_int_err_ns'), 'ns')}; "
+                     f"background {_num(lt.get('background_fraction'), '.1%')} of the photons")
+    r = d.get("regions")
+    if r:
+        i_err = r.get("intensity_err_counts") or [None] * len(r["tau_ns"])
+        parts = [f"I = {pm(i, ie, 'counts/bin')}, τ = {pm(t, te, 'ns')}"
+                 for i, ie, t, te in zip(r["intensity_counts"], i_err, r["tau_ns"], r["tau_err_ns"])]
+        lines.append("intensity regions: " + "; ".join(parts))
+    if d.get("beta") is not None:
+        lines.append(f"β = I2·τ1/(I1·τ2) = {pm(d['beta'], d.get('beta_err'))}"
+                     + (" (background-corrected)" if d.get("beta_err") is not None else ""))
+    f = d.get("flid")
+    if f:
+        verdict = f.get("verdict") or "undetermined"
+        reason = f.get("reason")
+        lines.append(f"FLID verdict: {verdict}" + (f" — {reason}" if reason else ""))
+    g = d.get("g2")
+    if g:
+        ci = g.get("g2_zero_ci")
+        ci_txt = f", 95 % interval [{ci[0]:.3g}, {ci[1]:.3g}]" if ci and None not in ci else ""
+        line = f"g2(0) = {pm(g.get('g2_zero'), g.get('g2_zero_err'))}{ci_txt} ({g.get('mode')})"
+        if g.get("g2_zero_window") is not None:
+            line += f"; plain window ratio {g['g2_zero_window']:.3g}"
+        if g.get("g2_zero_corrected") is not None:
+            line += (f"; background-corrected {pm(g['g2_zero_corrected'], g.get('g2_zero_corrected_err'))}"
+                     + (f" ({g['correction']})" if g.get("correction") else ""))
+        lines.append(line)
+        if "single_emitter" in g:
+            word = {True: "yes", False: "no", None: "undetermined"}[g["single_emitter"]]
+            why = g.get("single_emitter_reason")
+            lines.append(f"single emitter: {word}" + (f" ({why})" if why else ""))
+    return lines

@@ -4,30 +4,45 @@ from __future__ import annotations
 
 import click
 
-from .options import DURATION, emit_json, json_option, reader_kwargs, reader_options
+from tttr import defaults
+
+from .options import (DURATION, IntensityBands, check_bins, emit_json, force_option, format_duration, json_option,
+                      plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+from .summary import pm
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=str))
-@click.option("--bin", "bin_width_s", type=DURATION, default="10ms", show_default=True, help="Bin width.")
+@click.option("--bin", "bin_width_s", type=DURATION, default=defaults.BIN_WIDTH_S,
+              show_default=format_duration(defaults.BIN_WIDTH_S), help="Bin width.")
 @click.option("--estimator", type=click.Choice(["mean", "corrected", "mle"]), default="mean", show_default=True,
               help="Per-bin lifetime estimator.")
-@click.option("--regions", default=None, help="Intensity bands lo:hi,lo:hi in counts per bin (default: automatic).")
+@click.option("--regions", type=IntensityBands(), default=None,
+              help="Intensity bands in counts per bin, lo:hi,lo:hi (e.g. 10:20,40:60; default: automatic).")
 @click.option("--fit", "do_fit", is_flag=True, help="Fit the Auger, BC and mixed models and give a verdict.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the figure (PNG/PDF).")
+@plot_option
+@force_option("the --plot file")
 @json_option
 @reader_options
-def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, as_json, **kwargs):
+def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, force, as_json, **kwargs):
     """FLID of FILE: per-bin intensity vs lifetime, region lifetimes, β."""
+    import tttr
+    from tttr.analysis._source import nanotime_problem
     from tttr.analysis.flid import binned_pass, flid_map, region_lifetimes
     from tttr.errors import AnalysisError
 
-    binned = binned_pass(file, bin_width_s=bin_width_s, **reader_kwargs(kwargs))
+    refuse_existing(plot_path, force=force)
+    stream = tttr.open(file, **reader_kwargs(kwargs))
+    problem = nanotime_problem(stream.info)
+    if problem is not None:
+        raise AnalysisError(f"{file}: no FLID: {problem}")
+    with progress_bar(as_json, stream.info.n_records, desc="binning") as update:
+        binned = binned_pass(stream, bin_width_s=bin_width_s, progress=update)
+    check_bins(binned.n_bins, binned.bin_width_s, binned.duration_s)
     fm = flid_map(binned, estimator=estimator)
-    bands = [tuple(int(x) for x in r.split(":")) for r in regions.split(",")] if regions else None
     warnings = []
     try:
-        rl = region_lifetimes(binned, bands)
+        rl = region_lifetimes(binned, regions)
     except AnalysisError as exc:
         rl = None
         warnings.append(str(exc))
@@ -39,10 +54,11 @@ def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, as_json, **kw
     if plot_path:
         from tttr import plot
 
-        plot.save(plot.flid_figure(fm, fit), plot_path)
+        plot.save(plot.flid_figure(fm, fit), plot_path, force=force)
     out = {"file": file, "bin_width_s": fm.bin_width_s, "estimator": estimator, "window_ns": fm.window_ns,
            "t0_ns": fm.t0_ns, "regions": rl.to_dict(arrays=True) if rl else None,
-           "beta": rl.beta if rl else None, "warnings": warnings}
+           "beta": rl.beta if rl else None, "beta_err": getattr(rl, "beta_err", None) if rl else None,
+           "warnings": warnings}
     if rl:
         out["regions"].pop("fits", None)
     if fit is not None:
@@ -51,10 +67,13 @@ def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, as_json, **kw
         emit_json(out)
         return
     if rl:
-        for (lo, hi), i, t, e in zip(rl.regions, rl.intensity_counts, rl.tau_ns, rl.tau_err_ns):
-            click.echo(f"region {lo}-{hi} counts/bin: I = {i:.1f}, τ = {t:.4g} ± {e:.2g} ns")
-        click.echo(f"β = I2·τ1/(I1·τ2) = {rl.beta:.3f}")
+        i_err = getattr(rl, "intensity_err_counts", None) or [None] * len(rl.tau_ns)
+        for (lo, hi), i, ie, t, e in zip(rl.regions, rl.intensity_counts, i_err, rl.tau_ns, rl.tau_err_ns):
+            click.echo(f"region {lo}–{hi} counts/bin: I = {pm(i, ie, 'counts/bin')}, τ = {pm(t, e, 'ns')}")
+        click.echo(f"β = I2·τ1/(I1·τ2) = {pm(rl.beta, getattr(rl, 'beta_err', None))}")
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     if fit is not None:
-        click.echo(f"verdict: {fit.verdict}")
+        d = fit.to_dict()
+        reason = d.get("reason")
+        click.echo(f"FLID verdict: {d.get('verdict')}" + (f" — {reason}" if reason else ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import emit_json, json_option, progress_enabled, reader_kwargs, reader_options
+from .options import emit_json, json_option, progress_bar, reader_kwargs, reader_options
 
 
 @click.command()
@@ -16,17 +16,11 @@ def info(file, as_json, **kwargs):
     from tttr.summary import file_summary
 
     ropts = reader_kwargs(kwargs)
-    bar = None
-    if progress_enabled(as_json):
-        import tttr
-        from tqdm import tqdm
+    import tttr
 
-        bar = tqdm(total=tttr.open(file, **ropts).info.n_records, unit="rec", unit_scale=True, leave=False, desc="reading")
-    try:
-        s = file_summary(file, progress=bar.update if bar else None, **ropts)
-    finally:
-        if bar:
-            bar.close()
+    total = tttr.open(file, **ropts).info.n_records
+    with progress_bar(as_json, total, desc="reading") as update:
+        s = file_summary(file, progress=update, **ropts)
     if as_json:
         emit_json(s.to_dict())
         return

@@ -18,10 +18,34 @@ from . import info as _info
 from . import lifetime as _lifetime
 from . import simulate as _simulate
 from . import trace as _trace
+from .options import for_the_command_line
 
 
 class TttrGroup(click.Group):
-    """Turns :class:`tttr.TttrError` (and file-system errors) into one line and exit code 2."""
+    """Turns :class:`tttr.TttrError` (and file-system errors) into one line and exit code 2.
+
+    Usage errors (a bad option value, an unknown option or command) are one line too, naming
+    the command and the option, with exit code 2: click's own four-line block is shown only
+    by ``--help``.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "tttr"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"{where}: usage error: {message} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("tttr: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -36,14 +60,14 @@ class TttrGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError)):
-                click.echo(f"tttr: error: {exc}", err=True)
+                click.echo(f"tttr: error: {for_the_command_line(str(exc))}", err=True)
                 ctx.exit(2)
             click.echo(f"tttr: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
             ctx.exit(3)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"tttr: warning: {message}", err=True)
+    click.echo(f"tttr: warning: {for_the_command_line(str(message))}", err=True)
 
 
 @click.group(cls=TttrGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,4 +1,9 @@
-"""Options and helpers shared by the sub-commands (defined once)."""
+"""Options, value types and helpers shared by the sub-commands (defined once).
+
+Every value a person can type is checked here, at parse time, so that a bad value is a
+usage error (exit 2) naming the option and what it accepts, never an exception deep in the
+library.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,201 @@ import json
 import math
 import re
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 import numpy as np
 
-_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12, "min": 60.0, "h": 3600.0}
+_UNITS = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
+_UNIT_LIST = ", ".join(u for u in _UNITS if u != "µs")
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest unit spelling of ``seconds`` (``0.01`` -> ``"10ms"``), for defaults in help."""
+    for unit in ("h", "min", "s", "ms", "us", "ns", "ps"):
+        v = seconds / _UNITS[unit]
+        if abs(v) >= 1 or unit == "ps":
+            return f"{v:g}{unit}"
+    return f"{seconds:g}s"  # pragma: no cover
 
 
 class Duration(click.ParamType):
-    """A duration with a unit: ``10ms``, ``1us``, ``2.5ns``; a bare number is seconds."""
+    """A duration with a unit: ``10ms``, ``1us``, ``2.5ns``.
+
+    Parameters
+    ----------
+    allow_zero : bool
+        Accept 0 (a time zero or a shift may be 0; a bin or a window may not).
+
+    Notes
+    -----
+    A bare number is refused with a hint (``did you mean 10ms?``): an earlier version read it
+    as seconds, so ``--bin 10`` silently meant ten seconds. Negative, NaN and infinite values
+    are refused.
+    """
 
     name = "duration"
 
+    def __init__(self, *, allow_zero: bool = False):
+        self.allow_zero = allow_zero
+
     def convert(self, value, param, ctx):
-        if isinstance(value, (int, float)):
-            return float(value)
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zµ]*)\s*", str(value))
-        if not m or m.group(2) not in _UNITS and m.group(2) != "":
-            self.fail(f"{value!r} is not a duration like 10ms, 1us, 2.5ns", param, ctx)
-        return float(m.group(1)) * _UNITS.get(m.group(2), 1.0)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):  # a default from tttr.defaults
+            seconds = float(value)
+        else:
+            text = str(value).strip()
+            m = re.fullmatch(r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*([a-zµ]*)", text)
+            if not m or (m.group(2) and m.group(2) not in _UNITS):
+                self.fail(f"{value!r} is not a duration; give a number and a unit ({_UNIT_LIST}), e.g. 10ms",
+                          param, ctx)
+            if not m.group(2):
+                self.fail(f"{value!r} has no unit: did you mean {m.group(1)}ms? (units: {_UNIT_LIST})", param, ctx)
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+        if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not self.allow_zero):
+            need = "zero or positive" if self.allow_zero else "positive"
+            self.fail(f"{value!r}: the duration must be {need}", param, ctx)
+        return seconds
+
+
+class Number(click.ParamType):
+    """A finite real number within bounds (``nan``, ``inf`` and out-of-range values refused)."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 high_open: bool = False, what: str | None = None):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.what = what
+
+    def _range(self) -> str:
+        if self.what:
+            return self.what
+        lo = "" if self.low is None else f"{self.low:g} {'<' if self.low_open else '≤'} "
+        hi = "" if self.high is None else f" {'<' if self.high_open else '≤'} {self.high:g}"
+        return f"a number with {lo}x{hi}"
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; expected {self._range()}", param, ctx)
+        ok = math.isfinite(x)
+        if ok and self.low is not None:
+            ok = x > self.low if self.low_open else x >= self.low
+        if ok and self.high is not None:
+            ok = x < self.high if self.high_open else x <= self.high
+        if not ok:
+            self.fail(f"{value!r} is out of range; expected {self._range()}", param, ctx)
+        return x
+
+
+class DetectorList(click.ParamType):
+    """Comma-separated 0-based detector numbers: ``0,1``."""
+
+    name = "detectors"
+
+    def __init__(self, count: int | None = None):
+        self.count = count
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            dets = tuple(int(x) for x in str(value).split(","))
+        except ValueError:
+            dets = ()
+        want = f"{self.count} " if self.count else ""
+        if not dets or any(not 0 <= d <= 255 for d in dets) or (self.count and len(dets) != self.count):
+            self.fail(f"{value!r} is not {want}detector numbers like {'0,1' if self.count != 1 else '0'} "
+                      f"(0-based, 0 to 255)", param, ctx)
+        if len(set(dets)) != len(dets):
+            self.fail(f"{value!r} names a detector twice", param, ctx)
+        return dets
+
+
+class IntensityBands(click.ParamType):
+    """Intensity bands in counts per bin: ``lo:hi`` (or ``lo-hi``), comma-separated."""
+
+    name = "bands"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        bands = []
+        for part in str(value).split(","):
+            m = re.fullmatch(r"\s*(\d+)\s*[:-]\s*(\d+)\s*", part)
+            if not m or int(m.group(1)) >= int(m.group(2)):
+                self.fail(f"{part!r} is not a band lo:hi of counts per bin with lo < hi (e.g. 10:20,40:60)",
+                          param, ctx)
+            bands.append((int(m.group(1)), int(m.group(2))))
+        return bands
 
 
 DURATION = Duration()
+DURATION_OR_ZERO = Duration(allow_zero=True)
+POSITIVE = Number(0, None, low_open=True, what="a positive number")
+NON_NEGATIVE = Number(0, None, what="a number ≥ 0")
+FRACTION = Number(0, 1, low_open=True, what="a fraction with 0 < f ≤ 1")
+
+#: Python parameter names in library messages -> the flags a person types (longest first).
+_FLAGS = (
+    ("pass force=True to overwrite", "use --force to overwrite"),
+    ("(use force)", "(use --force)"),
+    ("nanotimes_unit_s=...", "--nanotimes-unit"),
+    ("nanotimes_unit_s", "--nanotimes-unit"),
+    ("timestamps_unit_s", "--timestamps-unit"),
+    ("sync_rate_hz", "--sync-rate"),
+    ("repetition_rate_hz", "--sync-rate"),
+    ("channel_base", "--channel-base"),
+    ("bin_width_s", "--bin"),
+    ("t_min_s", "--t-min"),
+)
+
+
+def for_the_command_line(message: str) -> str:
+    """A library message with its Python parameter names replaced by the command's flags."""
+    for name, flag in _FLAGS:
+        message = message.replace(name, flag)
+    return message
+
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout and nothing else.")
+
+
+def force_option(what: str = "existing outputs"):
+    """``--force``: the only way anything the user already has is replaced."""
+    return click.option("--force", is_flag=True, help=f"Overwrite {what}.")
+
+
+_FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+class FigurePath(click.Path):
+    """Where a figure goes: a file name ending in .png, .pdf or .svg."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False, path_type=str)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        if Path(path).suffix.lstrip(".").lower() not in _FIGURE_FORMATS:
+            self.fail(f"{value!r}: a figure is written as {', '.join('.' + f for f in _FIGURE_FORMATS)}", param, ctx)
+        return path
+
+
+plot_option = click.option("--plot", "plot_path", type=FigurePath(), default=None,
+                           help="Write the figure here (.png, .pdf or .svg); not overwritten without --force.")
+
+
+def refuse_existing(*paths, force: bool) -> None:
+    """Stop before any work when an output exists and ``--force`` was not given."""
+    if force:
+        return
+    for p in paths:
+        if p is not None and Path(p).exists():
+            raise FileExistsError(f"{p}: exists; not overwritten (use --force)")
 
 
 def _jsonable(obj):
@@ -59,14 +235,42 @@ def progress_enabled(as_json: bool) -> bool:
     return not as_json and sys.stderr.isatty()
 
 
+@contextmanager
+def progress_bar(as_json: bool, total: int | None, *, desc: str, unit: str = "rec"):
+    """A progress bar on stderr when a person is watching; yields its ``update`` or None.
+
+    ``total`` is the number of records in the file (``info.n_records``); the analyses call
+    the update with the records of each chunk (:func:`tttr.analysis._source.stream_of`).
+    """
+    if not progress_enabled(as_json):
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total if total else None, unit=unit, unit_scale=True, leave=False, desc=desc, file=sys.stderr)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def check_bins(n_bins: int, bin_width_s: float, duration_s: float, *, option: str = "--bin", need: int = 2) -> None:
+    """Usage error when the trace bin leaves fewer than ``need`` whole bins in the measurement."""
+    if n_bins < need:
+        raise click.BadParameter(
+            f"{format_duration(bin_width_s)} leaves {n_bins} whole bin{'s' if n_bins != 1 else ''} in a "
+            f"{duration_s:.4g} s measurement; choose a bin shorter than {format_duration(duration_s / need)}",
+            param_hint=f"'{option}'")
+
+
 def reader_options(f):
     """Options that tell a reader what its file does not (units of columnar files, ...)."""
     opts = [
         click.option("--timestamps-unit", "timestamps_unit_s", type=DURATION, default=None,
                      help="Columnar files: duration of one timestamp tick (e.g. 1ps)."),
         click.option("--nanotimes-unit", "nanotimes_unit_s", type=DURATION, default=None,
-                     help="Columnar/FT1040/SPC: duration of one nanotime tick (e.g. 16ps)."),
-        click.option("--sync-rate", "sync_rate_hz", type=float, default=None,
+                     help="Columnar/FT1040/SPC without .set: duration of one nanotime tick (e.g. 16ps)."),
+        click.option("--sync-rate", "sync_rate_hz", type=POSITIVE, default=None,
                      help="FT1040/columnar T3: laser repetition rate in Hz."),
         click.option("--channel-base", "channel_base", type=click.IntRange(0, 1), default=None,
                      help="Columnar files: 1 if channels are numbered from 1."),
@@ -76,8 +280,10 @@ def reader_options(f):
     return f
 
 
+READER_OPTION_NAMES = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base")
+
+
 def reader_kwargs(kwargs: dict) -> dict:
     """Pop the reader options out of a command's keyword arguments (None = not given)."""
-    keys = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base")
-    popped = {k: kwargs.pop(k, None) for k in keys}
+    popped = {k: kwargs.pop(k, None) for k in READER_OPTION_NAMES}
     return {k: v for k, v in popped.items() if v is not None}

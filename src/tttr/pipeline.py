@@ -13,7 +13,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .analysis._source import records_in, stream_of
+from .analysis._source import nanotime_problem, records_in, stream_of
 
 __all__ = ["stream_pass", "feed"]
 
@@ -176,9 +176,14 @@ class Report(Result):
         lt = None
         if self.lifetime_mono is not None or self.lifetime_bi is not None:
             lt = {"tau_ns": get(self.lifetime_mono, "tau_ns"), "tau_err_ns": get(self.lifetime_mono, "tau_err_ns"),
-                  "tau1_ns": get(self.lifetime_bi, "tau1_ns"), "tau2_ns": get(self.lifetime_bi, "tau2_ns"),
-                  "a1": get(self.lifetime_bi, "a1"), "a2": get(self.lifetime_bi, "a2"),
-                  "tau_amp_ns": get(self.lifetime_bi, "tau_amp_ns"), "tau_int_ns": get(self.lifetime_bi, "tau_int_ns"),
+                  "tau1_ns": get(self.lifetime_bi, "tau1_ns"), "tau1_err_ns": get(self.lifetime_bi, "tau1_err_ns"),
+                  "tau2_ns": get(self.lifetime_bi, "tau2_ns"), "tau2_err_ns": get(self.lifetime_bi, "tau2_err_ns"),
+                  "a1": get(self.lifetime_bi, "a1"), "a1_err": get(self.lifetime_bi, "a1_err"),
+                  "a2": get(self.lifetime_bi, "a2"),
+                  "tau_amp_ns": get(self.lifetime_bi, "tau_amp_ns"),
+                  "tau_amp_err_ns": get(self.lifetime_bi, "tau_amp_err_ns"),
+                  "tau_int_ns": get(self.lifetime_bi, "tau_int_ns"),
+                  "tau_int_err_ns": get(self.lifetime_bi, "tau_int_err_ns"),
                   "t0_ns": get(self.decay, "t0_ns"),
                   "background_fraction": _background_fraction(self.decay)}
         g2 = None
@@ -201,8 +206,8 @@ class Report(Result):
         out = {
             "file": self.file, "format": self.format, "mode": self.mode, "duration_s": self.duration_s,
             "n_photons": self.n_photons, "count_rate_cps": self.count_rate_cps, "bin_width_s": self.bin_width_s,
-            "photons_per_detector": ({str(d): int(c) for d, c in enumerate(self.binned.counts.sum(axis=0)) if c}
-                                     if self.binned is not None else None),
+            "photons_per_detector": _per_detector(self.binned),
+            "n_photons_trace": int(self.binned.counts.sum()) if self.binned is not None else None,
             "mandel_q": get(self.mandel_q, "q"), "mandel_q_err": get(self.mandel_q, "q_err"),
             "mandel_q_curve": [{"bin_width_s": m.bin_width_s, "q": m.q, "q_err": m.q_err} for m in self.mandel_q_curve],
             "on_fraction": get(self.blinking, "on_fraction"),
@@ -225,6 +230,17 @@ class Report(Result):
             "warnings": list(self.warnings),
         }
         return jsonable(out)
+
+
+def _per_detector(binned) -> dict | None:
+    """Photons of the whole file by detector (sums to ``n_photons``; the trace holds
+    ``n_photons_trace`` of them: the last partial bin is dropped)."""
+    if binned is None:
+        return None
+    counts = binned.photons_per_detector
+    if counts is None:
+        counts = binned.counts.sum(axis=0)
+    return {str(d): int(c) for d, c in enumerate(counts) if c}
 
 
 def rebinned_decay(decay, max_bins: int = 1024):
@@ -303,7 +319,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     info, chunks = stream_of(source, **options)
     msgs: list[str] = list(info.warnings)
     accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
-    if info.is_t3:
+    no_nanotimes = nanotime_problem(info)
+    if no_nanotimes is None:
         accs["decay"] = DecayAccumulator(info, detectors=detectors)
     g2_acc = None
     try:
@@ -366,7 +383,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                         msgs.append(f"power law {k}: {f.warning}")
                 pl[k] = (pure, trunc)
             rep["power_law"] = pl
-    if info.is_t3 and res.get("decay") is not None:
+    if no_nanotimes is None and res.get("decay") is not None:
         decay = res["decay"]
         rep["decay"] = decay
         coarse = attempt("decay rebinning", lambda: rebinned_decay(decay))
@@ -384,8 +401,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                 return _fit_flid(fm, regions=regions)
 
             rep["flid_fit"] = attempt("flid models", _fit)
-    elif not info.is_t3:
-        msgs.append("lifetime, FLID: T2 data have no nanotimes")
+    elif no_nanotimes is not None:
+        msgs.append(f"lifetime, FLID: {no_nanotimes}")
     if g2_acc is not None:
         curve = res.get("g2")
         rep["g2_curve"] = curve

@@ -28,10 +28,25 @@ def _interactive() -> bool:
     return hasattr(sys, "ps1")
 
 
-def save(fig, path, *, format: str | None = None) -> str:  # noqa: A002 - matplotlib's name
-    """Write ``fig`` to ``path`` (PNG/PDF/SVG by extension, or ``format``) and close it."""
-    fig.savefig(path, dpi=150, bbox_inches="tight", format=format)
-    _plt().close(fig)
+def save(fig, path, *, format: str | None = None, force: bool = False) -> str:  # noqa: A002 - matplotlib's name
+    """Write ``fig`` to ``path`` (PNG/PDF/SVG by extension, or ``format``) and close it.
+
+    Notes
+    -----
+    Written through a temporary file beside ``path`` (:mod:`tttr.io._atomic`): a failed
+    write (a full disk) leaves nothing at ``path``, and an existing file is replaced only
+    with ``force``.
+    """
+    from pathlib import Path
+
+    from .io._atomic import atomic_path
+
+    fmt = format or Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        with atomic_path(path, force=force) as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt)
+    finally:
+        _plt().close(fig)
     return str(path)
 
 
@@ -104,20 +119,37 @@ def dwell_time_figure(dwell, *, fits=None):
 
 
 def decay_figure(hist, fit=None):
-    """Decay histogram (log counts vs delay), with the fitted model and its window."""
+    """Decay histogram (log counts vs delay), with the fitted model over its window.
+
+    Notes
+    -----
+    When the fit was made on a coarser copy of the histogram (``tttr analyze`` and
+    ``tttr lifetime`` fit the decay merged to at most 1024 bins), the data are shown merged
+    to the fit's bins, so that data and model are counts per the same bin.
+    """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     y = np.asarray(hist.summed if hasattr(hist, "summed") else hist, float)
-    t = (np.arange(y.size) + 0.5) * hist.bin_width_ns
+    width = float(hist.bin_width_ns)
+    if fit is not None and fit.bin_width_ns > width * 1.01:
+        k = int(round(fit.bin_width_ns / width))
+        m = (y.size // k) * k
+        y, width = y[:m].reshape(-1, k).sum(axis=1), width * k
+    t = (np.arange(y.size) + 0.5) * width
     ax.semilogy(t, np.where(y > 0, y, np.nan), ".", ms=2, color="0.3", label="data")
     if fit is not None:
-        m = np.asarray(fit.model_counts, float)
+        model = np.asarray(fit.model_counts, float) * (width / fit.bin_width_ns)
+        tm = (np.arange(model.size) + 0.5) * fit.bin_width_ns
         inside = np.asarray(fit.window_mask, bool)
-        ax.semilogy(t[: m.size], np.where(inside, m, np.nan), "-", color="tab:red", lw=1.2,
-                    label=f"{fit.model}: τ = {fit.tau_ns:.3g} ± {fit.tau_err_ns:.2g} ns")
+        if fit.model == "bi":
+            label = (f"bi: τ1 = {fit.tau1_ns:.3g} ± {fit.tau1_err_ns:.2g} ns, "
+                     f"τ2 = {fit.tau2_ns:.3g} ± {fit.tau2_err_ns:.2g} ns")
+        else:
+            label = f"mono: τ = {fit.tau_ns:.3g} ± {fit.tau_err_ns:.2g} ns"
+        ax.semilogy(tm, np.where(inside, model, np.nan), "-", color="tab:red", lw=1.2, label=label)
     ax.axvline(hist.t0_ns, color="tab:green", lw=0.8, ls=":", label=f"t0 = {hist.t0_ns:.3g} ns")
     ax.set_xlabel("delay (ns)")
-    ax.set_ylabel(f"counts / {hist.bin_width_ns * 1e3:.3g} ps")
+    ax.set_ylabel(f"counts / {width * 1e3:.3g} ps")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

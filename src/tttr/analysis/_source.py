@@ -15,6 +15,20 @@ def records_in(chunk: PhotonChunk) -> int:
     return len(chunk) if n is None else int(n)
 
 
+def nanotime_problem(info) -> str | None:
+    """Why the nanotimes of a stream cannot be used (None when they can).
+
+    A T2 file has none; a T3 file whose header does not give the nanotime unit (a Becker &
+    Hickl ``.spc`` without its ``.set``) has them, but no lifetime can be computed from them
+    until the unit is given (``nanotimes_unit_s``).
+    """
+    if not info.is_t3:
+        return "T2 data have no nanotimes"
+    if info.nanotimes_unit_s is None:
+        return "the nanotime unit is not in the file; give nanotimes_unit_s (e.g. 12.2 ps)"
+    return None
+
+
 def _reporting(chunks, progress):
     for chunk in chunks:
         yield chunk

@@ -73,6 +73,9 @@ class BinnedData(Result):
         Time up to the last event; the trace covers ``n_bins × bin_width_s`` of it.
     clipped_bins : int
         Bins whose intensity exceeded the top row of ``decay_matrix``.
+    photons_per_detector : (256,) int64 or None
+        Every photon of the file by detector, including those of the dropped last partial
+        bin (sums to ``n_photons``).
     """
 
     counts: np.ndarray
@@ -93,6 +96,7 @@ class BinnedData(Result):
     n_photons: int
     duration_s: float
     clipped_bins: int
+    photons_per_detector: np.ndarray | None = None
 
     @property
     def n_bins(self) -> int:
@@ -148,7 +152,9 @@ class BinnedAccumulator:
         self.info = info
         self.bin_ticks = bin_ticks_for(bin_width_s, info.timestamps_unit_s)
         self.bin_width_s = self.bin_ticks * info.timestamps_unit_s
-        self.has_nt = info.is_t3
+        # a T3 file whose nanotime unit is unknown (.spc without .set) still gives a trace;
+        # what needs the nanotimes (FLID sums, decay matrix) is left out and says so
+        self.has_nt = info.is_t3 and info.nanotimes_unit_s is not None
         self.det_sel = np.zeros(256, np.bool_)
         self.det_sel[list(range(256)) if detectors is None else list(detectors)] = True
         self._detectors_given = detectors
@@ -176,6 +182,7 @@ class BinnedAccumulator:
         self._pending = None
         self._last_ts = -1
         self._n_photons = 0
+        self._per_detector = np.zeros(256, np.int64)
         self._done = False
 
     # -------------------------------------------------------------------------- set-up
@@ -244,6 +251,8 @@ class BinnedAccumulator:
         if last is not None:
             self._last_ts = max(self._last_ts, last)
         self._n_photons += len(chunk)
+        if len(chunk):
+            self._per_detector += np.bincount(chunk.detectors, minlength=256)[:256]
         if self.level_width is None:
             if len(chunk):
                 self._buffer.append(chunk)
@@ -323,5 +332,5 @@ class BinnedAccumulator:
             nanotimes_unit_s=self.info.nanotimes_unit_s, t0_ticks=int(self.t0), window_ticks=int(self.window),
             detector_shift_ticks=self.shift.copy(), detectors=dets, n_photons=int(self._n_photons),
             duration_s=(self._last_ts + 1) * self.info.timestamps_unit_s if self._last_ts >= 0 else 0.0,
-            clipped_bins=clipped,
+            clipped_bins=clipped, photons_per_detector=self._per_detector.copy(),
         )

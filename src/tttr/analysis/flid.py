@@ -74,7 +74,8 @@ class FlidMap(Result):
 
 def _unit_ns(binned: BinnedData) -> float:
     if binned.nanotimes_unit_s is None:
-        raise AnalysisError("FLID needs T3 data (nanotimes); this file is T2")
+        raise AnalysisError("FLID needs nanotimes of known unit: T2 data have none, and a T3 file without "
+                            "its nanotime unit needs nanotimes_unit_s")
     return binned.nanotimes_unit_s * 1e9
 
 

@@ -26,11 +26,15 @@ class IntensityTrace(Result):
         The bin width actually used (a whole number of timestamp ticks).
     detectors : tuple of int
         Detectors summed in :attr:`total`.
+    measurement_s : float or None
+        Time up to the last event of the file; the bins cover ``duration_s`` of it (the last
+        partial bin is dropped).
     """
 
     counts: np.ndarray
     bin_width_s: float
     detectors: tuple
+    measurement_s: float | None = None
 
     @property
     def total(self) -> np.ndarray:
@@ -55,7 +59,8 @@ class IntensityTrace(Result):
 
 def trace_from_binned(binned: BinnedData) -> IntensityTrace:
     """The intensity trace held by a one-pass :class:`BinnedData`."""
-    return IntensityTrace(counts=binned.counts, bin_width_s=binned.bin_width_s, detectors=binned.detectors)
+    return IntensityTrace(counts=binned.counts, bin_width_s=binned.bin_width_s, detectors=binned.detectors,
+                          measurement_s=binned.duration_s)
 
 
 def intensity_trace(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, **options) -> IntensityTrace:
