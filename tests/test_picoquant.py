@@ -15,7 +15,7 @@ from tttr.io.events import PhotonChunk, concatenate_chunks
 from tttr.io.picoquant import RECORD_TYPES, RECORD_TYPES_BY_NAME, decode_records
 from tttr.io.ptu import PTUWriter, TagType, _pack_tag, read_ptu_header
 
-from conftest import REAL, real_file
+from conftest import real_file
 from naive import decode_pq
 
 PQ_FILES = [
@@ -43,7 +43,7 @@ def _read(path):
 @pytest.mark.parametrize("name,n_photons,per_det,n_markers", PQ_FILES, ids=[f[0] for f in PQ_FILES])
 def test_real_file_matches_reference_decode(name, n_photons, per_det, n_markers):
     path = real_file(name)
-    ref = np.load(REAL / "reference" / f"{name}.events.npz")
+    ref = np.load(real_file(f"reference/{name}.events.npz"))
     d = _read(path)
     assert len(d) == n_photons == ref["timestamps"].shape[0]
     np.testing.assert_array_equal(d.timestamps, ref["timestamps"])
@@ -88,7 +88,7 @@ def test_ht2_against_libpicoquant(name):
     its times are exactly half of ours (SOURCES.md, reference table).
     """
     path = real_file(name)
-    ref = np.loadtxt(REAL / "reference" / f"{name}.libpicoquant.csv", delimiter=",", dtype=np.int64, ndmin=2)
+    ref = np.loadtxt(real_file(f"reference/{name}.libpicoquant.csv"), delimiter=",", dtype=np.int64, ndmin=2)
     with pytest.warns(TruncatedFileWarning, match="header says"):
         d = tttr.read(path)
     assert d.info.timestamps_unit_s == 1e-12

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DURATION, emit_json, json_option, progress_enabled
+from .options import DURATION, FRACTION, emit_json, json_option, progress_enabled
 
 
 @click.command()
@@ -23,7 +23,7 @@ from .options import DURATION, emit_json, json_option, progress_enabled
 @click.option("--bin", "bin_width_s", type=DURATION, default="10ms", show_default=True, help="Trace bin width.")
 @click.option("--threshold-method", type=click.Choice(["fraction", "max", "on_level", "valley", "otsu"]),
               default="fraction", show_default=True)
-@click.option("--fraction", "threshold_fraction", type=float, default=0.5, show_default=True)
+@click.option("--fraction", "threshold_fraction", type=FRACTION, default=0.5, show_default=True)
 @json_option
 @click.pass_context
 def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata, bin_width_s, threshold_method,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import emit_json, json_option, progress_bar, reader_kwargs, reader_options
+from .options import emit_json, json_option, progress_bar, progress_enabled, reader_kwargs, reader_options
 
 
 @click.command()
@@ -16,9 +16,15 @@ def info(file, as_json, **kwargs):
     from tttr.summary import file_summary
 
     ropts = reader_kwargs(kwargs)
-    import tttr
+    total = None
+    if progress_enabled(as_json):
+        import warnings
 
-    total = tttr.open(file, **ropts).info.n_records
+        import tttr
+
+        with warnings.catch_warnings():  # the summary reports the reader's warnings itself
+            warnings.simplefilter("ignore")
+            total = tttr.open(file, **ropts).info.n_records
     with progress_bar(as_json, total, desc="reading") as update:
         s = file_summary(file, progress=update, **ropts)
     if as_json:

@@ -126,7 +126,7 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
         for name, fig in _figures(report).items():
             p = paths[f"plot_{name}"]
             with atomic_path(p, force=True) as tmp:
-                save(fig, tmp, format="png")
+                save(fig, tmp, format="png", force=True)  # tmp is ours: replace it
             written[f"plot_{name}"] = p
     # the report last: its presence marks the outputs as complete (--resume)
     atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode())

@@ -1,0 +1,266 @@
+"""First contact: every command as a person types it at a terminal, and every bad value.
+
+CI has no terminal, so these tests bring one (a pseudo-terminal from Python's ``pty``): the
+progress bars, colour and width decisions that only happen on a terminal run here exactly as
+they do for a person. Then a table over every option of every command gives each a bad value
+of its type: the answer must be a one-line usage error (exit 2) naming the option, never an
+"internal error" (exit 3) and never a silent exit 0.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import time
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tttr_cli import options as opt
+from tttr_cli.main import cli
+
+from conftest import SAMPLES, real_file
+
+AUGER = SAMPLES / "sim_auger.ptu"
+T3 = SAMPLES / "real" / "pq_hydraharp_v2_t3_symphotime.ptu"
+
+
+def at_terminal(args, cwd, timeout=240.0):
+    """Run ``tttr ARGS`` with stdin, stdout and stderr on a pseudo-terminal; return (exit code, screen text)."""
+    main, child = pty.openpty()
+    env = dict(os.environ, COLUMNS="120", LINES="40", TERM="xterm")
+    env.pop("MPLBACKEND", None)  # a person's environment has none; matplotlib must still not need a display
+    proc = subprocess.Popen([sys.executable, "-m", "tttr_cli.main", *map(str, args)], stdin=child, stdout=child,
+                            stderr=child, cwd=cwd, env=env, close_fds=True)
+    os.close(child)
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    while True:
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"tttr {' '.join(map(str, args))} did not finish in {timeout} s")
+        r, _, _ = select.select([main], [], [], 0.2)
+        if r:
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # the child closed the terminal
+                data = b""
+            if not data and proc.poll() is not None:
+                break
+            out += data
+        elif proc.poll() is not None:
+            break
+    os.close(main)
+    return proc.wait(), out.decode("utf-8", "replace")
+
+
+def _commands(tmp):
+    batch_in = tmp / "in"
+    batch_in.mkdir()
+    shutil.copy(AUGER, batch_in / AUGER.name)
+    return {
+        "info": ["info", AUGER],
+        "analyze": ["analyze", AUGER],
+        "analyze --out --plots": ["analyze", AUGER, "--out", tmp / "res", "--plots"],
+        "trace": ["trace", AUGER, "--plot", tmp / "trace.png"],
+        "blink": ["blink", AUGER, "--plot", tmp / "blink.png"],
+        "lifetime": ["lifetime", AUGER, "--model", "bi", "--plot", tmp / "decay.png"],
+        "flid": ["flid", AUGER, "--fit", "--regions", "200-350,650-900", "--plot", tmp / "flid.png"],
+        "g2": ["g2", AUGER, "--plot", tmp / "g2.png"],
+        "convert": ["convert", T3, tmp / "t3.h5"],
+        "simulate": ["simulate", tmp / "sim.ptu", "--duration", "2s", "--seed", "3"],
+        "batch": ["batch", batch_in, "--out", tmp / "batch_out"],
+        "help": ["--help"],
+    }
+
+
+@pytest.mark.parametrize("name", ["info", "analyze", "analyze --out --plots", "trace", "blink", "lifetime", "flid",
+                                  "g2", "convert", "simulate", "batch", "help"])
+def test_every_command_works_at_a_terminal(name, tmp_path):
+    args = _commands(tmp_path)[name]
+    code, screen = at_terminal(args, cwd=tmp_path)
+    assert "internal error" not in screen and "Traceback" not in screen, screen
+    assert code == 0, screen
+
+
+def test_analyze_at_a_terminal_prints_the_summary_and_the_bar_leaves_no_trace(tmp_path):
+    code, screen = at_terminal(["analyze", AUGER], cwd=tmp_path)
+    assert code == 0, screen
+    assert "FLID verdict" in screen and "g2(0) =" in screen and "τ1 =" in screen
+
+
+def test_trace_and_blink_of_an_spc_without_its_set_file(tmp_path):
+    src = real_file("bh_spc132.spc")
+    for cmd in ("trace", "blink"):
+        code, screen = at_terminal([cmd, src], cwd=tmp_path)
+        assert code == 0 and "internal error" not in screen, screen
+    # what needs the nanotimes says what is missing, in the command's words
+    code, screen = at_terminal(["lifetime", src], cwd=tmp_path)
+    assert code == 2 and "--nanotimes-unit" in screen and "internal error" not in screen, screen
+
+
+# ------------------------------------------------------------------- bad values, by hand
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _one_usage_line(r, option):
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    err = r.stderr.strip()
+    assert "internal error" not in err
+    assert err.count("\n") == 0, err  # one line
+    assert option in err, err
+
+
+@pytest.mark.parametrize("args,option", [
+    (["trace", AUGER, "--bin", "0ms"], "--bin"),
+    (["trace", AUGER, "--bin", "-5ms"], "--bin"),
+    (["trace", AUGER, "--bin", "abc"], "--bin"),
+    (["trace", AUGER, "--bin", "1h"], "--bin"),  # longer than the 12 s measurement
+    (["blink", AUGER, "--bin", "1h"], "--bin"),
+    (["flid", AUGER, "--bin", "1h"], "--bin"),
+    (["analyze", AUGER, "--bin", "1h"], "--bin"),
+    (["g2", AUGER, "--window", "0us"], "--window"),
+    (["blink", AUGER, "--fraction", "1.5"], "--fraction"),
+    (["analyze", AUGER, "--fraction", "1.5"], "--fraction"),
+    (["simulate", "sim.ptu", "--set", "no_such_parameter=1"], "--set"),
+    (["flid", AUGER, "--regions", "20-10"], "--regions"),
+    (["lifetime", AUGER, "--sync-rate", "-5e6"], "--sync-rate"),
+])
+def test_bad_option_values_are_one_line_usage_errors(args, option, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _one_usage_line(run(*args), option)
+
+
+def test_a_bare_number_is_not_seconds():
+    r = run("trace", AUGER, "--bin", "10")
+    _one_usage_line(r, "--bin")
+    assert "did you mean 10ms?" in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["lifetime", AUGER, "--sync-rate", "5e6"],
+    ["lifetime", AUGER, "--channel-base", "1"],
+    ["flid", AUGER, "--regions", "10-20"],
+    ["flid", AUGER, "--regions", "200:350,650:900"],
+])
+def test_reader_options_and_band_spellings_work(args):
+    r = run(*args)
+    assert r.exit_code == 0, r.output
+
+
+def test_messages_name_the_flags_not_the_python_arguments(tmp_path):
+    r = run("lifetime", real_file("bh_spc132.spc"))
+    assert r.exit_code == 2 and "--nanotimes-unit" in r.stderr and "nanotimes_unit_s" not in r.stderr
+    out = tmp_path / "x.h5"
+    out.write_bytes(b"mine")
+    r = run("convert", T3, out)
+    assert r.exit_code == 2 and "--force" in r.stderr and "force=True" not in r.stderr
+    assert out.read_bytes() == b"mine"
+
+
+def test_plots_are_not_overwritten_without_force(tmp_path):
+    for cmd in ("trace", "blink", "lifetime", "flid", "g2"):
+        p = tmp_path / f"{cmd}.png"
+        p.write_bytes(b"mine")
+        r = run(cmd, AUGER, "--plot", p)
+        assert r.exit_code == 2 and "--force" in r.stderr, (cmd, r.output)
+        assert p.read_bytes() == b"mine"
+        r = run(cmd, AUGER, "--plot", p, "--force")
+        assert r.exit_code == 0, (cmd, r.output)
+        assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_lifetime_and_analyze_give_one_answer():
+    import json
+
+    a = json.loads(run("analyze", AUGER, "--json").stdout)["lifetime"]
+    mono = json.loads(run("lifetime", AUGER, "--json").stdout)
+    bi = json.loads(run("lifetime", AUGER, "--json", "--model", "bi").stdout)
+    assert mono["tau_ns"] == a["tau_ns"]  # the same decay, the same fit: identical
+    assert bi["tau1_ns"] == a["tau1_ns"] and bi["tau2_ns"] == a["tau2_ns"]
+
+
+def test_photons_per_detector_sum_to_the_photons():
+    import json
+
+    d = json.loads(run("analyze", AUGER, "--json").stdout)
+    assert sum(d["photons_per_detector"].values()) == d["n_photons"]
+    assert d["n_photons_trace"] <= d["n_photons"]
+
+
+# --------------------------------------------------------- every option, a bad value of its type
+def _bad_values(param):
+    """Values a person might type that the option's type must refuse."""
+    t = param.type
+    if isinstance(t, opt.Duration):
+        return ["abc", "10", "-5ms", "nanms"] + ([] if getattr(t, "allow_zero", False) else ["0ms"])
+    if isinstance(t, getattr(opt, "Number", ())):
+        bad = ["abc", "nan", "inf"]
+        if t.low is not None:
+            bad.append(str(t.low - 1))
+        if t.high is not None:
+            bad.append(str(t.high + 1))
+        return bad
+    if isinstance(t, getattr(opt, "DetectorList", ())):
+        return ["x", "300", "0,0"]
+    if isinstance(t, getattr(opt, "IntensityBands", ())):
+        return ["5", "20-10", "a:b"]
+    if isinstance(t, getattr(opt, "FigurePath", ())):
+        return ["figure.xyz"]
+    if isinstance(t, click.IntRange):
+        bad = ["abc", "1.5"]
+        if t.min is not None:
+            bad.append(str(t.min - 1))
+        if t.max is not None:
+            bad.append(str(t.max + 1))
+        return bad
+    if isinstance(t, click.Choice):
+        return ["no-such-choice"]
+    return []
+
+
+def test_no_option_takes_an_unchecked_number():
+    """A bare int/float option accepts nan, inf and negative values; each must use a checked type."""
+    bare = [f"{name} {p.opts[0]}" for name, cmd in cli.commands.items() for p in cmd.params
+            if isinstance(p, click.Option) and (p.type is click.INT or p.type is click.FLOAT)]
+    assert bare == []
+
+
+def _table():
+    rows = []
+    for name, cmd in sorted(cli.commands.items()):
+        for p in cmd.params:
+            if not isinstance(p, click.Option) or p.is_flag or p.name in ("help",):
+                continue
+            for bad in _bad_values(p):
+                rows.append(pytest.param(name, p.opts[0], bad, id=f"{name} {p.opts[0]} {bad}"))
+    return rows
+
+
+def _argv(name, tmp_path):
+    if name == "simulate":
+        return [name, tmp_path / "sim.ptu", "--duration", "1s"]
+    if name == "convert":
+        return [name, AUGER, tmp_path / "out.h5"]
+    if name == "batch":
+        d = tmp_path / "in"
+        d.mkdir(exist_ok=True)
+        return [name, d, "--out", tmp_path / "out"]
+    return [name, AUGER]
+
+
+def test_the_table_covers_every_command():
+    assert {r.values[0] for r in _table()} == set(cli.commands)
+
+
+@pytest.mark.parametrize("name,option,bad", _table())
+def test_every_option_refuses_a_bad_value(name, option, bad, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run(*_argv(name, tmp_path), option, bad)
+    _one_usage_line(r, option)
