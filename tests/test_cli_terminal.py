@@ -157,6 +157,9 @@ def test_reader_options_and_band_spellings_work(args):
 def test_messages_name_the_flags_not_the_python_arguments(tmp_path):
     r = run("lifetime", real_file("bh_spc132.spc"))
     assert r.exit_code == 2 and "--nanotimes-unit" in r.stderr and "nanotimes_unit_s" not in r.stderr
+    r = run("convert", real_file("bh_spc132.spc"), tmp_path / "spc.h5")  # T3 without its unit: not "a T2 file"
+    assert r.exit_code == 2 and "--nanotimes-unit" in r.stderr and "T2" not in r.stderr, r.output
+    assert not (tmp_path / "spc.h5").exists()
     out = tmp_path / "x.h5"
     out.write_bytes(b"mine")
     r = run("convert", T3, out)

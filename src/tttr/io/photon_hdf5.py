@@ -1222,6 +1222,8 @@ def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = N
         if info is None:
             raise ValueError("info is required when the source is not a TTTRStream")
     src = Path(info.path)
+    if info.is_t3 and info.nanotimes_unit_s is None and kw.get("nanotimes_unit_s") is None:
+        raise FormatError(src, "the nanotime unit is not in the file; give nanotimes_unit_s to convert it")
     args = dict(
         timestamps_unit_s=info.timestamps_unit_s,
         nanotimes_unit_s=info.nanotimes_unit_s if info.is_t3 else None,
