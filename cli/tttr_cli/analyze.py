@@ -6,9 +6,9 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, FRACTION, check_bins, emit_json, force_option, for_the_command_line, format_duration,
-                      json_option, progress_bar, reader_kwargs, reader_options)
-from .summary import DASH, pm, power_law_line, seconds
+from .options import (DURATION, FRACTION, check_bins, emit_json, for_the_command_line, force_option, format_duration,
+                      json_option, names_the_file, progress_bar, reader_kwargs, reader_options)
+from .summary import DASH, pm, power_law_line
 
 
 @click.command()
@@ -29,6 +29,7 @@ from .summary import DASH, pm, power_law_line, seconds
 @force_option("existing outputs in --out")
 @json_option
 @reader_options
+@names_the_file
 def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshold_fraction, out_dir, plots, force,
             as_json, **kwargs):
     """Trace, Mandel Q, ON/OFF, power laws, lifetimes, FLID + verdict, β and g2 of FILE."""

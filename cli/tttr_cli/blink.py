@@ -7,7 +7,8 @@ import click
 from tttr import defaults
 
 from .options import (DURATION, FRACTION, NON_NEGATIVE, check_bins, emit_json, force_option, format_duration,
-                      json_option, plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+                      json_option, names_the_file, plot_option, progress_bar, reader_kwargs, reader_options,
+                      refuse_existing)
 
 
 @click.command()
@@ -27,6 +28,7 @@ from .options import (DURATION, FRACTION, NON_NEGATIVE, check_bins, emit_json, f
 @force_option("the --plot file")
 @json_option
 @reader_options
+@names_the_file
 def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_below, t_min_s, plot_path, force,
           as_json, **kwargs):
     """ON/OFF statistics of FILE: threshold, ON fraction, rates, dwell-time power laws."""

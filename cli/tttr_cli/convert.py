@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import reader_kwargs, reader_options
+from .options import names_the_file, reader_kwargs, reader_options
 
 
 @click.command()
@@ -12,6 +12,7 @@ from .options import reader_kwargs, reader_options
 @click.argument("out", type=click.Path(path_type=str))
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @reader_options
+@names_the_file
 def convert(file, out, force, **kwargs):
     """Convert FILE to Photon-HDF5 at OUT (streamed; markers are not stored)."""
     import tttr

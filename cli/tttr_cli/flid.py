@@ -7,7 +7,7 @@ import click
 from tttr import defaults
 
 from .options import (DURATION, IntensityBands, check_bins, emit_json, force_option, format_duration, json_option,
-                      plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+                      names_the_file, plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
 from .summary import pm
 
 
@@ -24,6 +24,7 @@ from .summary import pm
 @force_option("the --plot file")
 @json_option
 @reader_options
+@names_the_file
 def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, force, as_json, **kwargs):
     """FLID of FILE: per-bin intensity vs lifetime, region lifetimes, β."""
     import tttr

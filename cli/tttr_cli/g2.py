@@ -6,8 +6,8 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, DetectorList, emit_json, force_option, format_duration, json_option, plot_option,
-                      progress_bar, reader_kwargs, reader_options, refuse_existing)
+from .options import (DURATION, DetectorList, emit_json, force_option, format_duration, json_option, names_the_file,
+                      plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
 
 
 @click.command()
@@ -28,6 +28,7 @@ from .options import (DURATION, DetectorList, emit_json, force_option, format_du
 @force_option("the --plot file")
 @json_option
 @reader_options
+@names_the_file
 def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, half_window_s, plot_path, force, as_json, **kwargs):
     """Cross-correlate detectors A and B of FILE and report g2(0)."""
     import tttr

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 
-from .options import emit_json, json_option, progress_bar, progress_enabled, reader_kwargs, reader_options
+from .options import (emit_json, json_option, names_the_file, progress_bar, progress_enabled, reader_kwargs,
+                      reader_options)
 
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=str))
 @json_option
 @reader_options
+@names_the_file
 def info(file, as_json, **kwargs):
     """Describe FILE: format, record type, units, counts per detector, duration."""
     from tttr.summary import file_summary

@@ -7,7 +7,7 @@ import click
 from tttr import defaults
 
 from .options import (DURATION_OR_ZERO, DetectorList, emit_json, force_option, format_duration, json_option,
-                      plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+                      names_the_file, plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
 from .summary import pm
 
 
@@ -22,6 +22,7 @@ from .summary import pm
 @force_option("the --plot file")
 @json_option
 @reader_options
+@names_the_file
 def lifetime(file, model, tail_shift_s, t0_s, detectors, plot_path, force, as_json, **kwargs):
     """Decay histogram of FILE (detectors aligned) and its lifetime fit.
 

@@ -22,11 +22,11 @@ _UNIT_LIST = ", ".join(u for u in _UNITS if u != "µs")
 
 
 def format_duration(seconds: float) -> str:
-    """The shortest unit spelling of ``seconds`` (``0.01`` -> ``"10ms"``), for defaults in help."""
+    """The shortest unit spelling of ``seconds`` (``0.01`` -> ``"10ms"``), four significant digits."""
     for unit in ("h", "min", "s", "ms", "us", "ns", "ps"):
         v = seconds / _UNITS[unit]
         if abs(v) >= 1 or unit == "ps":
-            return f"{v:g}{unit}"
+            return f"{v:.4g}{unit}"
     return f"{seconds:g}s"  # pragma: no cover
 
 
@@ -160,6 +160,7 @@ _FLAGS = (
     ("channel_base", "--channel-base"),
     ("bin_width_s", "--bin"),
     ("t_min_s", "--t-min"),
+    ("with detectors=...", "with --detectors A,B"),
 )
 
 
@@ -261,6 +262,29 @@ def check_bins(n_bins: int, bin_width_s: float, duration_s: float, *, option: st
             f"{format_duration(bin_width_s)} leaves {n_bins} whole bin{'s' if n_bins != 1 else ''} in a "
             f"{duration_s:.4g} s measurement; choose a bin shorter than {format_duration(duration_s / need)}",
             param_hint=f"'{option}'")
+
+
+def names_the_file(command):
+    """Decorate a command whose first argument is ``file``: its errors name that file.
+
+    A library error about the data (a fit with too few photons, say) may not know which file
+    the data came from; the person at the terminal must be told.
+    """
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from tttr.errors import AnalysisError, TttrError
+
+        try:
+            return command(*args, **kwargs)
+        except TttrError as exc:
+            file = kwargs.get("file")
+            if file is None or str(file) in str(exc):
+                raise
+            raise AnalysisError(f"{file}: {exc}") from exc
+
+    return wrapper
 
 
 def reader_options(f):

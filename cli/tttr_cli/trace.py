@@ -7,7 +7,7 @@ import click
 from tttr import defaults
 
 from .options import (DURATION, DetectorList, check_bins, emit_json, force_option, format_duration, json_option,
-                      plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+                      names_the_file, plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
 
 
 @click.command()
@@ -19,6 +19,7 @@ from .options import (DURATION, DetectorList, check_bins, emit_json, force_optio
 @force_option("the --plot file")
 @json_option
 @reader_options
+@names_the_file
 def trace(file, bin_width_s, detectors, plot_path, force, as_json, **kwargs):
     """Counts per bin of FILE, per detector and summed, with Mandel Q."""
     import tttr
