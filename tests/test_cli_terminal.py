@@ -267,3 +267,24 @@ def test_every_option_refuses_a_bad_value(name, option, bad, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     r = run(*_argv(name, tmp_path), option, bad)
     _one_usage_line(r, option)
+
+
+def test_every_report_figure_draws_on_the_samples(tmp_path):
+    """Each figure of a report, and the one-page summary, renders to a decodable PNG for every sample."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tttr
+    from tttr import plot
+
+    for sample in sorted(SAMPLES.glob("sim_*.ptu")):
+        report = tttr.analyze(sample)
+        figs = plot.report_figures(report)
+        assert {"trace", "decay", "flid", "g2"} <= set(figs), (sample.name, sorted(figs))
+        figs["summary"] = plot.summary_figure(report)
+        for name, fig in figs.items():
+            out = plot.save(fig, tmp_path / f"{sample.stem}.{name}.png")
+            img = plt.imread(out)
+            assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100, (sample.name, name)

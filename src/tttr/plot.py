@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["trace_figure", "intensity_histogram_figure", "dwell_time_figure", "decay_figure", "flid_figure",
-           "g2_figure", "save"]
+           "g2_figure", "mandel_q_figure", "summary_figure", "save"]
 
 
 def _plt():
@@ -50,30 +50,125 @@ def save(fig, path, *, format: str | None = None, force: bool = False) -> str:  
     return str(path)
 
 
+def _poisson_levels(counts: np.ndarray, threshold: float | None, max_iter: int = 200):
+    """Weights and means of a one- or two-level Poisson mixture of per-bin counts (EM on the histogram).
+
+    Notes
+    -----
+    For display: the figure draws each level's Poisson law beside the trace. Started from the
+    split at ``threshold``; one level when there is no threshold or one side is empty.
+    """
+    from scipy.stats import poisson
+
+    k = np.arange(int(counts.max()) + 1 if counts.size else 1)
+    occ = np.bincount(counts.astype(np.int64), minlength=k.size).astype(float)
+    n = occ.sum()
+    if n == 0:
+        return np.array([1.0]), np.array([0.0])
+    if threshold is None or not (counts < threshold).any() or not (counts >= threshold).any():
+        return np.array([1.0]), np.array([counts.mean()])
+    lo, hi = counts[counts < threshold], counts[counts >= threshold]
+    w = np.array([lo.size, hi.size], float) / counts.size
+    mu = np.array([max(lo.mean(), 1e-3), hi.mean()])
+    for _ in range(max_iter):
+        pk = w[:, None] * poisson.pmf(k[None, :], mu[:, None]) + 1e-300
+        r = pk / pk.sum(axis=0)
+        nk = (r * occ).sum(axis=1)
+        w_new, mu_new = nk / n, np.maximum((r * occ * k).sum(axis=1) / np.maximum(nk, 1e-300), 1e-3)
+        done = np.allclose(mu_new, mu, rtol=1e-6) and np.allclose(w_new, w, atol=1e-8)
+        w, mu = w_new, mu_new
+        if done:
+            break
+    return w, mu
+
+
 def trace_figure(trace, *, blinking=None, lifetime_trace_ns=None, max_points: int = 200_000):
-    """Intensity trace (counts per bin), with the ON threshold, and optionally the lifetime
-    trace below it on the same time axis (the papers' figure)."""
+    """Intensity trace with the rotated intensity histogram beside it, and the lifetime trace below.
+
+    Parameters
+    ----------
+    trace : IntensityTrace
+    blinking : BlinkingStats, optional
+        Adds the ON threshold, the ON periods shaded, and a Poisson law per intensity level
+        on the histogram.
+    lifetime_trace_ns : (n_bins,) float, optional
+        Per-bin lifetimes drawn under the trace on the same time axis (the papers' figure).
+    max_points : int
+        Trace points drawn at most (every k-th bin beyond that).
+
+    Notes
+    -----
+    The histogram shares the trace's count axis (as in seeds 001 and 002); the level laws
+    come from a two-level Poisson mixture fitted to the counts (one level without blinking),
+    so they sit on the two states rather than on the global mean between them.
+    """
     plt = _plt()
+    from scipy.stats import poisson
+
     rows = 2 if lifetime_trace_ns is not None else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(10, 3.2 * rows), sharex=True, squeeze=False)
-    ax = axes[0, 0]
+    fig = plt.figure(figsize=(10, 2.9 * rows + 0.4))
+    gs = fig.add_gridspec(rows, 2, width_ratios=(5, 1), wspace=0.04, hspace=0.08)
+    ax = fig.add_subplot(gs[0, 0])
+    ax_h = fig.add_subplot(gs[0, 1], sharey=ax)
     t = trace.times_s
     y = trace.total
     step = max(1, t.size // max_points)
-    ax.plot(t[::step], y[::step], lw=0.5, color="0.15")
-    if blinking is not None:
-        thr = blinking.threshold
-        ax.axhline(thr.counts, color="tab:red", lw=1, label=f"ON threshold {thr.counts:.0f} ({thr.method})")
+    ax.plot(t[::step], y[::step], lw=0.5, color="0.15", drawstyle="steps-post")
+    thr = blinking.threshold if blinking is not None else None
+    detected = getattr(blinking, "blinking_detected", True) if blinking is not None else False
+    if thr is not None and detected and y.size:
+        on = y >= thr.counts
+        ax.fill_between(t[::step], 0, 1, where=on[::step], step="post", color="tab:orange", alpha=0.12,
+                        transform=ax.get_xaxis_transform(), lw=0, label="ON")
+        ax.axhline(thr.counts, color="tab:red", lw=1, label=f"threshold {thr.counts:.0f} ({thr.method})")
         if thr.off_counts is not None:
             ax.axhline(thr.off_counts, color="tab:orange", lw=1, ls="--", label=f"OFF below {thr.off_counts:.0f}")
-        ax.legend(loc="upper right", fontsize=8)
-        ax.set_title(f"ON fraction {blinking.on_fraction:.3f}, blinking rate {blinking.blinking_rate_hz:.2f} s⁻¹", fontsize=9)
+        ax.legend(loc="upper right", fontsize=7, ncol=3)
+        ax.set_title(f"ON fraction {blinking.on_fraction:.3f}, blinking rate {blinking.blinking_rate_hz:.2f} s⁻¹",
+                     fontsize=9)
+    elif blinking is not None:
+        ax.set_title("no blinking detected (one Poisson level)", fontsize=9)
     ax.set_ylabel(f"counts / {trace.bin_width_s * 1e3:g} ms")
+    ax.set_ylim(bottom=0)
+    # rotated histogram of the counts with one Poisson law per level
+    if y.size:
+        k = np.arange(int(y.max()) + 2)
+        occ = np.bincount(y.astype(np.int64), minlength=k.size)
+        ax_h.barh(k, occ, height=1.0, color="0.6", lw=0)
+        w, mu = _poisson_levels(y, thr.counts if (thr is not None and detected) else None)
+        for wi, mi, c in zip(w, mu, ("tab:blue", "tab:red")):
+            ax_h.plot(y.size * wi * poisson.pmf(k, mi), k, color=c, lw=1.1, label=f"Poisson {mi:.0f}")
+        if thr is not None and detected:
+            ax_h.axhline(thr.counts, color="tab:red", lw=1)
+        ax_h.legend(fontsize=6, loc="upper right")
+    ax_h.set_xlabel("bins", fontsize=8)
+    ax_h.tick_params(labelleft=False, labelsize=7)
     if lifetime_trace_ns is not None:
-        ax2 = axes[1, 0]
+        ax.tick_params(labelbottom=False)
+        ax2 = fig.add_subplot(gs[1, 0], sharex=ax)
         ax2.plot(t[::step], np.asarray(lifetime_trace_ns)[::step], ".", ms=1, color="tab:blue")
         ax2.set_ylabel("lifetime (ns)")
-    axes[-1, 0].set_xlabel("time (s)")
+        ax2.set_xlabel("time (s)")
+        lt = np.asarray(lifetime_trace_ns, float)
+        if np.isfinite(lt).any():
+            ax2.set_ylim(0, np.nanpercentile(lt, 99.5) * 1.15)
+    else:
+        ax.set_xlabel("time (s)")
+    return fig
+
+
+def mandel_q_figure(curve):
+    """Mandel Q against the bin width T (log axis), with errors: how bunching grows with T."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    T = np.array([m.bin_width_s for m in curve], float)
+    q = np.array([m.q for m in curve], float)
+    e = np.array([m.q_err for m in curve], float)
+    ax.errorbar(T * 1e3, q, yerr=e, fmt="o-", ms=3, lw=1, color="0.2", capsize=2)
+    ax.axhline(0, color="0.6", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("bin width T (ms)")
+    ax.set_ylabel("Mandel Q(T)")
     fig.tight_layout()
     return fig
 
@@ -119,16 +214,16 @@ def dwell_time_figure(dwell, *, fits=None):
 
 
 def decay_figure(hist, fit=None):
-    """Decay histogram (log counts vs delay), with the fitted model over its window.
+    """Decay histogram (log counts vs delay) with the fitted model and its normalised residuals.
 
     Notes
     -----
     When the fit was made on a coarser copy of the histogram (``tttr analyze`` and
     ``tttr lifetime`` fit the decay merged to at most 1024 bins), the data are shown merged
-    to the fit's bins, so that data and model are counts per the same bin.
+    to the fit's bins, so that data and model are counts per the same bin. Residuals are
+    ``(n − m)/√m`` over the fitted window: a good fit scatters them by ±1 with no structure.
     """
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
     y = np.asarray(hist.summed if hasattr(hist, "summed") else hist, float)
     width = float(hist.bin_width_ns)
     if fit is not None and fit.bin_width_ns > width * 1.01:
@@ -136,6 +231,11 @@ def decay_figure(hist, fit=None):
         m = (y.size // k) * k
         y, width = y[:m].reshape(-1, k).sum(axis=1), width * k
     t = (np.arange(y.size) + 0.5) * width
+    if fit is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        axr = None
+    else:
+        fig, (ax, axr) = plt.subplots(2, 1, figsize=(6, 4.8), sharex=True, gridspec_kw={"height_ratios": (3, 1)})
     ax.semilogy(t, np.where(y > 0, y, np.nan), ".", ms=2, color="0.3", label="data")
     if fit is not None:
         model = np.asarray(fit.model_counts, float) * (width / fit.bin_width_ns)
@@ -147,10 +247,22 @@ def decay_figure(hist, fit=None):
         else:
             label = f"mono: τ = {fit.tau_ns:.3g} ± {fit.tau_err_ns:.2g} ns"
         ax.semilogy(tm, np.where(inside, model, np.nan), "-", color="tab:red", lw=1.2, label=label)
+        n = min(model.size, y.size)
+        with np.errstate(all="ignore"):
+            res = np.where(inside[:n] & (model[:n] > 0), (y[:n] - model[:n]) / np.sqrt(model[:n]), np.nan)
+        axr.plot(t[:n], res, ".", ms=2, color="0.3")
+        axr.axhline(0, color="tab:red", lw=0.8)
+        axr.set_ylabel("(n−m)/√m", fontsize=8)
+        axr.set_xlabel("delay (ns)")
+        lim = np.nanpercentile(np.abs(res), 99.5) if np.isfinite(res).any() else 3
+        axr.set_ylim(-max(lim, 3) * 1.1, max(lim, 3) * 1.1)
+        axr.text(0.99, 0.95, f"reduced χ² {fit.chi2_reduced:.2f}", transform=axr.transAxes, ha="right", va="top",
+                 fontsize=7)
+    else:
+        ax.set_xlabel("delay (ns)")
     ax.axvline(hist.t0_ns, color="tab:green", lw=0.8, ls=":", label=f"t0 = {hist.t0_ns:.3g} ns")
-    ax.set_xlabel("delay (ns)")
     ax.set_ylabel(f"counts / {width * 1e3:.3g} ps")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -181,6 +293,7 @@ def g2_figure(curve, analysis=None, *, max_bins: int = 1000):
         title = f"CW fit g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}, τa = {a.tau_a_ns:.3g} ns"
     elif a is not None:
         title = f"pulsed g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}"
+        _shade_peaks(ax, a, lag)
     else:
         title = "g2"
     ax.set_title(title, fontsize=9)
@@ -190,10 +303,28 @@ def g2_figure(curve, analysis=None, *, max_bins: int = 1000):
     return fig
 
 
+def _shade_peaks(ax, a, lag_s):
+    """Shade each pulsed peak's integration window and label its area relative to the side peaks."""
+    h = float(getattr(a, "half_window_s", np.nan))
+    if not np.isfinite(h):
+        return
+    lo, hi = float(np.min(lag_s)), float(np.max(lag_s))
+    rel = np.asarray(getattr(a, "peak_areas_relative", a.peak_g2), float)
+    for k, c, r in zip(np.asarray(a.peak_index), np.asarray(a.peak_lag_s, float), rel):
+        if c + h < lo or c - h > hi:
+            continue
+        central = int(k) == 0
+        ax.axvspan((c - h) * 1e9, (c + h) * 1e9, color="tab:red" if central else "tab:blue",
+                   alpha=0.10 if central else 0.05, lw=0)
+        ax.text(c * 1e9, 0.98, f"{r:.2f}", transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=6,
+                color="tab:red" if central else "tab:blue")
+
+
 _COLORS = {"auger": "tab:red", "bc": "tab:cyan", "mixed": "tab:orange"}
+_STYLES = {"auger": "-", "bc": "--", "mixed": ":"}
 
 
-def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, max_points: int = 200_000):
+def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, regions=None, max_points: int = 200_000):
     """FLID map in false colour with the fitted curves, and the traces beside it.
 
     Parameters
@@ -207,6 +338,8 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, max_points: 
     lifetime_trace : bool
         Also draw the intensity trace and, under it on the same time axis, the lifetime
         trace (the per-bin lifetimes in time order).
+    regions : RegionLifetimes, optional
+        The intensity regions' pooled lifetimes, drawn as points with error bars, and β.
     max_points : int
         Trace points drawn at most (every k-th bin beyond that).
 
@@ -243,15 +376,28 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, max_points: 
         if fit.tau_ns.size:
             ax.plot(fit.tau_ns, fit.intensity + bg, "o", ms=2.5, mfc="white", mec="k", mew=0.4,
                     label="fitted points")
+        crit = {name: getattr(m, fit.criterion) for name, m in fit.models.items()}
+        best = min(crit.values()) if crit else 0.0
         for name, m in fit.models.items():
             with np.errstate(all="ignore"):
                 y = m.eval(t) + bg
             y = np.where((y > flid_map.intensity_edges[0]) & (y < 1.5 * flid_map.intensity_edges[-1]), y, np.nan)
-            ax.plot(t, y, "-", lw=1.3, color=_COLORS.get(name, "k"),
-                    label=f"{name} ({fit.criterion.upper()} {getattr(m, fit.criterion):.0f})")
+            ax.plot(t, y, _STYLES.get(name, "-"), lw=1.6 if name != "mixed" else 2.0, color=_COLORS.get(name, "k"),
+                    label=f"{name} (Δ{fit.criterion.upper()} {crit[name] - best:.0f})")
+    if regions is not None:
+        bg = float(getattr(fit, "background_counts", 0.0) or 0.0) if fit is not None else 0.0
+        i_err = getattr(regions, "intensity_err_counts", None)
+        ax.errorbar(regions.tau_ns, regions.intensity_counts, xerr=regions.tau_err_ns,
+                    yerr=None if i_err is None else i_err, fmt="s", ms=5, mfc="none", mec="white", ecolor="white",
+                    mew=1.2, label="intensity regions")
+        b, be = getattr(regions, "beta", np.nan), getattr(regions, "beta_err", None)
+        if np.isfinite(b):
+            ax.plot([], [], " ", label=f"β = {b:.2f}" + (f" ± {be:.2f}" if be is not None and np.isfinite(be) else ""))
+    if fit is not None or regions is not None:
         ax.set_ylim(flid_map.intensity_edges[0], flid_map.intensity_edges[-1])
         ax.set_xlim(flid_map.lifetime_edges_ns[0], flid_map.lifetime_edges_ns[-1])
         ax.legend(loc="upper left", fontsize=7, framealpha=0.6)
+    if fit is not None:
         margin = "" if fit.margin is None else f", Δ{fit.criterion.upper()} = {fit.margin:.0f}"
         beta = "" if not np.isfinite(fit.beta) else f", β = {fit.beta:.2f}"
         ax.set_title(f"verdict: {fit.verdict}{margin}{beta}", fontsize=9)
@@ -271,3 +417,58 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, max_points: 
     else:
         fig.tight_layout()
     return fig
+
+
+def report_figures(report) -> dict:
+    """``name -> Figure`` for everything an :func:`tttr.analyze` report holds."""
+    figs = {}
+    if report.trace is not None:
+        lt = report.flid_map.lifetime_ns if report.flid_map is not None else None
+        figs["trace"] = trace_figure(report.trace, blinking=report.blinking, lifetime_trace_ns=lt)
+    if report.mandel_q_curve:
+        figs["mandel_q"] = mandel_q_figure(report.mandel_q_curve)
+    if report.decay is not None:
+        figs["decay"] = decay_figure(report.decay, report.lifetime_bi or report.lifetime_mono)
+    if report.flid_map is not None:
+        figs["flid"] = flid_figure(report.flid_map, report.flid_fit, regions=report.regions)
+    if report.blinking is not None and report.power_law:
+        figs["dwell"] = dwell_time_figure(report.blinking.dwell, fits={k: v[0] for k, v in report.power_law.items()})
+    if report.g2_curve is not None and report.g2 is not None:
+        figs["g2"] = g2_figure(report.g2_curve, report.g2)
+    return figs
+
+
+def summary_figure(report, *, dpi: int = 110):
+    """Every figure of one file's report on one page (A4 portrait), with the file name as title.
+
+    Notes
+    -----
+    Each panel is drawn by its own figure function and placed as an image, so that the page
+    shows exactly the figures of the report (the PDF holds them as raster images).
+    """
+    import io
+
+    plt = _plt()
+    figs = report_figures(report)
+    images = {}
+    for name, f in figs.items():
+        buf = io.BytesIO()
+        f.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(f)
+        buf.seek(0)
+        images[name] = plt.imread(buf)
+    layout = [("trace",), ("flid",), ("decay", "g2"), ("dwell", "mandel_q")]
+    rows = [[n for n in row if n in images] for row in layout]
+    rows = [r for r in rows if r]
+    heights = [max(images[n].shape[0] / images[n].shape[1] * (1.0 / len(r)) for n in r) for r in rows]
+    page = plt.figure(figsize=(8.27, 11.69))
+    page.suptitle(f"{report.file}", fontsize=9)
+    gs = page.add_gridspec(len(rows), 1, height_ratios=heights or [1], hspace=0.05, top=0.97, bottom=0.01,
+                           left=0.01, right=0.99)
+    for i, r in enumerate(rows):
+        sub = gs[i].subgridspec(1, len(r), wspace=0.02)
+        for j, n in enumerate(r):
+            ax = page.add_subplot(sub[0, j])
+            ax.imshow(images[n])
+            ax.set_axis_off()
+    return page
