@@ -22,6 +22,12 @@ def _plt():
     return plt
 
 
+def _legend(ax, **kw):
+    """A legend only when something is labelled (matplotlib warns otherwise)."""
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(**kw)
+
+
 def _interactive() -> bool:
     import sys
 
@@ -123,7 +129,7 @@ def trace_figure(trace, *, blinking=None, lifetime_trace_ns=None, max_points: in
         ax.axhline(thr.counts, color="tab:red", lw=1, label=f"threshold {thr.counts:.0f} ({thr.method})")
         if thr.off_counts is not None:
             ax.axhline(thr.off_counts, color="tab:orange", lw=1, ls="--", label=f"OFF below {thr.off_counts:.0f}")
-        ax.legend(loc="upper right", fontsize=7, ncol=3)
+        _legend(ax, loc="upper right", fontsize=7, ncol=3)
         ax.set_title(f"ON fraction {blinking.on_fraction:.3f}, blinking rate {blinking.blinking_rate_hz:.2f} s⁻¹",
                      fontsize=9)
     elif blinking is not None:
@@ -140,7 +146,7 @@ def trace_figure(trace, *, blinking=None, lifetime_trace_ns=None, max_points: in
             ax_h.plot(y.size * wi * poisson.pmf(k, mi), k, color=c, lw=1.1, label=f"Poisson {mi:.0f}")
         if thr is not None and detected:
             ax_h.axhline(thr.counts, color="tab:red", lw=1)
-        ax_h.legend(fontsize=6, loc="upper right")
+        _legend(ax_h, fontsize=6, loc="upper right")
     ax_h.set_xlabel("bins", fontsize=8)
     ax_h.tick_params(labelleft=False, labelsize=7)
     if lifetime_trace_ns is not None:
@@ -183,7 +189,7 @@ def intensity_histogram_figure(hist, *, threshold=None):
         ax.axvline(threshold.counts, color="tab:green", lw=1, label="ON threshold")
     ax.set_xlabel(f"counts / {hist.bin_width_s * 1e3:g} ms")
     ax.set_ylabel("occurrences")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -208,7 +214,7 @@ def dwell_time_figure(dwell, *, fits=None):
             ax.loglog(tt, frac * fit.pdf(tt), "-", color=color, label=f"α = {fit.alpha:.2f} ± {fit.alpha_err:.2f}")
     ax.set_xlabel("dwell time (s)")
     ax.set_ylabel("P(t) (s⁻¹)")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -262,7 +268,7 @@ def decay_figure(hist, fit=None):
         ax.set_xlabel("delay (ns)")
     ax.axvline(hist.t0_ns, color="tab:green", lw=0.8, ls=":", label=f"t0 = {hist.t0_ns:.3g} ns")
     ax.set_ylabel(f"counts / {width * 1e3:.3g} ps")
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -396,7 +402,7 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, regions=None
     if fit is not None or regions is not None:
         ax.set_ylim(flid_map.intensity_edges[0], flid_map.intensity_edges[-1])
         ax.set_xlim(flid_map.lifetime_edges_ns[0], flid_map.lifetime_edges_ns[-1])
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.6)
+        _legend(ax, loc="upper left", fontsize=7, framealpha=0.6)
     if fit is not None:
         margin = "" if fit.margin is None else f", Δ{fit.criterion.upper()} = {fit.margin:.0f}"
         beta = "" if not np.isfinite(fit.beta) else f", β = {fit.beta:.2f}"
