@@ -288,3 +288,45 @@ def test_every_report_figure_draws_on_the_samples(tmp_path):
             out = plot.save(fig, tmp_path / f"{sample.stem}.{name}.png")
             img = plt.imread(out)
             assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100, (sample.name, name)
+
+
+def test_html_report_is_self_contained_and_every_image_decodes(tmp_path):
+    """The page parses, names the verdict, and each embedded figure is a PNG that decodes."""
+    import base64
+    import io
+    from html.parser import HTMLParser
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import tttr
+    from tttr.report_html import write_html_report
+
+    report = tttr.analyze(AUGER)
+    page = write_html_report(report, tmp_path / "r.html")
+
+    class Images(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.src, self.links = [], []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "img":
+                self.src.append(a["src"])
+            if tag in ("link", "script") and (a.get("href") or a.get("src")):
+                self.links.append(a)
+
+    p = Images()
+    text = open(page, encoding="utf-8").read()
+    p.feed(text)
+    assert p.links == []  # nothing fetched from elsewhere
+    assert len(p.src) >= 5 and all(s.startswith("data:image/png;base64,") for s in p.src)
+    for s in p.src:
+        img = plt.imread(io.BytesIO(base64.b64decode(s.split(",", 1)[1])), format="png")
+        assert img.shape[0] > 50
+    assert "FLID verdict" in text and "±" in text
+    with pytest.raises(FileExistsError):
+        write_html_report(report, tmp_path / "r.html")

@@ -17,17 +17,10 @@ from pathlib import Path
 import click
 import numpy as np
 
-_UNITS = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
+from tttr.text import DURATION_UNITS as _UNITS
+from tttr.text import format_duration
+
 _UNIT_LIST = ", ".join(u for u in _UNITS if u != "µs")
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest unit spelling of ``seconds`` (``0.01`` -> ``"10ms"``), four significant digits."""
-    for unit in ("h", "min", "s", "ms", "us", "ns", "ps"):
-        v = seconds / _UNITS[unit]
-        if abs(v) >= 1 or unit == "ps":
-            return f"{v:.4g}{unit}"
-    return f"{seconds:g}s"  # pragma: no cover
 
 
 class Duration(click.ParamType):

@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-import math
+from tttr.text import DASH, _finite, format_duration, pm
 
-from .options import format_duration, for_the_command_line
+from .options import for_the_command_line
 
-DASH = "–"
-
-
-def _finite(x) -> bool:
-    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
-
-
-def pm(value, err=None, unit: str = "", *, digits: int = 4) -> str:
-    """``value ± err unit`` with the error to two significant digits and the value to the same place.
-
-    Without a usable error the value gets ``digits`` significant digits; a missing value is a dash.
-    """
-    u = f" {unit}" if unit else ""
-    if not _finite(value):
-        return DASH
-    if not _finite(err) or err <= 0:
-        return f"{value:.{digits}g}{u}"
-    place = 1 - int(math.floor(math.log10(err)))  # decimals that keep 2 significant digits of err
-    if abs(value) >= 1e6 or (abs(value) < 1e-3 and value != 0 and err < 1e-3):
-        exp = int(math.floor(math.log10(abs(value)))) if value else 0
-        scale = 10.0 ** exp
-        p = max(0, place + exp)
-        return f"({value / scale:.{p}f} ± {err / scale:.{p}f})e{exp}{u}"
-    if place <= 0:
-        q = 10.0 ** (-place)
-        return f"{round(value / q) * q:.0f} ± {round(err / q) * q:.0f}{u}"
-    return f"{value:.{place}f} ± {err:.{place}f}{u}"
+__all__ = ["DASH", "pm", "power_law_line", "seconds"]
 
 
 def seconds(x) -> str:
