@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 import pytest
@@ -320,7 +321,7 @@ def test_html_report_is_self_contained_and_every_image_decodes(tmp_path):
                 self.links.append(a)
 
     p = Images()
-    text = open(page, encoding="utf-8").read()
+    text = Path(page).read_text(encoding="utf-8")
     p.feed(text)
     assert p.links == []  # nothing fetched from elsewhere
     assert len(p.src) >= 5 and all(s.startswith("data:image/png;base64,") for s in p.src)
