@@ -331,3 +331,17 @@ def test_html_report_is_self_contained_and_every_image_decodes(tmp_path):
     assert "FLID verdict" in text and "±" in text
     with pytest.raises(FileExistsError):
         write_html_report(report, tmp_path / "r.html")
+
+
+def test_the_tour_notebook_runs(tmp_path):
+    """docs/tour.ipynb, from tttr.read to the report, runs top to bottom on the samples."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    root = SAMPLES.parents[1]
+    nb = nbformat.read(root / "docs" / "tour.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("text/html" in o.get("data", {}) for o in outputs)  # the report as a table
+    assert any("image/png" in o.get("data", {}) for o in outputs)  # the figures

@@ -161,6 +161,16 @@ class Report(Result):
     g2_corrected: object = None
     warnings: list = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """The report's summary table (units and errors), for Jupyter."""
+        import html
+
+        from .report_html import summary_rows
+
+        rows = "".join(f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['value'])}</td></tr>"
+                       for r in summary_rows(self.to_dict()))
+        return f"<table><caption>{html.escape(str(self.file))}</caption>{rows}</table>"
+
     def to_dict(self, *, arrays: bool = False) -> dict:  # noqa: D102 - the documented schema
         def get(obj, name):
             return None if obj is None else getattr(obj, name, None)

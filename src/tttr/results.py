@@ -72,6 +72,23 @@ class Result:
         d = self.to_dict(arrays=False)
         return {k: v for k, v in flatten(d).items() if not isinstance(v, list)}
 
+    def _repr_html_(self) -> str:
+        """A small table of the scalar fields, for Jupyter (errors beside their values)."""
+        import html
+
+        from .text import pm
+
+        row = self.to_row()
+        cells = []
+        for k, v in row.items():
+            if k.endswith("_err") or "_err_" in k or (v is None and isinstance(getattr(self, k, None), np.ndarray)):
+                continue
+            err = row.get(f"{k}_err")
+            text = pm(v, err) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+            cells.append(f"<tr><td>{html.escape(k)}</td><td>{html.escape(text)}</td></tr>")
+        return (f"<table><caption>{html.escape(type(self).__name__)}</caption>"
+                + "".join(cells) + "</table>")
+
     def __repr__(self) -> str:
         parts = []
         for f in dataclasses.fields(self):
