@@ -96,11 +96,11 @@ def summary_lines(d: dict) -> list:
     lt = d.get("lifetime")
     if lt:
         lines.append(f"lifetime: mono τ = {pm(lt.get('tau_ns'), lt.get('tau_err_ns'), 'ns')}; "
-                     f"bi τ1 = {pm(lt.get('tau1_ns'), lt.get('tau1_err_ns'), 'ns')}, "
-                     f"τ2 = {pm(lt.get('tau2_ns'), lt.get('tau2_err_ns'), 'ns')} "
-                     f"(a1 {_num(lt.get('a1'), '.3f')}), τ_amp {pm(lt.get('tau_amp_ns'), lt.get('tau_amp_err_ns'), 'ns')}, "
-                     f"τ_int {pm(lt.get('tau_int_ns'), lt.get('tau_int_err_ns'), 'ns')}; "
                      f"background {_num(lt.get('background_fraction'), '.1%')} of the photons")
+        lines.append(f"  bi: τ1 = {pm(lt.get('tau1_ns'), lt.get('tau1_err_ns'), 'ns')} (a1 {pm(lt.get('a1'), lt.get('a1_err'))}), "
+                     f"τ2 = {pm(lt.get('tau2_ns'), lt.get('tau2_err_ns'), 'ns')}; "
+                     f"τ_amp {pm(lt.get('tau_amp_ns'), lt.get('tau_amp_err_ns'), 'ns')}, "
+                     f"τ_int {pm(lt.get('tau_int_ns'), lt.get('tau_int_err_ns'), 'ns')}")
     r = d.get("regions")
     if r:
         i_err = r.get("intensity_err_counts") or [None] * len(r["tau_ns"])

@@ -23,16 +23,16 @@ def power_law_line(state: str, pure: dict, truncated: dict | None, *, n_total: i
         why = pure.get("warning") or "no fit"
         return f"{head}: power law not fitted ({for_the_command_line(str(why))})"
     n = pure.get("n")
-    line = (f"{head}: α = {pm(alpha, pure.get('alpha_err'))} from {n:,} dwells ≥ t_min {seconds(pure.get('t_min_s'))}"
+    line = (f"{head}: α = {pm(alpha, pure.get('alpha_err'))} ({n:,} ≥ {seconds(pure.get('t_min_s'))})"
             if n is not None else f"{head}: α = {pm(alpha, pure.get('alpha_err'))}")
     gof = pure.get("p_value")
     if _finite(gof):
-        line += f", goodness-of-fit p = {gof:.2g}"
+        line += f", fit p = {gof:.2g}"
     if truncated and _finite(truncated.get("alpha")):
         line += (f"; truncated α = {pm(truncated['alpha'], truncated.get('alpha_err'))}, "
                  f"τc = {pm(truncated.get('tau_c_s'), truncated.get('tau_c_err_s'), 's')}")
         pref, p = truncated.get("preferred"), truncated.get("p_value")
         if pref:
             name = "truncated" if pref == "truncated" else "pure"
-            line += f" → {name} law preferred" + (f" (likelihood ratio p = {p:.2g})" if _finite(p) else "")
+            line += f"; {name} preferred" + (f" (LR p = {p:.2g})" if _finite(p) else "")
     return line
