@@ -2,7 +2,9 @@
 
 Every output is written to a temporary file in the destination folder and renamed into
 place, so an interrupted run leaves either the old file or the complete new one, never a
-half-written one. Existing outputs are not overwritten without ``force``.
+half-written one. Existing outputs are not overwritten without ``force``. On a full disk
+(or an I/O error) :func:`write_report` raises :class:`~tttr.errors.OutputError` and removes
+what it had already placed, so a file has all its outputs or none.
 """
 
 from __future__ import annotations
@@ -28,42 +30,55 @@ def output_paths(out_dir, stem: str, *, plots: bool = False) -> dict:
     return paths
 
 
-def _write_arrays(report, path: str) -> None:
-    import h5py
+def _write_arrays(report, path, dest) -> None:
+    """The arrays into the temporary ``path`` (through the HDF5 write guard; errors name ``dest``)."""
+    from .io._h5guard import open_guarded_h5, output_error
 
-    with h5py.File(path, "w") as f:
-        g = f.create_group("user/tttr")
-        g.attrs["source_file"] = str(report.file)
-        g.attrs["report_json"] = json.dumps(report.to_dict(), allow_nan=False)
-        if report.trace is not None:
-            t = g.create_group("trace")
-            t.create_dataset("counts", data=report.trace.counts, compression="gzip")
-            t.attrs["bin_width_s"] = report.trace.bin_width_s
-            t.attrs["detectors"] = list(report.trace.detectors)
-        if report.decay is not None:
-            d = g.create_group("decay")
-            d.create_dataset("counts", data=report.decay.counts, compression="gzip")
-            d.create_dataset("summed", data=report.decay.summed, compression="gzip")
-            d.attrs["bin_width_ns"] = report.decay.bin_width_ns
-            d.attrs["t0_ns"] = report.decay.t0_ns
-        if report.flid_map is not None:
-            m = g.create_group("flid")
-            m.create_dataset("lifetime_ns", data=report.flid_map.lifetime_ns, compression="gzip")
-            m.create_dataset("intensity_counts", data=report.flid_map.intensity_counts, compression="gzip")
-            m.create_dataset("histogram", data=report.flid_map.histogram, compression="gzip")
-            m.create_dataset("lifetime_edges_ns", data=report.flid_map.lifetime_edges_ns)
-            m.create_dataset("intensity_edges", data=report.flid_map.intensity_edges)
-            m.attrs["estimator"] = report.flid_map.estimator
-        if report.blinking is not None:
-            b = g.create_group("dwell_times")
-            b.create_dataset("on_s", data=report.blinking.dwell.on_s)
-            b.create_dataset("off_s", data=report.blinking.dwell.off_s)
-        if report.g2_curve is not None:
-            c = g.create_group("g2")
-            c.create_dataset("lag_s", data=report.g2_curve.lag_s)
-            c.create_dataset("counts", data=report.g2_curve.counts)
-            c.create_dataset("g2", data=np.asarray(report.g2_curve.g2))
-            c.attrs["mode"] = report.g2_curve.mode
+    f, guard = open_guarded_h5(path, "w")
+    try:
+        with f:
+            _fill_arrays(f, report)
+        guard.sync()
+    finally:
+        guard.close()
+    if guard.error is not None:
+        raise output_error(dest, guard.error)
+
+
+def _fill_arrays(f, report) -> None:
+    """The groups and datasets of ``/user/tttr`` in the open file ``f``."""
+    g = f.create_group("user/tttr")
+    g.attrs["source_file"] = str(report.file)
+    g.attrs["report_json"] = json.dumps(report.to_dict(), allow_nan=False)
+    if report.trace is not None:
+        t = g.create_group("trace")
+        t.create_dataset("counts", data=report.trace.counts, compression="gzip")
+        t.attrs["bin_width_s"] = report.trace.bin_width_s
+        t.attrs["detectors"] = list(report.trace.detectors)
+    if report.decay is not None:
+        d = g.create_group("decay")
+        d.create_dataset("counts", data=report.decay.counts, compression="gzip")
+        d.create_dataset("summed", data=report.decay.summed, compression="gzip")
+        d.attrs["bin_width_ns"] = report.decay.bin_width_ns
+        d.attrs["t0_ns"] = report.decay.t0_ns
+    if report.flid_map is not None:
+        m = g.create_group("flid")
+        m.create_dataset("lifetime_ns", data=report.flid_map.lifetime_ns, compression="gzip")
+        m.create_dataset("intensity_counts", data=report.flid_map.intensity_counts, compression="gzip")
+        m.create_dataset("histogram", data=report.flid_map.histogram, compression="gzip")
+        m.create_dataset("lifetime_edges_ns", data=report.flid_map.lifetime_edges_ns)
+        m.create_dataset("intensity_edges", data=report.flid_map.intensity_edges)
+        m.attrs["estimator"] = report.flid_map.estimator
+    if report.blinking is not None:
+        b = g.create_group("dwell_times")
+        b.create_dataset("on_s", data=report.blinking.dwell.on_s)
+        b.create_dataset("off_s", data=report.blinking.dwell.off_s)
+    if report.g2_curve is not None:
+        c = g.create_group("g2")
+        c.create_dataset("lag_s", data=report.g2_curve.lag_s)
+        c.create_dataset("counts", data=report.g2_curve.counts)
+        c.create_dataset("g2", data=np.asarray(report.g2_curve.g2))
+        c.attrs["mode"] = report.g2_curve.mode
 
 
 def _figures(report) -> dict:
@@ -108,6 +123,8 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
     ------
     FileExistsError
         An output exists and ``force`` is False (nothing is written then).
+    OutputError
+        The disk is full or failed; nothing of this call's outputs is left behind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,18 +134,29 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing:
             raise FileExistsError(f"{existing[0]}: exists; not overwritten (use --force)")
-    with atomic_path(paths["arrays"], force=True) as tmp:
-        _write_arrays(report, tmp)
-    written = {"arrays": paths["arrays"]}
-    if plots:
-        from .plot import save
+    written: dict = {}
+    try:
+        with atomic_path(paths["arrays"], force=force) as tmp:
+            _write_arrays(report, tmp, paths["arrays"])
+        written["arrays"] = paths["arrays"]
+        if plots:
+            import matplotlib.pyplot as plt
 
-        for name, fig in _figures(report).items():
-            p = paths[f"plot_{name}"]
-            with atomic_path(p, force=True) as tmp:
-                save(fig, tmp, format="png")
-            written[f"plot_{name}"] = p
-    # the report last: its presence marks the outputs as complete (--resume)
-    atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode())
-    written["report"] = paths["report"]
+            from .io._atomic import atomic_save_figure
+
+            for name, fig in _figures(report).items():
+                p = paths[f"plot_{name}"]
+                try:
+                    atomic_save_figure(fig, p, force=force, format="png", dpi=150, bbox_inches="tight")
+                finally:
+                    plt.close(fig)
+                written[f"plot_{name}"] = p
+        # the report last: its presence marks the outputs as complete (--resume)
+        atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode(),
+                           force=force)
+        written["report"] = paths["report"]
+    except BaseException:
+        for p in written.values():  # all or nothing: no arrays without their report
+            Path(p).unlink(missing_ok=True)
+        raise
     return written
