@@ -15,6 +15,7 @@ __all__ = [
     "TruncatedHeaderError",
     "AnalysisError",
     "OutputError",
+    "OutputInUseError",
     "TttrWarning",
     "TruncatedFileWarning",
     "HeaderWarning",
@@ -80,3 +81,7 @@ class OutputError(TttrError, OSError):
 
     def __reduce__(self):  # picklable across worker processes
         return (type(self), (self.path, self.errno, self.problem))
+
+
+class OutputInUseError(TttrError):
+    """An output folder is locked by another run (two batches into one folder)."""
