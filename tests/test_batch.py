@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import tttr
 import tttr.batch as tb
 from tttr.batch import Analyzed, Failed, find_inputs, fit_series, read_metadata, run_batch
 from tttr.errors import FormatError
@@ -470,3 +471,63 @@ def test_a_second_batch_into_a_folder_in_use_is_refused(tree, reference, tmp_pat
         first.communicate()
     assert (out / "summary.csv").read_bytes() == (ref_out / "summary.csv").read_bytes()
     run_batch(tree, out, resume=True)  # the lock is released when its batch ends
+
+
+# ----------------------------------------------------------------------------- reader options
+
+
+def _columns_csv(path: Path, sim: Path) -> dict:
+    """The photons of ``sim`` as a CSV without units; returns the units it needs."""
+    d = tttr.read(sim)
+    with open(path, "w") as fh:
+        fh.write("timestamp,channel,nanotime\n")
+        for t, c, n in zip(d.timestamps.tolist(), d.detectors.tolist(), d.nanotimes.tolist()):
+            fh.write(f"{t},{c},{n}\n")
+    return {"timestamps_unit_s": d.info.timestamps_unit_s, "nanotimes_unit_s": d.info.nanotimes_unit_s}
+
+
+def test_reader_options_for_every_file_and_per_file_from_metadata(tmp_path):
+    from conftest import real_file
+    from tttr.pipeline import analyze
+
+    spc = real_file("bh_spc132.spc")
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    shutil.copy(spc, src / "x.spc")  # no .set beside them: the nanotime unit is unknown
+    shutil.copy(spc, src / "sub" / "y.spc")
+    sim = tmp_path / "sim.ptu"
+    simulate_to_file(sim, model="auger", seed=5, duration_s=3)
+    units = _columns_csv(src / "tags.csv", sim)
+    meta = tmp_path / "metadata.csv"
+    meta.write_text("file,nanotimes_unit_s,timestamps_unit_s,sample\n"
+                    "sub/y.spc,2.4e-11,,QD2\n"
+                    f"tags.csv,{units['nanotimes_unit_s']!r},{units['timestamps_unit_s']!r},sim\n")
+
+    r = CliRunner().invoke(batch, [str(src), "--out", str(tmp_path / "bare")])
+    assert r.exit_code == 1  # without the options the reader cannot say what a nanotime is
+    status = {row["path"]: row["status"] for row in _summary(tmp_path / "bare" / "summary.csv")}
+    assert "nanotime unit is unknown" in status["x.spc"] and "timestamps_unit_s" in status["tags.csv"]
+
+    out = tmp_path / "out"
+    r = CliRunner().invoke(batch, [str(src), "--out", str(out), "--nanotimes-unit", "12ps", "--metadata", str(meta)])
+    assert r.exit_code == 0, r.output
+    expected = {"x.spc": {"nanotimes_unit_s": 12e-12},  # the command line's
+                "sub/y.spc": {"nanotimes_unit_s": 2.4e-11},  # its metadata row's over the command line's
+                "tags.csv": units}  # the metadata's for both units
+    for rel, opts in expected.items():
+        got = json.loads((out / f"{rel}.report.json").read_text())
+        single = json.loads(json.dumps(analyze(str(src / rel), **opts).to_dict(), allow_nan=False))
+        assert got == single, rel
+    assert got["n_photons"] == tttr.read(sim).timestamps.size
+    rows = {row["path"]: row for row in _summary(out / "summary.csv")}
+    assert rows["sub/y.spc"]["sample"] == "QD2" and rows["sub/y.spc"]["nanotimes_unit_s"] == "2.4e-11"
+
+
+def test_a_bad_reader_option_in_the_metadata_fails_only_its_file(tree, tmp_path):
+    meta = tmp_path / "m.csv"
+    meta.write_text("file,nanotimes_unit_s,channel_base\na.ptu,-1,\nsub/b.ptu,,2\n")
+    r = run_batch(tree, tmp_path / "out", metadata=meta)
+    reasons = {f.path: f.reason for f in r.failed}
+    assert reasons["a.ptu"] == f"{meta}: nanotimes_unit_s = -1 for this file; must be a positive number (SI units: s, Hz)"
+    assert reasons["sub/b.ptu"] == f"{meta}: channel_base = 2 for this file; must be 0 or 1"
+    assert r.n_ok == 3 and r.n_failed == 4  # 5 good files of which 2 misconfigured, 2 bad files
