@@ -275,3 +275,14 @@ def test_batch_with_workers_on_a_full_tmpfs(small_tree, small_disk):
     r = _cli("batch", tree, "--out", out, "--resume", "-j", "2")
     assert r.returncode == 0, r.stderr[-1000:]
     assert (out / "summary.csv").read_bytes() == (ref / "summary.csv").read_bytes()
+
+
+def test_user_arrays_on_a_full_disk_are_one_error(tmp_path, budget):
+    from tttr.io.photon_hdf5 import write_user_arrays
+
+    h5 = write_photon_hdf5(tmp_path / "x.h5", tttr.open(SAMPLE))
+    budget(0)
+    with pytest.raises(OutputError, match=r"x\.h5: cannot write: No space left on device"):
+        write_user_arrays(h5, "trace", {"counts": list(range(100_000))})
+    budget(None)  # space again: the same call succeeds on the file edited in place
+    assert write_user_arrays(h5, "trace", {"counts": [1, 2, 3]}) == "/user/tttr/trace"
