@@ -379,10 +379,13 @@ def _alive(pids) -> list[int]:
     return [p for p in pids if _proc_state(p) not in (None, "Z", "X")]
 
 
-def _start_batch(tree, out, *args):
+def _start_batch(tree, out, *args, stderr):
+    """The batch command in a new session; its stderr goes to the file ``stderr`` (not a pipe,
+    which surviving workers would hold open)."""
     code = "import sys; from tttr_cli.main import cli; cli(sys.argv[1:])"
-    return subprocess.Popen([sys.executable, "-c", code, "batch", str(tree), "--out", str(out), *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    with open(stderr, "w") as err:
+        return subprocess.Popen([sys.executable, "-c", code, "batch", str(tree), "--out", str(out), *args],
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
 
 
 def _wait_for(cond, proc, what: str, timeout: float = 90.0):
@@ -400,7 +403,8 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
 def test_no_worker_outlives_its_batch(tree, tmp_path, how):
     out = tmp_path / "out"
-    proc = _start_batch(tree, out, "-j", "2")
+    errfile = tmp_path / "stderr.txt"
+    proc = _start_batch(tree, out, "-j", "2", stderr=errfile)
     kids: set = set()
     try:
         # fork server, resource tracker and 2 workers, one of them done with a file (so that
@@ -412,7 +416,7 @@ def test_no_worker_outlives_its_batch(tree, tmp_path, how):
             os.kill(proc.pid, signal.SIGKILL)
         else:  # Ctrl-C in a terminal reaches the whole process group
             os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
         deadline = time.monotonic() + 5.0  # the watchdog period is 0.5 s; PDEATHSIG is immediate
         while _alive(kids) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -422,10 +426,10 @@ def test_no_worker_outlives_its_batch(tree, tmp_path, how):
             os.kill(p, signal.SIGKILL)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        proc.wait()
     if how == "SIGINT":  # a clean interruption also removes its temporaries
         assert _parts(out) == []
-        assert "Traceback" not in err
+        assert "Traceback" not in errfile.read_text()
     assert not (out / "summary.csv").exists()
 
 
@@ -451,7 +455,7 @@ def test_a_zombie_batch_counts_as_dead():
 def test_a_second_batch_into_a_folder_in_use_is_refused(tree, reference, tmp_path):
     _, ref_out, _ = reference
     out = tmp_path / "out"
-    first = _start_batch(tree, out, "-j", "1")
+    first = _start_batch(tree, out, "-j", "1", stderr=tmp_path / "stderr.txt")
     try:
         lock = out / tb.LOCK_NAME
         _wait_for(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), first, "it took the lock")
@@ -463,12 +467,11 @@ def test_a_second_batch_into_a_folder_in_use_is_refused(tree, reference, tmp_pat
         assert second.stderr.splitlines() == [f"tttr: error: {out.resolve()}: in use by another batch "
                                               f"(process {first.pid}); wait for it to finish or choose another "
                                               "output folder"]
-        first.communicate(timeout=300)
-        assert first.returncode == 1  # two bad files of the tree; the good ones are not called failed
+        assert first.wait(timeout=300) == 1  # two bad files of the tree; the good ones are not called failed
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
-        first.communicate()
+            first.wait()
     assert (out / "summary.csv").read_bytes() == (ref_out / "summary.csv").read_bytes()
     run_batch(tree, out, resume=True)  # the lock is released when its batch ends
 
