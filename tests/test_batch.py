@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import tttr
 import tttr.batch as tb
 from tttr.batch import Analyzed, Failed, find_inputs, fit_series, read_metadata, run_batch
 from tttr.errors import FormatError
@@ -159,7 +160,15 @@ def test_nothing_overwritten_without_force(tree, reference, tmp_path):
         run_batch(tree, ref_out)
     out = tmp_path / "out"
     shutil.copytree(ref_out, out)
-    (out / "summary.csv").unlink()  # e.g. an earlier run that was killed
+    (out / "summary.csv").unlink()  # e.g. an earlier run that was killed...
+    for p in out.glob("population.*.png"):
+        p.unlink()  # (a run killed before its summary has none: they come after it)
+    figure = out / "population.on_fraction.png"
+    figure.write_bytes(b"the user's own figure")
+    with pytest.raises(FileExistsError, match="population.on_fraction.png: exists; not overwritten"):
+        run_batch(tree, out)  # ...and a population figure in the folder is not replaced either
+    assert figure.read_bytes() == b"the user's own figure"
+    figure.unlink()
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.report.json")}
     result = run_batch(tree, out)
     assert result.n_ok == 0 and result.n_failed == 7  # the batch ran to the end all the same
@@ -335,3 +344,193 @@ def test_excitation_series_one_command(tmp_path):
     assert s["n_points"] == 4 and s["p_err"] > 0
     assert 1.6 < s["p"] < 2.8 and abs(s["p"] - 2) < abs(s["p"] - 1)
     assert (out / "series.png").stat().st_size > 1000
+
+
+# ----------------------------------------------------------------------------- worker processes, locking
+
+
+def _proc_state(pid: int):
+    """State letter of a process from /proc (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living descendant of ``pid`` (from the parent ids in /proc)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as fh:
+                    parent[int(d)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {c for c, p in parent.items() if p in frontier and c not in found}
+        found |= frontier
+    return found
+
+
+def _alive(pids) -> list[int]:
+    return [p for p in pids if _proc_state(p) not in (None, "Z", "X")]
+
+
+def _start_batch(tree, out, *args, stderr):
+    """The batch command in a new session; its stderr goes to the file ``stderr`` (not a pipe,
+    which surviving workers would hold open)."""
+    code = "import sys; from tttr_cli.main import cli; cli(sys.argv[1:])"
+    with open(stderr, "w") as err:
+        return subprocess.Popen([sys.executable, "-c", code, "batch", str(tree), "--out", str(out), *args],
+                                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+
+
+def _wait_for(cond, proc, what: str, timeout: float = 90.0):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert proc.poll() is None, f"the batch ended before {what}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.02)
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@linux_only
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_no_worker_outlives_its_batch(tree, tmp_path, how):
+    out = tmp_path / "out"
+    errfile = tmp_path / "stderr.txt"
+    proc = _start_batch(tree, out, "-j", "2", stderr=errfile)
+    kids: set = set()
+    try:
+        # fork server, resource tracker and 2 workers, one of them done with a file (so that
+        # both are past their start-up, which an interruption would only make noisy)
+        _wait_for(lambda: len(_alive(_descendants(proc.pid))) >= 4 and any(out.rglob("*.report.json")), proc,
+                  "its workers started")
+        kids = _descendants(proc.pid)
+        if how == "SIGKILL":  # the batch process alone, as the OOM killer would
+            os.kill(proc.pid, signal.SIGKILL)
+        else:  # Ctrl-C in a terminal reaches the whole process group
+            os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 5.0  # the watchdog period is 0.5 s; PDEATHSIG is immediate
+        while _alive(kids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _alive(kids) == [], f"workers survived their batch: {_alive(kids)}"
+    finally:  # survivors would hold the stderr pipe open (and keep running): end them
+        for p in _alive(kids | (_descendants(proc.pid) if proc.poll() is None else set())):
+            os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    if how == "SIGINT":  # a clean interruption also removes its temporaries
+        assert _parts(out) == []
+        assert "Traceback" not in errfile.read_text()
+    assert not (out / "summary.csv").exists()
+
+
+def test_the_watchdog_kills_a_worker_whose_batch_is_gone():
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    code = f"import os, tttr.batch as b; b._watch_parent({gone.pid}, os.getppid(), 0.05)"
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    assert worker.wait(timeout=60) == -signal.SIGKILL
+
+
+@linux_only
+def test_a_zombie_batch_counts_as_dead():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while _proc_state(child.pid) != "Z":  # exited, not yet reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not tb._process_alive(child.pid) and tb._process_alive(os.getpid())
+    child.wait()
+
+
+def test_a_second_batch_into_a_folder_in_use_is_refused(tree, reference, tmp_path):
+    _, ref_out, _ = reference
+    out = tmp_path / "out"
+    first = _start_batch(tree, out, "-j", "1", stderr=tmp_path / "stderr.txt")
+    try:
+        lock = out / tb.LOCK_NAME
+        _wait_for(lambda: lock.exists() and lock.read_text().strip() == str(first.pid), first, "it took the lock")
+        code = "import sys; from tttr_cli.main import cli; cli(sys.argv[1:])"
+        second = subprocess.run([sys.executable, "-c", code, "batch", str(tree), "--out", str(out)],
+                                capture_output=True, text=True, timeout=120)
+        assert first.poll() is None, "the first batch ended too early for this test"
+        assert second.returncode == 2 and second.stdout == ""
+        assert second.stderr.splitlines() == [f"tttr: error: {out.resolve()}: in use by another batch "
+                                              f"(process {first.pid}); wait for it to finish or choose another "
+                                              "output folder"]
+        assert first.wait(timeout=300) == 1  # two bad files of the tree; the good ones are not called failed
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+    assert (out / "summary.csv").read_bytes() == (ref_out / "summary.csv").read_bytes()
+    run_batch(tree, out, resume=True)  # the lock is released when its batch ends
+
+
+# ----------------------------------------------------------------------------- reader options
+
+
+def _columns_csv(path: Path, sim: Path) -> dict:
+    """The photons of ``sim`` as a CSV without units; returns the units it needs."""
+    d = tttr.read(sim)
+    with open(path, "w") as fh:
+        fh.write("timestamp,channel,nanotime\n")
+        for t, c, n in zip(d.timestamps.tolist(), d.detectors.tolist(), d.nanotimes.tolist()):
+            fh.write(f"{t},{c},{n}\n")
+    return {"timestamps_unit_s": d.info.timestamps_unit_s, "nanotimes_unit_s": d.info.nanotimes_unit_s}
+
+
+def test_reader_options_for_every_file_and_per_file_from_metadata(tmp_path):
+    from conftest import real_file
+    from tttr.pipeline import analyze
+
+    spc = real_file("bh_spc132.spc")
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    shutil.copy(spc, src / "x.spc")  # no .set beside them: the nanotime unit is unknown
+    shutil.copy(spc, src / "sub" / "y.spc")
+    sim = tmp_path / "sim.ptu"
+    simulate_to_file(sim, model="auger", seed=5, duration_s=3)
+    units = _columns_csv(src / "tags.csv", sim)
+    meta = tmp_path / "metadata.csv"
+    meta.write_text("file,nanotimes_unit_s,timestamps_unit_s,sample\n"
+                    "sub/y.spc,2.4e-11,,QD2\n"
+                    f"tags.csv,{units['nanotimes_unit_s']!r},{units['timestamps_unit_s']!r},sim\n")
+
+    r = CliRunner().invoke(batch, [str(src), "--out", str(tmp_path / "bare")])
+    assert r.exit_code == 1  # without the options the reader cannot say what a nanotime is
+    status = {row["path"]: row["status"] for row in _summary(tmp_path / "bare" / "summary.csv")}
+    assert "nanotime unit is unknown" in status["x.spc"] and "timestamps_unit_s" in status["tags.csv"]
+
+    out = tmp_path / "out"
+    r = CliRunner().invoke(batch, [str(src), "--out", str(out), "--nanotimes-unit", "12ps", "--metadata", str(meta)])
+    assert r.exit_code == 0, r.output
+    expected = {"x.spc": {"nanotimes_unit_s": 12e-12},  # the command line's
+                "sub/y.spc": {"nanotimes_unit_s": 2.4e-11},  # its metadata row's over the command line's
+                "tags.csv": units}  # the metadata's for both units
+    for rel, opts in expected.items():
+        got = json.loads((out / f"{rel}.report.json").read_text())
+        single = json.loads(json.dumps(analyze(str(src / rel), **opts).to_dict(), allow_nan=False))
+        assert got == single, rel
+    assert got["n_photons"] == tttr.read(sim).timestamps.size
+    rows = {row["path"]: row for row in _summary(out / "summary.csv")}
+    assert rows["sub/y.spc"]["sample"] == "QD2" and rows["sub/y.spc"]["nanotimes_unit_s"] == "2.4e-11"
+
+
+def test_a_bad_reader_option_in_the_metadata_fails_only_its_file(tree, tmp_path):
+    meta = tmp_path / "m.csv"
+    meta.write_text("file,nanotimes_unit_s,channel_base\na.ptu,-1,\nsub/b.ptu,,2\n")
+    r = run_batch(tree, tmp_path / "out", metadata=meta)
+    reasons = {f.path: f.reason for f in r.failed}
+    assert reasons["a.ptu"] == f"{meta}: nanotimes_unit_s = -1 for this file; must be a positive number (SI units: s, Hz)"
+    assert reasons["sub/b.ptu"] == f"{meta}: channel_base = 2 for this file; must be 0 or 1"
+    assert r.n_ok == 3 and r.n_failed == 4  # 5 good files of which 2 misconfigured, 2 bad files

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DURATION, FRACTION, emit_json, json_option, progress_enabled
+from .options import DURATION, FRACTION, emit_json, json_option, progress_enabled, reader_kwargs, reader_options
 
 
 @click.command()
@@ -25,14 +25,21 @@ from .options import DURATION, FRACTION, emit_json, json_option, progress_enable
               default="fraction", show_default=True)
 @click.option("--fraction", "threshold_fraction", type=FRACTION, default=0.5, show_default=True)
 @json_option
+@reader_options
 @click.pass_context
 def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata, bin_width_s, threshold_method,
-          threshold_fraction, as_json):
+          threshold_fraction, as_json, **kwargs):
     """Analyse every time-tag file under DIR; write summary.csv and the per-file results.
 
     A file that cannot be read or analysed is recorded as failed (with the reason) and the
-    batch goes on; the exit code is 1 when any file failed.
+    batch goes on; the exit code is 1 when any file failed. The reader options apply to
+    every file; a metadata column of the same name (timestamps_unit_s, nanotimes_unit_s,
+    sync_rate_hz, channel_base; numbers in s, Hz) sets one file's value. A full disk stops
+    the batch with one line (finished files are kept; --resume completes it); a second
+    batch into a folder in use is refused.
     """
+    import signal
+
     from tttr.batch import run_batch
 
     if resume and force:
@@ -60,10 +67,20 @@ def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata,
 
     options = {"bin_width_s": bin_width_s, "threshold_method": threshold_method,
                "threshold_fraction": threshold_fraction}
+    def terminated(signum, frame):
+        raise KeyboardInterrupt  # so that the batch ends its workers and removes its temporaries
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: SIGTERM keeps its default
+        previous = None
     try:
         result = run_batch(in_dir, out_dir, jobs=jobs, scheduler=scheduler, resume=resume, force=force, plots=plots,
-                           metadata=metadata, analyze_options=options, progress=progress)
+                           metadata=metadata, analyze_options=options, reader_options=reader_kwargs(kwargs),
+                           progress=progress)
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if bar is not None:
             bar.close()
     if as_json:

@@ -59,7 +59,10 @@ class TttrGroup(click.Group):
 
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError)):
+            from tttr.io._atomic import DISK_ERRNOS
+
+            if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError)) or (
+                    isinstance(exc, OSError) and exc.errno in DISK_ERRNOS):
                 click.echo(f"tttr: error: {for_the_command_line(str(exc))}", err=True)
                 ctx.exit(2)
             click.echo(f"tttr: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)

@@ -18,9 +18,11 @@ import json
 import math
 import os
 import re
+import sys
 import time
 import warnings
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -418,13 +420,24 @@ def _process_one(task: _Task):
     Returns
     -------
     Analyzed or Failed
+
+    Raises
+    ------
+    OutputError
+        The outputs cannot be written (full disk, I/O error); nothing of them is left.
     """
+    from .errors import OutputError
+    from .io._atomic import output_errors
+
     t0 = time.perf_counter()
     try:
         out = Path(task.out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        with output_errors(out):
+            out.mkdir(parents=True, exist_ok=True)
         _remove_partials(out, task.stem)
         report = _analyze_and_write(task)
+    except OutputError:
+        raise  # a full or failing disk is not this file's fault: it stops the batch
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
         return Failed(task.rel, _reason(exc, task.source))
     return Analyzed(task.rel, report, resumed=False, seconds=time.perf_counter() - t0)
@@ -456,13 +469,99 @@ _PRELOAD = ("tttr.batch", "tttr.pipeline", "tttr.report_io", "tttr.io.sniff", "t
             "tttr.analysis.models", "tttr.analysis.photon_stats", "tttr.analysis.powerlaw", "tttr.analysis.trace")
 
 
+def _process_alive(pid: int) -> bool:
+    """True while process ``pid`` exists and is not a zombie (Linux: ``/proc``; else ``kill 0``)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _watch_parent(batch_pid: int, parent_pid: int, period_s: float) -> None:
+    """Kill this worker as soon as the batch process or this worker's parent is gone."""
+    import signal
+
+    while True:
+        if os.getppid() != parent_pid or not _process_alive(batch_pid):
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(period_s)
+
+
+def _worker_init(batch_pid: int) -> None:
+    """Initializer of every local worker: it must not outlive the batch.
+
+    Notes
+    -----
+    * Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, so the kernel kills the worker when its
+      parent dies (the fork server, which exits when the batch process dies, or the batch
+      process itself under ``spawn``).
+    * Everywhere: a daemon thread that checks twice a second that the parent is still the
+      same and the batch process still runs (not a zombie), and kills the worker
+      otherwise (a portable fallback, and the guard against a parent that died before the
+      ``prctl``).
+    * SIGINT is ignored: a Ctrl-C reaches the whole process group, and the batch process
+      ends its workers itself (:func:`_end_workers`).
+    """
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog remains
+            pass
+    threading.Thread(target=_watch_parent, args=(batch_pid, parent, _WATCHDOG_PERIOD_S), daemon=True,
+                     name="tttr-batch-watchdog").start()
+
+
+#: How often a worker checks that its batch still runs (s).
+_WATCHDOG_PERIOD_S = 0.5
+
+
+def _new_pool(ctx, jobs: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(),))
+
+
+def _end_workers(pool) -> None:
+    """Kill the worker processes of ``pool`` (an interrupted batch) and shut it down."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        try:
+            p.kill()
+        except (OSError, ValueError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.join(5)
+        except (OSError, ValueError, AssertionError):
+            pass
+
+
 def _check_workers_start(ctx) -> None:
     """Raise when a worker process cannot even start (so no file is blamed for it)."""
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        with _new_pool(ctx, 1) as pool:
             pool.submit(os.getpid).result()
     except BrokenProcessPool:
         raise RuntimeError(
@@ -481,14 +580,17 @@ def _run_pool(tasks, jobs: int):
     are then run again one at a time, each in a fresh one-process pool, so only the file
     that kills its worker is recorded as failed.
     """
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
+
+    from .errors import OutputError
 
     ctx = _mp_context()
     pending = deque(tasks)
     while pending:
         suspects = []
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        pool = _new_pool(ctx, jobs)
+        finished = False
         try:
             inflight: dict = {}
             broken = False
@@ -504,19 +606,33 @@ def _run_pool(tasks, jobs: int):
                     except BrokenProcessPool:
                         suspects.append(task)
                         broken = True
+                    except OutputError:
+                        raise
                     except Exception as exc:  # noqa: BLE001 - e.g. a result that does not unpickle
                         yield Failed(task.rel, _reason(exc, task.source))
             suspects += list(inflight.values())
+            finished = True
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if finished:
+                pool.shutdown(wait=True, cancel_futures=True)
+            else:  # interrupted (Ctrl-C, disk full, the consumer stopped): end the workers now
+                _end_workers(pool)
         if suspects:
             _check_workers_start(ctx)
         for task in suspects:
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
+            alone = _new_pool(ctx, 1)
+            finished = False
+            try:
                 try:
                     yield alone.submit(_process_one, task).result()
                 except BrokenProcessPool:
                     yield _died(task)
+                finished = True
+            finally:
+                if finished:
+                    alone.shutdown(wait=True)
+                else:
+                    _end_workers(alone)
 
 
 def _dask_client(scheduler):
@@ -540,6 +656,8 @@ def _run_dask(tasks, scheduler):
     """One Dask task per file; results in completion order."""
     from distributed import as_completed
 
+    from .errors import OutputError
+
     client, owned = _dask_client(scheduler)
     try:
         futures = {client.submit(_process_one, task, pure=False, key=f"tttr-batch-{os.getpid()}-{i}-{time.time_ns()}"):
@@ -548,6 +666,8 @@ def _run_dask(tasks, scheduler):
             task = futures[fut]
             try:
                 yield fut.result()
+            except OutputError:
+                raise
             except Exception as exc:  # noqa: BLE001 - a worker that died (KilledWorker), ...
                 yield Failed(task.rel, f"Dask worker: {_reason(exc, task.source)}")
             finally:
@@ -614,7 +734,7 @@ def _finite(values) -> np.ndarray:
     return x[np.isfinite(x)]
 
 
-def _population_figures(rows: list[dict], out_dir: Path) -> list[str]:
+def _population_figures(rows: list[dict], out_dir: Path, *, force: bool = False) -> list[str]:
     """Histograms of the main statistics and the FLID verdict counts; returns the paths."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -635,7 +755,7 @@ def _population_figures(rows: list[dict], out_dir: Path) -> list[str]:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"{label.split(' (')[0]}: n = {x.size}, median {np.median(x):.3g}", fontsize=9)
         path = out_dir / f"population.{name}.png"
-        atomic_write_bytes(path, _figure_bytes(fig))
+        atomic_write_bytes(path, _figure_bytes(fig), force=force)
         written.append(str(path))
     verdicts: dict = {}
     for r in ok:
@@ -653,7 +773,7 @@ def _population_figures(rows: list[dict], out_dir: Path) -> list[str]:
         ax.set_title("FLID verdict", fontsize=9)
         ax.tick_params(axis="x", labelrotation=20)
         path = out_dir / "population.flid_verdict.png"
-        atomic_write_bytes(path, _figure_bytes(fig))
+        atomic_write_bytes(path, _figure_bytes(fig), force=force)
         written.append(str(path))
     return written
 
@@ -764,7 +884,8 @@ def _read_back(out_dir: Path, stem: str):
 
 
 def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = False, force: bool = False,
-              plots: bool = False, metadata=None, analyze_options: dict | None = None, progress=None) -> BatchResult:
+              plots: bool = False, metadata=None, analyze_options: dict | None = None, reader_options: dict | None = None,
+              progress=None) -> BatchResult:
     """Analyse every time-tag file of a folder tree; write per-file results and a summary.
 
     Parameters
@@ -795,6 +916,11 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
         ``mean_excitons`` column adds the excitation-series fit (:func:`fit_series`).
     analyze_options : dict, optional
         Keyword arguments of :func:`tttr.pipeline.analyze` (``bin_width_s``, ...).
+    reader_options : dict, optional
+        Reader options for every file (``nanotimes_unit_s`` of an ``.spc`` without its
+        ``.set``, units and columns of columnar files, ``sync_rate_hz``, ``channel_base``).
+        A metadata column named like one of :data:`READER_OPTIONS` sets that option for
+        its file (an empty cell keeps the common value).
     progress : callable, optional
         ``progress(n_done, n_total, record)``: called once with ``(0, n_total, None)`` before
         the work starts, then after each file with its :class:`Analyzed`/:class:`Failed`.
@@ -807,8 +933,14 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
     Raises
     ------
     FileExistsError
-        ``out_dir/summary.csv`` exists and neither ``resume`` nor ``force`` is given
-        (checked before any work).
+        ``out_dir/summary.csv`` or another batch output (``population.*.png``,
+        ``series.json``, ``series.png``) exists and neither ``resume`` nor ``force`` is
+        given (checked before any work).
+    OutputInUseError
+        Another batch is running into ``out_dir``.
+    OutputError
+        The disk is full or failed: the batch stops at once (files finished so far keep
+        their complete outputs; no temporary is left; ``resume`` completes it later).
     ValueError
         ``resume`` and ``force`` together, or ``jobs`` < 0.
     FormatError
@@ -846,8 +978,24 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
       same absolute paths on every worker (a shared file system).
     * ``resume`` judges by time stamps only: after changing the analysis options, use
       ``force``.
+    * One batch per output folder: an exclusive ``flock`` on ``out_dir/.tttr-batch.lock``
+      (holding the pid, for the message) is held for the whole run; a second batch into the
+      same folder fails at once with :class:`~tttr.errors.OutputInUseError` instead of
+      taking the first one's fresh outputs for its own. The lock file stays (removing it
+      would race with a waiting run); the kernel releases the lock when the process ends,
+      however it ends.
+    * A full disk or an I/O error while writing is not the file's fault and would fail
+      every later file too, so it stops the batch with one
+      :class:`~tttr.errors.OutputError`; per-file outputs are all-or-nothing
+      (:func:`tttr.report_io.write_report`) and the temporaries are removed.
+    * Workers never outlive the batch: each one asks the kernel to kill it when its parent
+      dies (Linux ``PR_SET_PDEATHSIG``) and watches the batch process from a thread
+      (portable); an interrupted batch (Ctrl-C, an error, SIGTERM through the command line)
+      kills its workers at once instead of waiting for their files, and removes the
+      temporaries of the output folder.
     """
-    from .report_io import atomic_write_bytes, output_paths, outputs_complete
+    from .errors import OutputError
+    from .io._atomic import output_errors
 
     t_start = time.perf_counter()
     if resume and force:
@@ -858,20 +1006,44 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
         jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     root = Path(in_dir).resolve()
     out_root = Path(out_dir).resolve()
+    with output_errors(out_root):
+        out_root.mkdir(parents=True, exist_ok=True)
+    with _out_dir_lock(out_root):
+        try:
+            return _batch(root, out_root, jobs=jobs, scheduler=scheduler, resume=resume, force=force, plots=plots,
+                          metadata=metadata, options=dict(analyze_options or {}),
+                          reader_options=dict(reader_options or {}), progress=progress, t_start=t_start)
+        except OutputError as exc:
+            _sweep_partials(out_root)
+            raise OutputError(exc.path, exc.errno, f"{exc.problem}; the batch stopped (finished files are kept): "
+                                                   "free space, then run it again with --resume") from None
+        except BaseException:
+            _sweep_partials(out_root)  # an interrupted batch leaves no temporaries behind
+            raise
+
+
+def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots, metadata, options, reader_options,
+           progress, t_start) -> BatchResult:
+    """The body of :func:`run_batch`, with the output folder locked."""
+    from .report_io import atomic_write_bytes, output_paths, outputs_complete
+
     summary_path = out_root / SUMMARY_NAME
     if summary_path.exists() and not (resume or force):
         raise FileExistsError(f"{summary_path}: exists; use --resume to add new or changed files, "
                               "--force to redo every file")
+    if not (resume or force):
+        mine = _batch_outputs(out_root)
+        if mine:
+            raise FileExistsError(f"{mine[0]}: exists; not overwritten (use --force, or --resume to update the "
+                                  "batch outputs)")
     inputs, skipped = find_inputs(root, exclude=[out_root, metadata])
     notes: list[str] = []
     meta: dict = {}
     if metadata is not None:
         meta, notes = _match_metadata(read_metadata(metadata), inputs, metadata)
-    out_root.mkdir(parents=True, exist_ok=True)
     for p in out_root.glob(f".{SUMMARY_NAME}.*.part"):
         p.unlink(missing_ok=True)
 
-    options = dict(analyze_options or {})
     records: dict = {}
     tasks = []
     for rel in inputs:
@@ -889,7 +1061,13 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
             if existing:
                 records[rel] = Failed(rel, f"{existing[0].name} exists; use --force or --resume")
                 continue
-        tasks.append(_Task(str(source), rel, str(dest), stem, force=resume or force, plots=plots, options=options))
+        try:
+            ropts = _file_reader_options(reader_options, meta.get(rel, {}), rel, metadata)
+        except ValueError as exc:
+            records[rel] = Failed(rel, str(exc))
+            continue
+        tasks.append(_Task(str(source), rel, str(dest), stem, force=resume or force, plots=plots,
+                           options={**options, **ropts}))
 
     total = len(inputs)
     n_done = 0
@@ -907,27 +1085,131 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
         results = _run_inline(tasks)
     else:
         results = _run_pool(tasks, min(jobs, len(tasks)))
-    for rec in results:
-        records[rec.path] = rec
-        n_done += 1
-        if progress is not None:
-            progress(n_done, total, rec)
+    try:
+        for rec in results:
+            records[rec.path] = rec
+            n_done += 1
+            if progress is not None:
+                progress(n_done, total, rec)
+    finally:
+        results.close()  # ends the workers at once when the loop was left early
 
     ordered = tuple(records[rel] for rel in inputs)
     columns, rows = _summary_rows(ordered, meta)
-    atomic_write_bytes(summary_path, _csv_bytes(columns, rows))
-    figures = _population_figures(rows, out_root)
+    again = resume or force  # the batch outputs are this batch's own: replaced on resume too
+    atomic_write_bytes(summary_path, _csv_bytes(columns, rows), force=again)
+    figures = _population_figures(rows, out_root, force=again)
     series = None
     if any(isinstance(m.get("mean_excitons"), (int, float)) for m in meta.values()):
         ok = [r for r in ordered if r.ok]
         series = fit_series([meta.get(r.path, {}).get("mean_excitons") for r in ok],
                             [r.report.get("charging_rate_hz") for r in ok], paths=[r.path for r in ok])
-        atomic_write_bytes(out_root / SERIES_NAME, json.dumps(series, indent=2, allow_nan=False).encode())
+        atomic_write_bytes(out_root / SERIES_NAME, json.dumps(series, indent=2, allow_nan=False).encode(),
+                           force=again)
         if series["points"]:
-            atomic_write_bytes(out_root / "series.png", _series_figure(series))
+            atomic_write_bytes(out_root / "series.png", _series_figure(series), force=again)
             figures.append(str(out_root / "series.png"))
         if series.get("note"):
             notes.append(f"series: {series['note']}")
     return BatchResult(in_dir=str(root), out_dir=str(out_root), records=ordered, skipped=tuple(skipped),
                        summary_path=str(summary_path), figures=tuple(figures), series=series,
                        warnings=tuple(notes), elapsed_s=time.perf_counter() - t_start)
+
+
+def _batch_outputs(out_root: Path) -> list[str]:
+    """The batch-level outputs (summary, population figures, series) already in ``out_root``."""
+    names = [SUMMARY_NAME, SERIES_NAME, "series.png"]
+    found = [str(out_root / n) for n in names if (out_root / n).exists()]
+    return found + sorted(str(p) for p in out_root.glob("population.*.png"))
+
+
+_PART = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")
+
+
+def _sweep_partials(out_root: Path) -> None:
+    """Delete the temporaries (``.NAME.xxxxxxxxxxxx.part``) of interrupted writes under ``out_root``."""
+    for dirpath, _dirs, files in os.walk(out_root):
+        for name in files:
+            if _PART.match(name):
+                try:
+                    os.unlink(os.path.join(dirpath, name))
+                except OSError:
+                    pass
+
+
+#: The lock file of a batch's output folder (see :func:`run_batch` Notes).
+LOCK_NAME = ".tttr-batch.lock"
+
+
+@contextmanager
+def _out_dir_lock(out_root: Path):
+    """Hold an exclusive ``flock`` on ``out_root/.tttr-batch.lock`` (POSIX; elsewhere no lock).
+
+    Raises
+    ------
+    OutputInUseError
+        Another batch holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    from .errors import OutputInUseError
+    from .io._atomic import output_errors
+
+    path = out_root / LOCK_NAME
+    with output_errors(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise OutputInUseError(f"{out_root}: in use by another batch{who}; wait for it to finish "
+                                   "or choose another output folder") from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # the pid is only for the message; a full disk is met (and reported) later
+        yield
+    finally:
+        os.close(fd)
+
+
+#: Reader options a metadata column of the same name sets for one file (over the options
+#: given for every file): units and rates as numbers in SI units (s, Hz), ``channel_base``
+#: 0 or 1, and the column choices of columnar files (``timestamps_column``, ...).
+READER_OPTIONS = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base", "timestamps_column",
+                  "detectors_column", "nanotimes_column", "mode", "sync_channel")
+_POSITIVE_OPTIONS = frozenset({"timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz"})
+
+
+def _file_reader_options(common: dict, row: dict, rel: str, meta_path) -> dict:
+    """The reader options of one file: ``common`` overridden by its metadata row.
+
+    Raises
+    ------
+    ValueError
+        A unit or rate that is not a positive number, a ``channel_base`` other than 0 or 1.
+
+    Notes
+    -----
+    Column names and ``mode`` are passed on as written; the reader checks them (a bad one
+    fails that file with the reader's message).
+    """
+    out = {k: v for k, v in common.items() if v is not None}
+    for k in READER_OPTIONS:
+        v = row.get(k)
+        if v is None:
+            continue
+        if k == "channel_base":
+            if v not in (0, 1) or isinstance(v, (bool, float)):
+                raise ValueError(f"{meta_path}: {k} = {v!r} for this file; must be 0 or 1")
+        elif k in _POSITIVE_OPTIONS and (not isinstance(v, (int, float)) or isinstance(v, bool)
+                                         or not (math.isfinite(v) and v > 0)):
+            raise ValueError(f"{meta_path}: {k} = {v!r} for this file; must be a positive number (SI units: s, Hz)")
+        out[k] = v
+    return out

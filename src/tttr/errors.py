@@ -14,6 +14,8 @@ __all__ = [
     "UnsupportedRecordTypeError",
     "TruncatedHeaderError",
     "AnalysisError",
+    "OutputError",
+    "OutputInUseError",
     "TttrWarning",
     "TruncatedFileWarning",
     "HeaderWarning",
@@ -59,3 +61,27 @@ class TruncatedFileWarning(TttrWarning):
 
 class HeaderWarning(TttrWarning):
     """The header is odd but decodable (duplicate tag with equal value, count 0, ...)."""
+
+
+class OutputError(TttrError, OSError):
+    """An output file cannot be written: the disk is full, a quota is reached, an I/O error.
+
+    ``errno`` and ``strerror`` are those of the operating system's error; the message is one
+    line naming the file (nothing half-written is left at that path).
+    """
+
+    def __init__(self, path, code: int, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        OSError.__init__(self, code, problem)
+        self.filename = self.path
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot write: {self.problem}"
+
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.path, self.errno, self.problem))
+
+
+class OutputInUseError(TttrError):
+    """An output folder is locked by another run (two batches into one folder)."""

@@ -39,18 +39,17 @@ def save(fig, path, *, format: str | None = None, force: bool = False) -> str:  
 
     Notes
     -----
-    Written through a temporary file beside ``path`` (:mod:`tttr.io._atomic`): a failed
-    write (a full disk) leaves nothing at ``path``, and an existing file is replaced only
-    with ``force``.
+    Rendered in memory and written atomically (:func:`tttr.io._atomic.atomic_save_figure`):
+    a full disk leaves nothing at ``path`` (never a 0-byte image), and an existing file is
+    replaced only with ``force``.
     """
     from pathlib import Path
 
-    from .io._atomic import atomic_path
+    from .io._atomic import atomic_save_figure
 
     fmt = format or Path(path).suffix.lstrip(".").lower() or "png"
     try:
-        with atomic_path(path, force=force) as tmp:
-            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=fmt)
+        atomic_save_figure(fig, path, force=force, format=fmt, dpi=150, bbox_inches="tight")
     finally:
         _plt().close(fig)
     return str(path)
@@ -444,8 +443,15 @@ def report_figures(report) -> dict:
     return figs
 
 
-def summary_figure(report, *, dpi: int = 110):
+def summary_figure(report, *, images: dict | None = None, dpi: int = 110):
     """Every figure of one file's report on one page (A4 portrait), with the file name as title.
+
+    Parameters
+    ----------
+    report : Report
+    images : dict, optional
+        ``name -> PNG bytes`` of figures already drawn (as :func:`tttr.report_io.write_report`
+        has them); default: drawn here with :func:`report_figures`.
 
     Notes
     -----
@@ -455,26 +461,26 @@ def summary_figure(report, *, dpi: int = 110):
     import io
 
     plt = _plt()
-    figs = report_figures(report)
-    images = {}
-    for name, f in figs.items():
-        buf = io.BytesIO()
-        f.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        plt.close(f)
-        buf.seek(0)
-        images[name] = plt.imread(buf)
+    if images is None:
+        images = {}
+        for name, f in report_figures(report).items():
+            buf = io.BytesIO()
+            f.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+            plt.close(f)
+            images[name] = buf.getvalue()
+    arrays = {name: plt.imread(io.BytesIO(data), format="png") for name, data in images.items()}
     layout = [("trace",), ("flid",), ("decay", "g2"), ("dwell", "mandel_q")]
-    rows = [[n for n in row if n in images] for row in layout]
+    rows = [[n for n in row if n in arrays] for row in layout]
     rows = [r for r in rows if r]
-    heights = [max(images[n].shape[0] / images[n].shape[1] * (1.0 / len(r)) for n in r) for r in rows]
+    heights = [max(arrays[n].shape[0] / arrays[n].shape[1] * (1.0 / len(r)) for n in r) for r in rows]
     page = plt.figure(figsize=(8.27, 11.69))
     page.suptitle(f"{report.file}", fontsize=9)
-    gs = page.add_gridspec(len(rows), 1, height_ratios=heights or [1], hspace=0.05, top=0.97, bottom=0.01,
+    gs = page.add_gridspec(max(len(rows), 1), 1, height_ratios=heights or [1], hspace=0.05, top=0.97, bottom=0.01,
                            left=0.01, right=0.99)
     for i, r in enumerate(rows):
         sub = gs[i].subgridspec(1, len(r), wspace=0.02)
         for j, n in enumerate(r):
             ax = page.add_subplot(sub[0, j])
-            ax.imshow(images[n])
+            ax.imshow(arrays[n])
             ax.set_axis_off()
     return page

@@ -108,7 +108,7 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def report_html(report, *, figures: dict | None = None) -> str:
+def report_html(report, *, figures: dict | None = None, pngs: dict | None = None) -> str:
     """The HTML page of one :func:`tttr.analyze` report.
 
     Parameters
@@ -116,13 +116,19 @@ def report_html(report, *, figures: dict | None = None) -> str:
     report : Report
     figures : dict, optional
         ``name -> matplotlib Figure``; default :func:`tttr.plot.report_figures` of the report.
+    pngs : dict, optional
+        ``name -> PNG bytes`` of figures already drawn (used instead of ``figures``).
     """
     import jinja2
 
     from . import __version__, plot
 
     d = report.to_dict()
-    figs = plot.report_figures(report) if figures is None else figures
+    if pngs is not None:
+        embedded = [{"name": n, "data": base64.b64encode(b).decode("ascii")} for n, b in pngs.items()]
+    else:
+        figs = plot.report_figures(report) if figures is None else figures
+        embedded = [{"name": n, "data": _png(f)} for n, f in figs.items()]
     flid = d.get("flid") or {}
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     rate = d.get("count_rate_cps")
@@ -131,7 +137,7 @@ def report_html(report, *, figures: dict | None = None) -> str:
     return env.from_string(_TEMPLATE).render(
         name=html.unescape(str(d["file"])), headline=headline, verdict=flid.get("verdict"), reason=flid.get("reason"),
         rows=summary_rows(d), warnings=d.get("warnings") or [],
-        figures=[{"name": n, "data": _png(f)} for n, f in figs.items()], version=__version__)
+        figures=embedded, version=__version__)
 
 
 def write_html_report(report, path, *, force: bool = False, figures: dict | None = None) -> str:

@@ -2,7 +2,9 @@
 
 Every output is written to a temporary file in the destination folder and renamed into
 place, so an interrupted run leaves either the old file or the complete new one, never a
-half-written one. Existing outputs are not overwritten without ``force``.
+half-written one. Existing outputs are not overwritten without ``force``. On a full disk
+(or an I/O error) :func:`write_report` raises :class:`~tttr.errors.OutputError` and removes
+what it had already placed, so a file has all its outputs or none.
 """
 
 from __future__ import annotations
@@ -23,72 +25,95 @@ def output_paths(out_dir, stem: str, *, plots: bool = False) -> dict:
     d = Path(out_dir)
     paths = {"report": d / f"{stem}.report.json", "arrays": d / f"{stem}.tttr.h5"}
     if plots:
-        for name in ("trace", "decay", "flid", "dwell", "g2", "intensity_histogram"):
+        for name in ("trace", "decay", "flid", "dwell", "g2", "intensity_histogram", "mandel_q", "summary"):
             paths[f"plot_{name}"] = d / f"{stem}.{name}.png"
+        paths["summary_pdf"] = d / f"{stem}.summary.pdf"
+        paths["html"] = d / f"{stem}.report.html"
     return paths
 
 
-def _write_arrays(report, path: str) -> None:
-    import h5py
+def _write_arrays(report, path, dest) -> None:
+    """The arrays into the temporary ``path`` (through the HDF5 write guard; errors name ``dest``)."""
+    from .io._h5guard import open_guarded_h5, output_error
 
-    with h5py.File(path, "w") as f:
-        g = f.create_group("user/tttr")
-        g.attrs["source_file"] = str(report.file)
-        g.attrs["report_json"] = json.dumps(report.to_dict(), allow_nan=False)
-        if report.trace is not None:
-            t = g.create_group("trace")
-            t.create_dataset("counts", data=report.trace.counts, compression="gzip")
-            t.attrs["bin_width_s"] = report.trace.bin_width_s
-            t.attrs["detectors"] = list(report.trace.detectors)
-        if report.decay is not None:
-            d = g.create_group("decay")
-            d.create_dataset("counts", data=report.decay.counts, compression="gzip")
-            d.create_dataset("summed", data=report.decay.summed, compression="gzip")
-            d.attrs["bin_width_ns"] = report.decay.bin_width_ns
-            d.attrs["t0_ns"] = report.decay.t0_ns
-        if report.flid_map is not None:
-            m = g.create_group("flid")
-            m.create_dataset("lifetime_ns", data=report.flid_map.lifetime_ns, compression="gzip")
-            m.create_dataset("intensity_counts", data=report.flid_map.intensity_counts, compression="gzip")
-            m.create_dataset("histogram", data=report.flid_map.histogram, compression="gzip")
-            m.create_dataset("lifetime_edges_ns", data=report.flid_map.lifetime_edges_ns)
-            m.create_dataset("intensity_edges", data=report.flid_map.intensity_edges)
-            m.attrs["estimator"] = report.flid_map.estimator
-        if report.blinking is not None:
-            b = g.create_group("dwell_times")
-            b.create_dataset("on_s", data=report.blinking.dwell.on_s)
-            b.create_dataset("off_s", data=report.blinking.dwell.off_s)
-        if report.g2_curve is not None:
-            c = g.create_group("g2")
-            c.create_dataset("lag_s", data=report.g2_curve.lag_s)
-            c.create_dataset("counts", data=report.g2_curve.counts)
-            c.create_dataset("g2", data=np.asarray(report.g2_curve.g2))
-            c.attrs["mode"] = report.g2_curve.mode
+    f, guard = open_guarded_h5(path, "w")
+    try:
+        with f:
+            _fill_arrays(f, report)
+        guard.sync()
+    finally:
+        guard.close()
+    if guard.error is not None:
+        raise output_error(dest, guard.error)
+
+
+def _fill_arrays(f, report) -> None:
+    """The groups and datasets of ``/user/tttr`` in the open file ``f``."""
+    g = f.create_group("user/tttr")
+    g.attrs["source_file"] = str(report.file)
+    g.attrs["report_json"] = json.dumps(report.to_dict(), allow_nan=False)
+    if report.trace is not None:
+        t = g.create_group("trace")
+        t.create_dataset("counts", data=report.trace.counts, compression="gzip")
+        t.attrs["bin_width_s"] = report.trace.bin_width_s
+        t.attrs["detectors"] = list(report.trace.detectors)
+    if report.decay is not None:
+        d = g.create_group("decay")
+        d.create_dataset("counts", data=report.decay.counts, compression="gzip")
+        d.create_dataset("summed", data=report.decay.summed, compression="gzip")
+        d.attrs["bin_width_ns"] = report.decay.bin_width_ns
+        d.attrs["t0_ns"] = report.decay.t0_ns
+    if report.flid_map is not None:
+        m = g.create_group("flid")
+        m.create_dataset("lifetime_ns", data=report.flid_map.lifetime_ns, compression="gzip")
+        m.create_dataset("intensity_counts", data=report.flid_map.intensity_counts, compression="gzip")
+        m.create_dataset("histogram", data=report.flid_map.histogram, compression="gzip")
+        m.create_dataset("lifetime_edges_ns", data=report.flid_map.lifetime_edges_ns)
+        m.create_dataset("intensity_edges", data=report.flid_map.intensity_edges)
+        m.attrs["estimator"] = report.flid_map.estimator
+    if report.blinking is not None:
+        b = g.create_group("dwell_times")
+        b.create_dataset("on_s", data=report.blinking.dwell.on_s)
+        b.create_dataset("off_s", data=report.blinking.dwell.off_s)
+    if report.g2_curve is not None:
+        c = g.create_group("g2")
+        c.create_dataset("lag_s", data=report.g2_curve.lag_s)
+        c.create_dataset("counts", data=report.g2_curve.counts)
+        c.create_dataset("g2", data=np.asarray(report.g2_curve.g2))
+        c.attrs["mode"] = report.g2_curve.mode
 
 
 def _figures(report) -> dict:
-    """name -> figure, for what the report holds."""
+    """name -> figure, for what the report holds (:func:`tttr.plot.report_figures` and the
+    intensity histogram)."""
     from . import plot
 
-    figs = {}
+    figs = plot.report_figures(report)
     if report.trace is not None:
-        lt = report.flid_map.lifetime_ns if report.flid_map is not None else None
-        figs["trace"] = plot.trace_figure(report.trace, blinking=report.blinking, lifetime_trace_ns=lt)
         from .analysis.photon_stats import intensity_histogram
 
         figs["intensity_histogram"] = plot.intensity_histogram_figure(
             intensity_histogram(report.trace.total, bin_width_s=report.trace.bin_width_s),
             threshold=report.blinking.threshold if report.blinking is not None else None)
-    if report.decay is not None:
-        figs["decay"] = plot.decay_figure(report.decay, report.lifetime_bi or report.lifetime_mono)
-    if report.flid_map is not None and hasattr(plot, "flid_figure"):
-        figs["flid"] = plot.flid_figure(report.flid_map, report.flid_fit)
-    if report.blinking is not None:
-        fits = {k: v[0] for k, v in report.power_law.items()}
-        figs["dwell"] = plot.dwell_time_figure(report.blinking.dwell, fits=fits)
-    if report.g2_curve is not None and report.g2 is not None and hasattr(plot, "g2_figure"):
-        figs["g2"] = plot.g2_figure(report.g2_curve, report.g2)
     return figs
+
+
+def _rendered(report) -> dict:
+    """name -> PNG bytes of every figure, each drawn once (for the files, the summary page
+    and the HTML report alike)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    pngs = {}
+    for name, fig in _figures(report).items():
+        buf = io.BytesIO()
+        try:
+            fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+        finally:
+            plt.close(fig)
+        pngs[name] = buf.getvalue()
+    return pngs
 
 
 def outputs_complete(out_dir, stem: str, source, *, plots: bool = False) -> bool:
@@ -108,6 +133,8 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
     ------
     FileExistsError
         An output exists and ``force`` is False (nothing is written then).
+    OutputError
+        The disk is full or failed; nothing of this call's outputs is left behind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,18 +144,37 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing:
             raise FileExistsError(f"{existing[0]}: exists; not overwritten (use --force)")
-    with atomic_path(paths["arrays"], force=True) as tmp:
-        _write_arrays(report, tmp)
-    written = {"arrays": paths["arrays"]}
-    if plots:
-        from .plot import save
+    written: dict = {}
+    try:
+        with atomic_path(paths["arrays"], force=force) as tmp:
+            _write_arrays(report, tmp, paths["arrays"])
+        written["arrays"] = paths["arrays"]
+        if plots:
+            import matplotlib.pyplot as plt
 
-        for name, fig in _figures(report).items():
-            p = paths[f"plot_{name}"]
-            with atomic_path(p, force=True) as tmp:
-                save(fig, tmp, format="png", force=True)  # tmp is ours: replace it
-            written[f"plot_{name}"] = p
-    # the report last: its presence marks the outputs as complete (--resume)
-    atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode())
-    written["report"] = paths["report"]
+            from .io._atomic import atomic_save_figure
+            from .plot import summary_figure
+            from .report_html import report_html
+
+            pngs = _rendered(report)
+            for name, data in pngs.items():
+                atomic_write_bytes(paths[f"plot_{name}"], data, force=force)
+                written[f"plot_{name}"] = paths[f"plot_{name}"]
+            page = summary_figure(report, images=pngs)
+            try:
+                for key, fmt in (("plot_summary", "png"), ("summary_pdf", "pdf")):
+                    atomic_save_figure(page, paths[key], force=force, format=fmt, dpi=150)
+                    written[key] = paths[key]
+            finally:
+                plt.close(page)
+            atomic_write_bytes(paths["html"], report_html(report, pngs=pngs).encode("utf-8"), force=force)
+            written["html"] = paths["html"]
+        # the report last: its presence marks the outputs as complete (--resume)
+        atomic_write_bytes(paths["report"], json.dumps(report.to_dict(), indent=2, allow_nan=False).encode(),
+                           force=force)
+        written["report"] = paths["report"]
+    except BaseException:
+        for p in written.values():  # all or nothing: no arrays without their report
+            Path(p).unlink(missing_ok=True)
+        raise
     return written

@@ -1729,7 +1729,11 @@ def simulate_to_file(out_path, *, model: str | None = None, mode: str | None = N
     truth["file"] = {"path": out_path.name, "format": fmt,
                      "record_type": ("HydraHarp2T3" if t3 else "GenericT2") if fmt == "ptu" else "Photon-HDF5",
                      "mode": cfg.mode.upper()}
-    _write_json_atomic(tpath, truth, force=force)
+    try:
+        _write_json_atomic(tpath, truth, force=force)
+    except BaseException:
+        out_path.unlink(missing_ok=True)  # no data file without its truth
+        raise
     return truth
 
 

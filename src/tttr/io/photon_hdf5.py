@@ -37,7 +37,8 @@ import numpy as np
 
 from .. import defaults
 from ..errors import FormatError, TttrWarning
-from ._atomic import new_temporary, place
+from ._atomic import new_temporary, output_errors, place
+from ._h5guard import open_guarded_h5, output_error
 from .base import TTTRStream
 from .events import PhotonChunk, StreamInfo
 
@@ -782,7 +783,11 @@ class PhotonHDF5Writer:
       renamed onto ``path`` by :meth:`close` only when everything succeeded, so a reader
       never sees a half-written file and an error (or an exception inside the ``with``
       block) leaves nothing at ``path``. A process killed outright may leave the hidden
-      ``.<name>.*.tmp`` file behind, never a partial ``path``.
+      ``.<name>.*.part`` file behind, never a partial ``path``.
+    * HDF5 writes through :class:`tttr.io._h5guard.GuardedFile`, which keeps write errors
+      away from HDF5 (whose close crashes the process after a failed write): a full disk
+      or an I/O error becomes :class:`~tttr.errors.OutputError` after the chunk in
+      progress, and the temporary file is deleted.
     * Photon arrays are resizable chunked datasets (:data:`H5_CHUNK` elements per HDF5
       chunk) appended chunk by chunk: memory is bounded by the caller's chunk size.
       Metadata that depend on the data (detector ids and counts, channel counts, the
@@ -884,10 +889,13 @@ class PhotonHDF5Writer:
             raise IsADirectoryError(f"{self.path}: is a directory, not a file name")
         if self.path.exists() and not self.force:
             raise FileExistsError(f"{self.path}: already exists (pass force=True to overwrite)")
-        self._tmp = new_temporary(self.path)
+        self._guard = None
+        with output_errors(self.path):
+            self._tmp = new_temporary(self.path)
         try:
-            self._f = _h5py().File(self._tmp, "w")
+            self._f, self._guard = open_guarded_h5(self._tmp, "w")
             self._create_layout()
+            self._check_disk()
         except BaseException:
             self.abort()
             raise
@@ -1050,6 +1058,7 @@ class PhotonHDF5Writer:
             ds.resize((start + n,))
             ds[start : start + n] = arr
         self.n_photons = start + n
+        self._check_disk()
         self._counts += np.bincount(det, minlength=256)
         lo, hi = int(ts.min()), int(ts.max())
         self._ts_min = lo if self._ts_min is None else min(self._ts_min, lo)
@@ -1120,7 +1129,12 @@ class PhotonHDF5Writer:
             self._finish_layout()
             self._f.close()
             self._f = None
-            place(self._tmp, self.path, self.force)
+            self._guard.sync()
+            self._check_disk()
+            self._guard.close()
+            self._guard = None
+            with output_errors(self.path):
+                place(self._tmp, self.path, self.force)
         except BaseException:
             self.abort()
             raise
@@ -1135,6 +1149,13 @@ class PhotonHDF5Writer:
             )
         return self.path
 
+    def _check_disk(self) -> None:
+        """Raise :class:`~tttr.errors.OutputError` once a write to the temporary file failed."""
+        if self._guard is not None and self._guard.error is not None:
+            err = self._guard.error
+            self.abort()
+            raise output_error(self.path, err)
+
     def abort(self) -> None:
         """Discard everything written: close and delete the temporary file."""
         self._closed = True
@@ -1144,6 +1165,10 @@ class PhotonHDF5Writer:
             except Exception:  # noqa: BLE001
                 pass
             self._f = None
+        guard = getattr(self, "_guard", None)
+        if guard is not None:
+            guard.close()
+            self._guard = None
         if self._tmp is not None:
             try:
                 self._tmp.unlink()
@@ -1280,6 +1305,9 @@ def write_user_arrays(path, group: str, arrays: dict) -> str:
 
     Notes
     -----
+    * HDF5 writes through :class:`tttr.io._h5guard.GuardedFile`: a full disk is an
+      :class:`~tttr.errors.OutputError`, not a crash (the file, edited in place, may then
+      need the call repeated once there is space).
     * "Atomic enough": the arrays are written into a hidden staging group next to the
       target, which then replaces the target by an HDF5 link move. Readers see the old
       group or the complete new one, never a mix; a crash can leave only a hidden
@@ -1289,7 +1317,6 @@ def write_user_arrays(path, group: str, arrays: dict) -> str:
     * ``/user`` is outside the Photon-HDF5 specification's validated fields, so the file
       stays valid for phconvert.
     """
-    h5py = _h5py()
     parts = str(group).strip("/").split("/")
     if not group or not all(_NAME_RE.fullmatch(p) for p in parts):
         raise ValueError(f"bad group name {group!r} (letters, digits, '_', '.', '-'; '/' to nest)")
@@ -1301,26 +1328,37 @@ def write_user_arrays(path, group: str, arrays: dict) -> str:
     parent_path = "/user/tttr/" + "/".join(parts[:-1]) if len(parts) > 1 else "/user/tttr"
     leaf = parts[-1]
     target = f"{parent_path}/{leaf}"
-    with h5py.File(path, "a") as f:
-        parent = f.require_group(parent_path)
-        for stale in [k for k in parent.keys() if k.startswith(f".{leaf}.tmp-")]:
-            del parent[stale]
-        staging = f".{leaf}.tmp-{uuid.uuid4().hex[:8]}"
-        g = parent.create_group(staging)
-        try:
-            for key, value in arrays.items():
-                if isinstance(value, str):
-                    data = np.bytes_(value.encode("utf-8"))
-                else:
-                    data = np.asarray(value)
-                    if data.dtype.kind == "U":
-                        data = np.char.encode(data, "utf-8")
-                g.create_dataset(key, data=data)
-        except BaseException:
-            del parent[staging]
-            raise
-        if leaf in parent:
-            del parent[leaf]
-        parent.move(staging, leaf)
-        f.flush()
+    f, guard = open_guarded_h5(path, "a")
+    try:
+        with f:
+            _put_user_group(f, parent_path, leaf, arrays)
+    finally:
+        guard.close()
+    if guard.error is not None:  # no crash of HDF5; but a file edited in place may be damaged
+        raise output_error(path, guard.error)
     return target
+
+
+def _put_user_group(f, parent_path: str, leaf: str, arrays: dict) -> None:
+    """Write ``arrays`` into a staging group and move it onto ``parent_path/leaf``."""
+    parent = f.require_group(parent_path)
+    for stale in [k for k in parent.keys() if k.startswith(f".{leaf}.tmp-")]:
+        del parent[stale]
+    staging = f".{leaf}.tmp-{uuid.uuid4().hex[:8]}"
+    g = parent.create_group(staging)
+    try:
+        for key, value in arrays.items():
+            if isinstance(value, str):
+                data = np.bytes_(value.encode("utf-8"))
+            else:
+                data = np.asarray(value)
+                if data.dtype.kind == "U":
+                    data = np.char.encode(data, "utf-8")
+            g.create_dataset(key, data=data)
+    except BaseException:
+        del parent[staging]
+        raise
+    if leaf in parent:
+        del parent[leaf]
+    parent.move(staging, leaf)
+    f.flush()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import FormatError, HeaderWarning, TruncatedHeaderError, UnsupportedRecordTypeError
 from . import _records as rec
-from ._atomic import new_temporary, place
+from ._atomic import new_temporary, output_errors, place
 from .base import records_present
 from .events import PhotonChunk, StreamInfo
 from .picoquant import RECORD_TYPES, RECORD_TYPES_BY_NAME, PicoQuantStream, encode_records
@@ -321,7 +321,9 @@ class PTUWriter:
         self.state = rec.new_state()
         self.n_records = 0
         self.force = force
-        self._tmp = new_temporary(self.path)
+        self._fh = None
+        with output_errors(self.path):
+            self._tmp = new_temporary(self.path)
         self._fh = open(self._tmp, "wb")
         t3 = self.rtype.mode == "T3"
         tags = [
@@ -349,7 +351,16 @@ class PTUWriter:
         self._count_pos = len(blob) + 40
         blob += _pack_tag("TTResult_NumberOfRecords", 0)
         blob += _pack_tag("Header_End", None)
-        self._fh.write(blob)
+        self._guarded(self._fh.write, blob)
+
+    def _guarded(self, func, *args):
+        """Call ``func``; on a disk error discard the temporary file and raise ``OutputError``."""
+        try:
+            with output_errors(self.path):
+                return func(*args)
+        except BaseException:
+            self.abort()
+            raise
 
     def write(self, chunk: PhotonChunk) -> int:
         """Append the events of ``chunk``; returns the number of records written."""
@@ -359,7 +370,8 @@ class PTUWriter:
         last = chunk.last_timestamp
         if last is not None:
             self._last_ts = max(self._last_ts, last)
-        records.astype("<u4", copy=False).tofile(self._fh)
+        data = memoryview(np.ascontiguousarray(records, dtype="<u4")).cast("B")
+        self._guarded(self._fh.write, data)  # not tofile: its short-write error has no errno
         self.n_records += records.shape[0]
         return records.shape[0]
 
@@ -367,13 +379,20 @@ class PTUWriter:
         """Patch the record count, close and move the file into place."""
         if self._fh is None:
             return self.path
-        self._fh.seek(self._count_pos)
-        self._fh.write(struct.pack("<q", self.n_records))
         acq = self._acq_ms if self._acq_ms is not None else int(round((self._last_ts + 1) * self._unit_s * 1e3))
-        self._fh.seek(self._acq_pos)
-        self._fh.write(struct.pack("<q", acq))
-        self._fh.close()
-        self._fh = None
+
+        def finish():
+            fh = self._fh
+            fh.seek(self._count_pos)
+            fh.write(struct.pack("<q", self.n_records))
+            fh.seek(self._acq_pos)
+            fh.write(struct.pack("<q", acq))
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()  # a buffered write that fails here raises too
+            self._fh = None
+
+        self._guarded(finish)
         try:
             place(self._tmp, self.path, self.force)
         finally:
@@ -381,11 +400,15 @@ class PTUWriter:
         return self.path
 
     def abort(self) -> None:
-        """Discard the partial file."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-            self._tmp.unlink(missing_ok=True)
+        """Discard the partial file (also when closing it fails, e.g. on a full disk)."""
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            try:
+                fh.close()
+            except OSError:
+                pass  # the buffered rest could not be written: the file is discarded anyway
+            finally:
+                self._tmp.unlink(missing_ok=True)
 
     def __enter__(self):
         return self
