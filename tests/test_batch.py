@@ -509,7 +509,10 @@ def test_reader_options_for_every_file_and_per_file_from_metadata(tmp_path):
     r = CliRunner().invoke(batch, [str(src), "--out", str(tmp_path / "bare")])
     assert r.exit_code == 1  # without the options the reader cannot say what a nanotime is
     status = {row["path"]: row["status"] for row in _summary(tmp_path / "bare" / "summary.csv")}
-    assert "nanotime unit is unknown" in status["x.spc"] and "timestamps_unit_s" in status["tags.csv"]
+    # a .spc without its unit still gives everything that needs no nanotimes, and says what is missing
+    assert status["x.spc"] == "ok" and "timestamps_unit_s" in status["tags.csv"]
+    bare = json.loads((tmp_path / "bare" / "x.spc.report.json").read_text())
+    assert bare["lifetime"] is None and any("nanotime unit" in w for w in bare["warnings"])
 
     out = tmp_path / "out"
     r = CliRunner().invoke(batch, [str(src), "--out", str(out), "--nanotimes-unit", "12ps", "--metadata", str(meta)])
