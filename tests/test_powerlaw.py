@@ -28,6 +28,7 @@ from tttr.analysis.powerlaw import (
     random_power_law_durations,
     truncated_power_law_pdf,
 )
+from tttr import defaults
 from tttr.errors import AnalysisError
 
 T = 0.01  # trace bin width (s), the default of tttr
@@ -286,10 +287,19 @@ def test_truncated_continuous_method_unbinned():
     assert fit.preferred == "truncated"
 
 
-def test_truncated_auto_t_min_uses_the_power_law_choice():
+def test_truncated_auto_t_min_minimises_its_own_ks_distance():
+    # "auto" for the truncated law is the candidate where the truncated fit has the smallest
+    # KS distance (not the pure law's choice); the pure law of the LR test shares that t_min
     x = durations(2000, 1.5, tau_c_s=0.5, seed=8)
     fit = fit_truncated_power_law(x, bin_width_s=T, t_min_s="auto")
-    assert fit.t_min_s == fit.power_law.t_min_s and fit.power_law.t_min_selection == "auto"
+    assert fit.t_min_selection == "auto" and fit.n_candidates > 1
+    assert fit.t_min_s == fit.power_law.t_min_s
+    tail = pl._Tail(np.sort(np.rint(x / T)))
+    cand = tail.u[pl._candidates(tail, 1.0, defaults.TRUNCATED_TMIN_CANDIDATES)]
+    assert cand.size == fit.n_candidates
+    for k in cand:  # every candidate refitted with its full two-start fit: none fits better
+        other = fit_truncated_power_law(x, bin_width_s=T, t_min_s=k * T)
+        assert fit.ks_distance <= other.ks_distance + 1e-9
 
 
 # ------------------------------------------------------------------- densities

@@ -60,3 +60,41 @@ G2_PEAK_HALF_WINDOW_FRACTION: float = 0.5
 
 #: Side peaks averaged on each side for the pulsed g2(0) reference (±1 by default).
 G2_SIDE_PEAKS: int = 1
+
+# ----------------------------------------------------- power-law t_min and p-values (§5)
+#: Candidates of the automatic t_min search (geometrically spaced distinct durations): 40
+#: over three decades is a 12 % step in t_min, finer than the ~20 % at which the KS minimum
+#: itself scatters for a few hundred dwells (Clauset et al. 2009, SIAM Rev. 51, 661, §3.3).
+POWERLAW_TMIN_CANDIDATES: int = 40
+
+#: Semi-parametric bootstrap draws behind a pure power law's goodness-of-fit p-value in the
+#: reports: 200 give p to ±0.02 at p = 0.1 (binomial) for ~0.5 s per dwell series of a few
+#: hundred dwells (Clauset et al. 2009 §4.1 use 2500 for ±0.01).
+POWERLAW_GOF_DRAWS: int = 200
+
+#: The truncated law is refitted (two parameters, one SLSQP run of ~3 ms) at each candidate,
+#: so its search is coarser: 12 geometrically spaced candidates (a 1.5× step over two decades).
+TRUNCATED_TMIN_CANDIDATES: int = 12
+
+#: Bootstrap draws for the truncated law's p-value in the reports: each draw repeats the
+#: 12-candidate search (~45 ms a draw), so 40 draws cost ~2 s per dwell series; p to ±0.05
+#: at p = 0.1 — enough to tell a law that fits (p ≳ 0.1) from one that does not (p ≈ 0).
+TRUNCATED_GOF_DRAWS: int = 40
+
+# ------------------------------------------------------------- blinking detection (§5)
+#: Level of the one-sided index-of-dispersion test of "one Poisson level": a trace is called
+#: blinking only if a single level would give its variance with probability < 1e-3 (one false
+#: call per thousand non-blinking files).
+BLINKING_TEST_SIGNIFICANCE: float = 1e-3
+
+#: ... and only if the relative excess variance (s² − n̄)/n̄² = Q/n̄ is at least this: 1e-3 is
+#: a 3 % rms intensity fluctuation beyond shot noise, 10× the 1 % excitation-power noise of a
+#: stable laser (whose excess, 1e-4, is significant at high count rates without any
+#: blinking); any two levels of contrast ≥ 2 with ≥ 1 % of the time in the rarer one exceed it.
+BLINKING_MIN_EXCESS_VARIANCE: float = 1e-3
+
+# ---------------------------------------------------------------- sanity of fits (§2, §3)
+#: β = I2·τ1/(I1·τ2) outside this range is flagged: the models predict 1 (BC blinking) to 2
+#: (Auger: the trion's radiative rate is twice the exciton's; seed 001); a factor 2 beyond
+#: either end is taken as a sign of a failed region lifetime, not of new physics.
+BETA_PLAUSIBLE_RANGE: tuple = (0.5, 4.0)
