@@ -387,7 +387,6 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             auto = power_law_t_min_s == "auto"
             fit_opts = dict(bin_width_s=binned.bin_width_s, t_min_s=power_law_t_min_s,
                             t_min_floor_s=pl_floor_s if auto else None)
-            few = dict(fit_opts, t_min_s=pl_floor_s, t_min_floor_s=None)  # too few dwells for a t_min search
             for k in ("on", "off"):
                 dur = getattr(st.dwell, f"{k}_s")
                 pure = attempt(f"power law {k}", lambda: fit_power_law(dur, gof_draws=power_law_gof_draws, rng=0,
@@ -395,7 +394,13 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                 trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
                     dur, gof_draws=truncated_gof_draws, rng=0, **fit_opts))
                 if auto and pure is not None and pure.n_candidates == 0:
-                    msgs.append(f"power law {k}: {pure.warning}: t_min held at {pl_floor_s:g} s")
+                    # too few dwells for a t_min search: the shortest dwell at or above the floor (the
+                    # maximum-likelihood t_min of a pure power law), not the floor, where a law that
+                    # starts later would be dragged flat
+                    above = dur[dur >= pl_floor_s * (1 - 1e-9)]
+                    t_few = float(above.min()) if above.size else pl_floor_s
+                    few = dict(fit_opts, t_min_s=t_few, t_min_floor_s=None)
+                    msgs.append(f"power law {k}: {pure.warning}: t_min set to the shortest dwell, {t_few:g} s")
                     pure = attempt(f"power law {k}", lambda: fit_power_law(dur, gof_draws=power_law_gof_draws,
                                                                             rng=0, **few))
                     trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
