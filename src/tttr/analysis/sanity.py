@@ -78,10 +78,8 @@ def _bound_warnings(name: str, fit) -> list[str]:
     span = float(fit.period_ns) if fit.period_ns else dt * len(fit.counts)
     tau_lo, tau_hi = dt / 50.0, 1e3 * span
     params = np.asarray(fit.params, dtype=np.float64)
-    amps = [v for pname, v in zip(fit.param_names, params) if pname.startswith("amplitude")]
-    a_floor = 1e-9 * max(max(amps, default=0.0), 1e-300)
     for pname, v in zip(fit.param_names, params):
-        if pname.startswith("amplitude") and v <= a_floor:
+        if pname.startswith("amplitude") and v <= 0.0:  # the bound: the minimiser projects onto it
             out.append(f"{name}: {pname} = 0 (fit ended on the bound): its component is not in the data")
         elif pname.startswith("tau") and (v <= tau_lo * 1.02 or v >= tau_hi / 1.02):  # within 2 %: stopped there
             out.append(f"{name}: {pname} = {v:.3g} ns ended on the bound of its search box "
