@@ -178,3 +178,25 @@ def test_single_level_test_sub_poisson_is_one_level():
     n = rng.binomial(20, 0.5, 5000)  # Q = −0.5
     t = bl.single_level_test(n)
     assert t.blinking_detected is False and t.p_value > 0.99
+
+
+def test_on_fraction_batch_means_error_covers_for_short_dwells():
+    # telegraph trace with geometric dwells (mean 5 bins), 20 000 bins: blocks of 1000 bins are
+    # nearly independent, so the batch-means error matches the spread over 200 traces within
+    # the error of a 200-sample sd (±5 %) plus the ±16 % scatter of each 20-block estimate
+    # averaged over 200 (±1 %): ratio within 0.85–1.15; and the exact value for blocks of
+    # known fractions
+    rng = np.random.default_rng(9)
+    f, e = [], []
+    for _ in range(200):
+        lengths = rng.geometric(0.2, 8000)
+        state = np.repeat(np.arange(lengths.size) % 2, lengths)[:20_000]
+        counts = np.where(state == 0, rng.poisson(50, state.size), rng.poisson(5, state.size))
+        s = bl.blinking_statistics(counts, bin_width_s=0.01)
+        f.append(s.on_fraction)
+        e.append(s.on_fraction_err)
+    assert np.std(f, ddof=1) / np.mean(e) == pytest.approx(1.0, abs=0.15)
+    on = np.repeat(np.r_[np.ones(10), np.zeros(10)], 5)  # blocks of 5 bins: fractions 1,1,0,0,...
+    assert bl.batch_means_error(on, blocks=20) == pytest.approx(np.std(np.r_[np.ones(10), np.zeros(10)], ddof=1)
+                                                                / np.sqrt(20))
+    assert np.isnan(bl.batch_means_error(np.ones(1)))

@@ -221,6 +221,7 @@ class Report(Result):
                                "significance": lt_.significance, "min_excess_variance": lt_.min_excess_variance,
                                "reason": lt_.reason} if lt_ is not None else None),
             "on_fraction": 1.0 if detected is False else get(self.blinking, "on_fraction"),
+            "on_fraction_err": get(self.blinking, "on_fraction_err") if blinks else None,
             "threshold_counts": get(get(self.blinking, "threshold"), "counts") if blinks else None,
             "threshold_method": get(get(self.blinking, "threshold"), "method") if blinks else None,
             "blinking_rate_hz": get(self.blinking, "blinking_rate_hz") if blinks else None,

@@ -198,6 +198,12 @@ class BlinkingStats(Result):
     windowed_start_s, windowed_on_fraction : (k,) float
     bin_width_s : float
     duration_s : float
+    on_fraction_err : float
+        Standard error of ``on_fraction`` by batch means: the trace cut into
+        ``ON_FRACTION_BLOCKS`` equal blocks, ``SE = sd(block ON fractions)/√K``. It assumes
+        the blocks are nearly independent, i.e. dwells much shorter than a block; with
+        heavy-tailed dwells (α < 2) it is too small (docs/validation_estimators.md measures
+        its coverage). NaN with fewer than 2 blocks of at least 1 bin.
     """
 
     threshold: Threshold
@@ -211,6 +217,18 @@ class BlinkingStats(Result):
     windowed_on_fraction: np.ndarray
     bin_width_s: float
     duration_s: float
+    on_fraction_err: float = float("nan")
+
+
+def batch_means_error(on: np.ndarray, blocks: int = defaults.ON_FRACTION_BLOCKS) -> float:
+    """Standard error of the mean of ``on`` (0/1 per bin) by batch means over ``blocks`` equal
+    blocks (the remainder bins dropped from the error only); NaN if fewer than 2 blocks."""
+    k = min(int(blocks), on.size)
+    if k < 2:
+        return float("nan")
+    per = on.size // k
+    f = on[: k * per].reshape(k, per).mean(axis=1)
+    return float(np.std(f, ddof=1) / np.sqrt(k))
 
 
 def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = None, window_s: float = 60.0,
@@ -247,7 +265,7 @@ def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = N
         charging_rate_hz=n_off / t_on if t_on > 0 else float("nan"), n_on_to_off=n_off,
         dwell=dwell_times(st, bin_width_s=bin_width_s, include_censored=include_censored),
         window_s=float(window_s), windowed_start_s=ws, windowed_on_fraction=wf,
-        bin_width_s=float(bin_width_s), duration_s=float(duration),
+        bin_width_s=float(bin_width_s), duration_s=float(duration), on_fraction_err=batch_means_error(on),
     )
 
 
