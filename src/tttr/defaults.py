@@ -49,9 +49,9 @@ FLID_LIFETIME_BINS: int = 100
 #: resolved duration; "auto" picks it by minimising the KS distance).
 POWERLAW_TMIN_BINS: int = 1
 
-#: Where ``tttr analyze`` and ``tttr blink`` start their dwell-time fits, in trace bins: run
-#: lengths of dwells near the bin width are smeared by ±1 bin by the thresholding, which the
-#: likelihoods do not model (docs/bias.md), so the reports start 2 bins above the resolution.
+#: Where ``tttr analyze`` starts its t_min search (and ``tttr blink`` its fits), in trace bins:
+#: run lengths of dwells near the bin width are smeared by ±1 bin by the thresholding, which
+#: the likelihoods do not model (docs/bias.md), so the reports start 2 bins above the resolution.
 REPORT_POWERLAW_TMIN_BINS: int = 3
 
 # -------------------------------------------------------------------------- g2 (§6)
@@ -71,6 +71,12 @@ POWERLAW_TMIN_CANDIDATES: int = 40
 #: reports: 200 give p to ±0.02 at p = 0.1 (binomial) for ~0.5 s per dwell series of a few
 #: hundred dwells (Clauset et al. 2009 §4.1 use 2500 for ±0.01).
 POWERLAW_GOF_DRAWS: int = 200
+
+#: Bootstrap resamples behind the reported pure-law α error: each repeats the t_min search
+#: (Clauset et al. 2009 §3.5), ~3 ms a resample. Over simulated emitters (60 s, α 2 from
+#: 30 ms) the Fisher error at the chosen t_min covered the truth in 48 % / 83 % of cases at
+#: 1σ / 1.96σ, this bootstrap in 62 % / 92 % (nominal 68 / 95; docs/validation_estimators.md).
+POWERLAW_ERROR_DRAWS: int = 100
 
 #: The truncated law is refitted (two parameters, one SLSQP run of ~3 ms) at each candidate,
 #: so its search is coarser: 12 geometrically spaced candidates (a 1.5× step over two decades).

@@ -174,6 +174,7 @@ class Report(Result):
             pl[k] = {"alpha": get(pure, "alpha"), "alpha_err": get(pure, "alpha_err"), "t_min_s": get(pure, "t_min_s"),
                      "n": get(pure, "n"), "ks_distance": get(pure, "ks_distance"), "p_value": get(pure, "p_value"),
                      "gof_draws": get(pure, "gof_draws"), "t_min_selection": get(pure, "t_min_selection"),
+                     "error_method": get(pure, "error_method"),
                      "truncated": {"alpha": get(trunc, "alpha"), "alpha_err": get(trunc, "alpha_err"),
                                    "tau_c_s": get(trunc, "tau_c_s"), "tau_c_err_s": get(trunc, "tau_c_err_s"),
                                    "p_value": get(trunc, "p_value"), "preferred": get(trunc, "preferred"),
@@ -275,6 +276,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             g2_window_s: float | None = None, g2_bin_s: float | None = None, threshold_method: str = "fraction",
             threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s="auto",
             power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
+            power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
             truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean", fit_flid: bool = True, progress=None, **options) -> Report:
     """Every analysis of one file in one streaming pass.
 
@@ -300,6 +302,11 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         the truncated law (0: not computed). Defaults ``POWERLAW_GOF_DRAWS`` (200, ~0.5 s per
         dwell series) and ``TRUNCATED_GOF_DRAWS`` (40, ~2 s per series); the draws are seeded
         (rng 0), so a report is reproducible.
+    power_law_error_draws : int
+        Bootstrap resamples behind the pure law's ``alpha_err`` (default
+        ``POWERLAW_ERROR_DRAWS`` = 100): with the automatic ``t_min`` each repeats the search,
+        so the error includes the uncertainty of ``t_min``; 0 gives the Fisher error at the
+        chosen ``t_min`` (too small, docs/validation_estimators.md).
     flid_estimator : {"mean", "corrected", "mle"}
     fit_flid : bool
         Fit the FLID models and give the verdict.
@@ -383,6 +390,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         rep["blinking_test"] = level
         if level.blinking_detected is not True:
             msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
+            rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
         if st is not None and level.blinking_detected is True:
             pl = {}
             auto = power_law_t_min_s == "auto"
@@ -390,8 +398,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                             t_min_floor_s=pl_floor_s if auto else None)
             for k in ("on", "off"):
                 dur = getattr(st.dwell, f"{k}_s")
-                pure = attempt(f"power law {k}", lambda: fit_power_law(dur, gof_draws=power_law_gof_draws, rng=0,
-                                                                        **fit_opts))
+                pure = attempt(f"power law {k}", lambda: fit_power_law(
+                    dur, gof_draws=power_law_gof_draws, bootstrap=power_law_error_draws, rng=0, **fit_opts))
                 trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
                     dur, gof_draws=truncated_gof_draws, rng=0, **fit_opts))
                 if auto and pure is not None and pure.n_candidates == 0:
