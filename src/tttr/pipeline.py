@@ -300,7 +300,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     power_law_gof_draws, truncated_gof_draws : int
         Semi-parametric bootstrap draws behind the goodness-of-fit p-values of the pure and
         the truncated law (0: not computed). Defaults ``POWERLAW_GOF_DRAWS`` (200, ~0.5 s per
-        dwell series) and ``TRUNCATED_GOF_DRAWS`` (40, ~2 s per series); the draws are seeded
+        dwell series) and ``TRUNCATED_GOF_DRAWS`` (20, ≲ 1 s per series); the draws are seeded
         (rng 0), so a report is reproducible.
     power_law_error_draws : int
         Bootstrap resamples behind the pure law's ``alpha_err`` (default
