@@ -155,8 +155,8 @@ def run_one(cell: dict, seed: int, duration_s: float) -> dict:
     rep = analyze(_Simulation(sim), fit_flid=False, power_law_gof_draws=0, truncated_gof_draws=0)
     truth = sim.truth()
     d = rep.to_dict()
-    out = {"seconds": time.perf_counter() - t0, "n_photons": d["n_photons"], "blinking_detected": d["blinking_detected"],
-           "warnings": len(d["warnings"])}
+    out = {"seconds": time.perf_counter() - t0, "n_photons": d["n_photons"],
+           "blinking_detected": d["blinking_detected"], "warnings": len(d["warnings"])}
     # rows: [estimate, reported error, truth of this run, truth of the emitter (ensemble) or None]
     # ON fraction: the ensemble value is 1 without blinking, and 1/2 here with blinking (the same
     # dwell law ON and OFF); Mandel Q: the simulator has no ensemble value for power-law dwells
@@ -257,7 +257,8 @@ def markdown(data: dict) -> str:
                     f"{_fmt(s.get('coverage_68'), '.0%')} | {_fmt(s.get('coverage_95'), '.0%')} |")
             if realised:
                 line += (f" {_fmt(s.get('ensemble_mean'))} | {_fmt(s.get('ensemble_bias'), '+.3g')} | "
-                         f"{_fmt(s.get('ensemble_coverage_68'), '.0%')} | {_fmt(s.get('ensemble_coverage_95'), '.0%')} |")
+                         f"{_fmt(s.get('ensemble_coverage_68'), '.0%')} | "
+                         f"{_fmt(s.get('ensemble_coverage_95'), '.0%')} |")
             lines.append(line)
         lines.append("")
     det = [(n, p["summary"].get("blinking_detected_rate")) for n, p in data["cells"].items() if p.get("summary")]

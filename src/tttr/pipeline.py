@@ -277,7 +277,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s="auto",
             power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
             power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
-            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean", fit_flid: bool = True, progress=None, **options) -> Report:
+            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean",
+            fit_flid: bool = True, progress=None, **options) -> Report:
     """Every analysis of one file in one streaming pass.
 
     Parameters
@@ -322,6 +323,13 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     Everything else (Mandel Q, thresholds, dwell times, power laws, lifetime fits, region
     lifetimes, β, FLID models, g2(0) and its background correction) is computed from their
     results. A quantity that cannot be computed is None and the reason is in ``warnings``.
+
+    ON/OFF statistics are reported only when
+    :func:`~tttr.analysis.blinking.single_level_test` rejects one Poisson level (otherwise ON
+    fraction 1, no threshold, rates or power laws, and the test's numbers in ``warnings``).
+    Fitted quantities the instrument cannot measure (:mod:`tttr.analysis.sanity`: lifetimes
+    outside IRF width … laser period, parameters on a bound of the fit, implausible β, τ_c
+    below one bin or beyond the measurement) each add a warning.
     """
     from .analysis import blinking as bl
     from .analysis.flid import flid_map as make_flid, region_lifetimes
