@@ -130,3 +130,73 @@ def test_smoothed_histogram_and_peaks_find_two_levels():
     top2 = np.sort(peaks[np.argsort(sm[peaks])[-2:]])
     # each level's smoothed maximum lies within one Poisson σ of its mean
     assert abs(top2[0] - 80) < np.sqrt(80) and abs(top2[1] - 300) < np.sqrt(300)
+
+
+# ------------------------------------------------------- is there any blinking at all?
+@pytest.mark.parametrize("mean", [0.5, 4.0, 100.0, 3000.0])
+def test_single_level_test_false_positive_rate(mean):
+    # Poisson counts at one level: the dispersion test rejects with probability 1e-3, so over
+    # 200 traces the expected number of detections is 0.2; at most 2 allowed
+    # (P(≥ 3 | Poisson 0.2) ≈ 1e-3).
+    rng = np.random.default_rng(int(mean * 10))
+    calls = [bl.single_level_test(rng.poisson(mean, 2000)).blinking_detected for _ in range(200)]
+    assert sum(calls) <= 2
+
+
+def test_single_level_test_detects_two_levels():
+    # ON 30 counts / OFF 3 counts per bin, switching every ~20 bins: D/dof ≈ 1 + Q = 1 + 60
+    rng = np.random.default_rng(3)
+    level = np.repeat(rng.integers(0, 2, 300), rng.integers(5, 40, 300))
+    n = rng.poisson(np.where(level == 1, 30.0, 3.0))
+    t = bl.single_level_test(n)
+    assert t.blinking_detected is True and t.p_value < 1e-10 and "more than one" in t.reason
+    # a rare (2 %) OFF level at contrast 2 is still blinking: excess f(1−f)(1−c)²/(f+(1−f)c)² ≈ 5e-3
+    level = rng.random(20_000) < 0.02
+    n = rng.poisson(np.where(level, 500.0, 1000.0))
+    assert bl.single_level_test(n).blinking_detected is True
+
+
+def test_single_level_test_ignores_excitation_noise_of_a_bright_emitter():
+    # 3000 counts per bin with 1 % rms excitation noise: excess variance 1e-4 is highly
+    # significant (D/dof ≈ 1.3) but two orders below blinking: not detected, reason says why
+    rng = np.random.default_rng(4)
+    n = rng.poisson(3000.0 * (1 + 0.01 * rng.standard_normal(20_000)))
+    t = bl.single_level_test(n)
+    assert t.p_value < 1e-6 and t.excess_variance == pytest.approx(1e-4, abs=5e-5)
+    assert t.blinking_detected is False and "too small" in t.reason
+
+
+def test_single_level_test_without_data():
+    for n in ([], [5], [0, 0, 0]):
+        t = bl.single_level_test(np.asarray(n, dtype=np.int64))
+        assert t.blinking_detected is None and "cannot test" in t.reason
+
+
+def test_single_level_test_sub_poisson_is_one_level():
+    # dead time / antibunching make the counts sub-Poissonian (Q < 0): never evidence of levels
+    rng = np.random.default_rng(5)
+    n = rng.binomial(20, 0.5, 5000)  # Q = −0.5
+    t = bl.single_level_test(n)
+    assert t.blinking_detected is False and t.p_value > 0.99
+
+
+def test_on_fraction_batch_means_error_covers_for_short_dwells():
+    # telegraph trace with geometric dwells (mean 5 bins), 20 000 bins: blocks of 1000 bins are
+    # nearly independent, so the batch-means error matches the spread over 200 traces within
+    # the error of a 200-sample sd (±5 %) plus the ±16 % scatter of each 20-block estimate
+    # averaged over 200 (±1 %): ratio within 0.85–1.15; and the exact value for blocks of
+    # known fractions
+    rng = np.random.default_rng(9)
+    f, e = [], []
+    for _ in range(200):
+        lengths = rng.geometric(0.2, 8000)
+        state = np.repeat(np.arange(lengths.size) % 2, lengths)[:20_000]
+        counts = np.where(state == 0, rng.poisson(50, state.size), rng.poisson(5, state.size))
+        s = bl.blinking_statistics(counts, bin_width_s=0.01)
+        f.append(s.on_fraction)
+        e.append(s.on_fraction_err)
+    assert np.std(f, ddof=1) / np.mean(e) == pytest.approx(1.0, abs=0.15)
+    on = np.repeat(np.r_[np.ones(10), np.zeros(10)], 5)  # blocks of 5 bins: fractions 1,1,0,0,...
+    assert bl.batch_means_error(on, blocks=20) == pytest.approx(np.std(np.r_[np.ones(10), np.zeros(10)], ddof=1)
+                                                                / np.sqrt(20))
+    assert np.isnan(bl.batch_means_error(np.ones(1)))

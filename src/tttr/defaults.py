@@ -49,9 +49,9 @@ FLID_LIFETIME_BINS: int = 100
 #: resolved duration; "auto" picks it by minimising the KS distance).
 POWERLAW_TMIN_BINS: int = 1
 
-#: Where ``tttr analyze`` and ``tttr blink`` start their dwell-time fits, in trace bins: run
-#: lengths of dwells near the bin width are smeared by ±1 bin by the thresholding, which the
-#: likelihoods do not model (docs/bias.md), so the reports start 2 bins above the resolution.
+#: Where ``tttr analyze`` starts its t_min search (and ``tttr blink`` its fits), in trace bins:
+#: run lengths of dwells near the bin width are smeared by ±1 bin by the thresholding, which
+#: the likelihoods do not model (docs/bias.md), so the reports start 2 bins above the resolution.
 REPORT_POWERLAW_TMIN_BINS: int = 3
 
 # -------------------------------------------------------------------------- g2 (§6)
@@ -60,3 +60,54 @@ G2_PEAK_HALF_WINDOW_FRACTION: float = 0.5
 
 #: Side peaks averaged on each side for the pulsed g2(0) reference (±1 by default).
 G2_SIDE_PEAKS: int = 1
+
+# ----------------------------------------------------- power-law t_min and p-values (§5)
+#: Candidates of the automatic t_min search (geometrically spaced distinct durations): 40
+#: over three decades is a 12 % step in t_min, finer than the ~20 % at which the KS minimum
+#: itself scatters for a few hundred dwells (Clauset et al. 2009, SIAM Rev. 51, 661, §3.3).
+POWERLAW_TMIN_CANDIDATES: int = 40
+
+#: Semi-parametric bootstrap draws behind a pure power law's goodness-of-fit p-value in the
+#: reports: 200 give p to ±0.02 at p = 0.1 (binomial) for ~0.5 s per dwell series of a few
+#: hundred dwells (Clauset et al. 2009 §4.1 use 2500 for ±0.01).
+POWERLAW_GOF_DRAWS: int = 200
+
+#: Bootstrap resamples behind the reported pure-law α error: each repeats the t_min search
+#: (Clauset et al. 2009 §3.5), ~3 ms a resample. Over simulated emitters (60 s, α 2 from 30
+#: or 200 ms, 20 seeds) the Fisher error at the chosen t_min covered the truth in 38–55 % /
+#: 80–90 % of cases at 1σ / 1.96σ, this bootstrap in 60–65 % / 88–95 % (nominal 68 / 95;
+#: docs/validation_estimators.md).
+POWERLAW_ERROR_DRAWS: int = 100
+
+#: The truncated law is refitted (two parameters, one SLSQP run of ~3 ms) at each candidate,
+#: so its search is coarser: 12 geometrically spaced candidates (a 1.5× step over two decades).
+TRUNCATED_TMIN_CANDIDATES: int = 12
+
+#: Bootstrap draws for the truncated law's p-value in the reports: each draw repeats the
+#: 12-candidate search (up to ~45 ms a draw), so 20 draws cost ≲ 1 s per dwell series; p to
+#: ±0.07 at p = 0.1 — enough to tell a law that fits (p ≳ 0.1) from one that does not
+#: (p ≈ 0); ask for more (``truncated_gof_draws``) to quote p itself.
+TRUNCATED_GOF_DRAWS: int = 20
+
+# ------------------------------------------------------------- blinking detection (§5)
+#: Level of the one-sided index-of-dispersion test of "one Poisson level": a trace is called
+#: blinking only if a single level would give its variance with probability < 1e-3 (one false
+#: call per thousand non-blinking files).
+BLINKING_TEST_SIGNIFICANCE: float = 1e-3
+
+#: ... and only if the relative excess variance (s² − n̄)/n̄² = Q/n̄ is at least this: 1e-3 is
+#: a 3 % rms intensity fluctuation beyond shot noise, 10× the 1 % excitation-power noise of a
+#: stable laser (whose excess, 1e-4, is significant at high count rates without any
+#: blinking); any two levels of contrast ≥ 2 with ≥ 1 % of the time in the rarer one exceed it.
+BLINKING_MIN_EXCESS_VARIANCE: float = 1e-3
+
+#: Blocks of the batch-means standard error of the ON fraction: 20 blocks give the error of
+#: the error ±16 % (χ² with 19 dof) while each block of a 10-minute trace is still 30 s, long
+#: against the typical (sub-second) dwells.
+ON_FRACTION_BLOCKS: int = 20
+
+# ---------------------------------------------------------------- sanity of fits (§2, §3)
+#: β = I2·τ1/(I1·τ2) outside this range is flagged: the models predict 1 (BC blinking) to 2
+#: (Auger: the trion's radiative rate is twice the exciton's; seed 001); a factor 2 beyond
+#: either end is taken as a sign of a failed region lifetime, not of new physics.
+BETA_PLAUSIBLE_RANGE: tuple = (0.5, 4.0)

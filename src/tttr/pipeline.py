@@ -149,6 +149,7 @@ class Report(Result):
     mandel_q: object = None
     mandel_q_curve: list = field(default_factory=list)
     blinking: object = None
+    blinking_test: object = None
     power_law: dict = field(default_factory=dict)
     decay: object = None
     lifetime_mono: object = None
@@ -178,11 +179,21 @@ class Report(Result):
         pl = {}
         for k in ("on", "off"):
             pure, trunc = self.power_law.get(k, (None, None))
+            # p_value: goodness of fit (semi-parametric bootstrap); truncated.p_value stays the
+            # likelihood-ratio test against the pure law, truncated.gof_p_value is its fit
             pl[k] = {"alpha": get(pure, "alpha"), "alpha_err": get(pure, "alpha_err"), "t_min_s": get(pure, "t_min_s"),
-                     "n": get(pure, "n"), "ks_distance": get(pure, "ks_distance"),
+                     "n": get(pure, "n"), "ks_distance": get(pure, "ks_distance"), "p_value": get(pure, "p_value"),
+                     "gof_draws": get(pure, "gof_draws"), "t_min_selection": get(pure, "t_min_selection"),
+                     "error_method": get(pure, "error_method"),
                      "truncated": {"alpha": get(trunc, "alpha"), "alpha_err": get(trunc, "alpha_err"),
                                    "tau_c_s": get(trunc, "tau_c_s"), "tau_c_err_s": get(trunc, "tau_c_err_s"),
-                                   "p_value": get(trunc, "p_value"), "preferred": get(trunc, "preferred")}}
+                                   "p_value": get(trunc, "p_value"), "preferred": get(trunc, "preferred"),
+                                   "t_min_s": get(trunc, "t_min_s"), "n": get(trunc, "n"),
+                                   "ks_distance": get(trunc, "ks_distance"), "gof_p_value": get(trunc, "gof_p_value"),
+                                   "gof_draws": get(trunc, "gof_draws")}}
+        lt_ = self.blinking_test
+        detected = get(lt_, "blinking_detected")
+        blinks = self.blinking is not None and detected is not False
         lt = None
         if self.lifetime_mono is not None or self.lifetime_bi is not None:
             lt = {"tau_ns": get(self.lifetime_mono, "tau_ns"), "tau_err_ns": get(self.lifetime_mono, "tau_err_ns"),
@@ -220,16 +231,22 @@ class Report(Result):
             "n_photons_trace": int(self.binned.counts.sum()) if self.binned is not None else None,
             "mandel_q": get(self.mandel_q, "q"), "mandel_q_err": get(self.mandel_q, "q_err"),
             "mandel_q_curve": [{"bin_width_s": m.bin_width_s, "q": m.q, "q_err": m.q_err} for m in self.mandel_q_curve],
-            "on_fraction": get(self.blinking, "on_fraction"),
-            "threshold_counts": get(get(self.blinking, "threshold"), "counts"),
-            "threshold_method": get(get(self.blinking, "threshold"), "method"),
-            "blinking_rate_hz": get(self.blinking, "blinking_rate_hz"),
-            "charging_rate_hz": get(self.blinking, "charging_rate_hz"),
+            "blinking_detected": detected,
+            "blinking_test": ({"test": "index of dispersion (one-sided chi2)", "statistic": lt_.statistic,
+                               "dof": lt_.dof, "p_value": lt_.p_value, "excess_variance": lt_.excess_variance,
+                               "significance": lt_.significance, "min_excess_variance": lt_.min_excess_variance,
+                               "reason": lt_.reason} if lt_ is not None else None),
+            "on_fraction": 1.0 if detected is False else get(self.blinking, "on_fraction"),
+            "on_fraction_err": get(self.blinking, "on_fraction_err") if blinks else None,
+            "threshold_counts": get(get(self.blinking, "threshold"), "counts") if blinks else None,
+            "threshold_method": get(get(self.blinking, "threshold"), "method") if blinks else None,
+            "blinking_rate_hz": get(self.blinking, "blinking_rate_hz") if blinks else None,
+            "charging_rate_hz": get(self.blinking, "charging_rate_hz") if blinks else None,
             "on_fraction_windowed": ({"window_s": self.blinking.window_s,
                                       "start_s": self.blinking.windowed_start_s,
                                       "on_fraction": self.blinking.windowed_on_fraction}
-                                     if self.blinking is not None else None),
-            "power_law": pl if self.blinking is not None else None,
+                                     if blinks else None),
+            "power_law": pl if blinks else None,
             "lifetime": lt,
             "regions": ({"bands_counts": self.regions.regions, "intensity_counts": self.regions.intensity_counts,
                          "tau_ns": self.regions.tau_ns, "tau_err_ns": self.regions.tau_err_ns}
@@ -283,8 +300,11 @@ def _background_fraction(decay):
 
 def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, g2_detectors=(0, 1),
             g2_window_s: float | None = None, g2_bin_s: float | None = None, threshold_method: str = "fraction",
-            threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s=None,
-            flid_estimator: str = "mean", fit_flid: bool = True, progress=None, **options) -> Report:
+            threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s="auto",
+            power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
+            power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
+            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean",
+            fit_flid: bool = True, progress=None, **options) -> Report:
     """Every analysis of one file in one streaming pass.
 
     Parameters
@@ -299,9 +319,21 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     g2_window_s, g2_bin_s : float, optional
         Correlation half-window and bin (defaults 1 µs, or ±2 periods in pulsed mode; 100 ps).
     threshold_method, threshold_fraction : see :func:`tttr.analysis.blinking.threshold`.
-    power_law_t_min_s : float or "auto", optional
-        Smallest dwell time in the power-law fits (default ``REPORT_POWERLAW_TMIN_BINS`` = 3
-        bins: shorter run lengths are distorted by the binning, docs/bias.md).
+    power_law_t_min_s : float, "auto" or None
+        Smallest dwell time in the power-law fits. ``"auto"`` (default): each law's ``t_min``
+        minimises its KS distance (Clauset et al. 2009) among candidates from
+        ``REPORT_POWERLAW_TMIN_BINS`` = 3 bins up (shorter run lengths are distorted by the
+        binning, docs/bias.md); None: fixed at those 3 bins; seconds: fixed there.
+    power_law_gof_draws, truncated_gof_draws : int
+        Semi-parametric bootstrap draws behind the goodness-of-fit p-values of the pure and
+        the truncated law (0: not computed). Defaults ``POWERLAW_GOF_DRAWS`` (200, ~0.5 s per
+        dwell series) and ``TRUNCATED_GOF_DRAWS`` (20, ≲ 1 s per series); the draws are seeded
+        (rng 0), so a report is reproducible.
+    power_law_error_draws : int
+        Bootstrap resamples behind the pure law's ``alpha_err`` (default
+        ``POWERLAW_ERROR_DRAWS`` = 100): with the automatic ``t_min`` each repeats the search,
+        so the error includes the uncertainty of ``t_min``; 0 gives the Fisher error at the
+        chosen ``t_min`` (too small, docs/validation_estimators.md).
     flid_estimator : {"mean", "corrected", "mle"}
     fit_flid : bool
         Fit the FLID models and give the verdict.
@@ -317,6 +349,13 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     Everything else (Mandel Q, thresholds, dwell times, power laws, lifetime fits, region
     lifetimes, β, FLID models, g2(0) and its background correction) is computed from their
     results. A quantity that cannot be computed is None and the reason is in ``warnings``.
+
+    ON/OFF statistics are reported only when
+    :func:`~tttr.analysis.blinking.single_level_test` rejects one Poisson level (otherwise ON
+    fraction 1, no threshold, rates or power laws, and the test's numbers in ``warnings``).
+    Fitted quantities the instrument cannot measure (:mod:`tttr.analysis.sanity`: lifetimes
+    outside IRF width … laser period, parameters on a bound of the fit, implausible β, τ_c
+    below one bin or beyond the measurement) each add a warning.
     """
     from .analysis import blinking as bl
     from .analysis.flid import flid_map as make_flid, region_lifetimes
@@ -324,6 +363,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     from .analysis.lifetime import DecayAccumulator, fit_lifetime
     from .analysis.photon_stats import mandel_q, mandel_q_curve
     from .analysis.powerlaw import fit_power_law, fit_truncated_power_law
+    from .analysis import sanity
     from .analysis.trace import trace_from_binned
 
     info, chunks = stream_of(source, **options)
@@ -369,8 +409,9 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             msgs.append(f"{name}: {exc}")
             return None
 
+    pl_floor_s = defaults.REPORT_POWERLAW_TMIN_BINS * binned.bin_width_s
     if power_law_t_min_s is None:
-        power_law_t_min_s = defaults.REPORT_POWERLAW_TMIN_BINS * binned.bin_width_s
+        power_law_t_min_s = pl_floor_s
     total = trace.total
     if total.size < 2:
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
@@ -380,17 +421,38 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         st = attempt("blinking", lambda: bl.blinking_statistics(
             total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
         rep["blinking"] = st
-        if st is not None:
+        level = bl.single_level_test(total)
+        rep["blinking_test"] = level
+        if level.blinking_detected is not True:
+            msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
+            rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
+        if st is not None and level.blinking_detected is True:
             pl = {}
+            auto = power_law_t_min_s == "auto"
+            fit_opts = dict(bin_width_s=binned.bin_width_s, t_min_s=power_law_t_min_s,
+                            t_min_floor_s=pl_floor_s if auto else None)
             for k in ("on", "off"):
                 dur = getattr(st.dwell, f"{k}_s")
-                pure = attempt(f"power law {k}", lambda: fit_power_law(dur, bin_width_s=binned.bin_width_s,
-                                                                        t_min_s=power_law_t_min_s))
+                pure = attempt(f"power law {k}", lambda: fit_power_law(
+                    dur, gof_draws=power_law_gof_draws, bootstrap=power_law_error_draws, rng=0, **fit_opts))
                 trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
-                    dur, bin_width_s=binned.bin_width_s, t_min_s=power_law_t_min_s))
+                    dur, gof_draws=truncated_gof_draws, rng=0, **fit_opts))
+                if auto and pure is not None and pure.n_candidates == 0:
+                    # too few dwells for a t_min search: the shortest dwell at or above the floor (the
+                    # maximum-likelihood t_min of a pure power law), not the floor, where a law that
+                    # starts later would be dragged flat
+                    above = dur[dur >= pl_floor_s * (1 - 1e-9)]
+                    t_few = float(above.min()) if above.size else pl_floor_s
+                    few = dict(fit_opts, t_min_s=t_few, t_min_floor_s=None)
+                    msgs.append(f"power law {k}: {pure.warning}: t_min set to the shortest dwell, {t_few:g} s")
+                    pure = attempt(f"power law {k}", lambda: fit_power_law(dur, gof_draws=power_law_gof_draws,
+                                                                            rng=0, **few))
+                    trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
+                        dur, gof_draws=truncated_gof_draws, rng=0, **few))
                 for f in (pure, trunc):
                     if f is not None and getattr(f, "warning", None):
                         msgs.append(f"power law {k}: {f.warning}")
+                msgs += sanity.power_law_warnings(f"power law {k}", trunc, binned.bin_width_s, binned.duration_s)
                 pl[k] = (pure, trunc)
             rep["power_law"] = pl
     if no_nanotimes is None and res.get("decay") is not None:
@@ -404,6 +466,16 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
         rep["flid_map"] = fm
         regions = attempt("intensity regions", lambda: region_lifetimes(binned))
         rep["regions"] = regions
+        lo_ns, hi_ns = sanity.lifetime_range_ns(decay)
+        msgs += sanity.lifetime_warnings("lifetime (mono)", rep.get("lifetime_mono"), lo_ns, hi_ns)
+        msgs += sanity.lifetime_warnings("lifetime (bi)", rep.get("lifetime_bi"), lo_ns, hi_ns)
+        if regions is not None:
+            flagged = False
+            for i, f in enumerate(regions.fits):
+                w = sanity.lifetime_warnings(f"region {i + 1} lifetime", f, lo_ns, hi_ns)
+                flagged |= bool(w) and i in (0, len(regions.fits) - 1)
+                msgs += w
+            msgs += sanity.beta_warnings(regions.beta, flagged)
         if fit_flid and fm is not None:
             def _fit():
                 from .analysis.models import fit_flid as _fit_flid
