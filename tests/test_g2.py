@@ -372,14 +372,22 @@ def test_pulsed_side_peaks_and_options():
 
 
 def test_background_correction_recovers_signal_g2():
-    """Background at 30 % of the detected light: the ρ form recovers the signal g2(0)."""
+    """Background at 30 % of the detected light, no blinking: the default (background pairs
+    removed, each detector's background from its decay tail) and the ρ form both recover the
+    signal g2(0) within 3 SE."""
     ph, truth = pulsed_hbt(np.random.default_rng(41), g2_true=0.05, n_pulses=4_000_000, bg_cps=12_000.0)
     res = G.g2(ph, window_s=1.2e-6, bin_s=1e-9).analysis
     assert abs(res.g2_zero - truth["g2_raw"]) < 3 * res.g2_zero_err
+    assert res.correction == "pairs" and res.overlap_corrected
+    assert abs(res.g2_zero_corrected - truth["g2"]) < 3 * res.g2_zero_corrected_err, (res, truth)
+    # each detector's background fraction is 1 - rho; ~9600 background photons per detector
+    # and the tail fit give an SE of about 0.005, so 0.02 is 4 SE
+    for bf in res.background_fractions:
+        assert abs(bf - (1 - truth["rho"])) < 0.02, res.background_fractions
     cor = G.correct_background(res, background_fraction=1 - truth["rho"], method="rho")
     assert cor.method == "rho" and cor.g2_zero_raw == res.g2_zero
     assert abs(cor.g2_zero - truth["g2"]) < 3 * cor.g2_zero_err, (cor, truth)
-    sub = G.correct_background(res, signal_to_background=truth["rho"] / (1 - truth["rho"]))
+    sub = G.correct_background(res, signal_to_background=truth["rho"] / (1 - truth["rho"]), method="subtract")
     assert sub.method == "subtract" and sub.background_fraction == pytest.approx(1 - truth["rho"])
     assert sub.g2_zero == pytest.approx(res.g2_zero - (1 - truth["rho"]))
 
@@ -401,12 +409,19 @@ def test_pulsed_g2_zero_matches_project_simulator():
     ph = sim.photons
     object.__setattr__(ph, "info", sim.info)
     res = G.g2(ph, bin_s=1e-9, offsets_s={0: -delays[0] * 1e-9, 1: -delays[1] * 1e-9}).analysis
-    assert abs(res.g2_zero - true_g2) < 3 * res.g2_zero_err, (res, true_g2)
+    # the simulator's g2_0 is the window ratio (leakage of the ±1 peaks included)
+    assert abs(res.g2_zero_window - true_g2) < 3 * res.g2_zero_window_err, (res, true_g2)
 
 
 def test_correct_background_arithmetic():
-    r = G.correct_background(0.3, background_fraction=0.2, g2_zero_err=0.01)
+    r = G.correct_background(0.3, background_fraction=0.2, g2_zero_err=0.01, method="subtract")
     assert (r.g2_zero, r.g2_zero_err, r.rho) == (pytest.approx(0.1), 0.01, pytest.approx(0.8))
+    # default "pairs": phi = 0.2 + 0.2 - 0.04 = 0.36 of the uncorrelated level is background pairs
+    r = G.correct_background(0.3, background_fraction=0.2, g2_zero_err=0.01)
+    assert r.method == "pairs" and r.g2_zero == pytest.approx((0.3 - 0.36) / 0.64)
+    assert r.g2_zero_err == pytest.approx(0.01 / 0.64)
+    r = G.correct_background(0.3, background_fractions=(0.1, 0.3))
+    assert r.g2_zero == pytest.approx((0.3 - 0.37) / 0.63)
     r = G.correct_background(0.3, signal_to_background=4.0, method="rho", g2_zero_err=0.01)
     assert r.background_fraction == pytest.approx(0.2)
     assert r.g2_zero == pytest.approx((0.3 - (1 - 0.64)) / 0.64) and r.g2_zero_err == pytest.approx(0.01 / 0.64)
