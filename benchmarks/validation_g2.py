@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,8 @@ def _cells():
 
 def _sim_params(cell, seed, duration):
     bf = cell["bg"]
-    p = dict(model=cell["model"], duration_s=duration, seed=seed)
+    # independent random streams in every cell (the same seed in two cells would correlate them)
+    p = dict(model=cell["model"], duration_s=duration, seed=zlib.crc32(cell["id"].encode()) % 1_000_000 * 1000 + seed)
     signal = MODELS[cell["model"]]
     total_bg = bf / (1 - bf) * signal
     if bf == 0:

@@ -70,6 +70,8 @@ _ONE = 1 << _k.FRAC_BITS
 #: Keep every intermediate of the fine-time arithmetic below 2**62.
 _INT_LIMIT = 1 << 62
 _EMPTY_U16 = np.empty(0, np.uint16)
+#: Intensity classes of the nanotime histograms (floor(2·log2(n + 1)) of a trace bin's count).
+_N_CLASSES = 40
 _NO_GATE = np.zeros(1, np.bool_)
 
 
@@ -433,6 +435,13 @@ class G2Curve(Result):
         (:func:`pulsed_g2_zero`). None otherwise.
     nanotime_unit_s : float or None
         Width of one nanotime bin.
+    nanotime_hist_by_class : (c, 2, m) int64 or None
+        The same split by intensity class: the photons of each trace bin
+        (``defaults.BIN_WIDTH_S``) go to class ``floor(2·log2(n_A + n_B + 1))`` of the bin's
+        count (classes 2^½ apart; empty classes dropped).
+    class_sums : (c, 4) float or None
+        Per class: ``Σ n_A·n_B``, ``Σ n_A``, ``Σ n_B`` over its trace bins, and the number of
+        bins. They weight each class's peak shape by its pairs (a blinking lifetime).
     rejected_analysis : CWG2Fit or None
         A CW fit that hit a bound: kept for inspection, not reported as the result.
     """
@@ -462,6 +471,8 @@ class G2Curve(Result):
     nanotime_hist: np.ndarray | None = None
     nanotime_unit_s: float | None = None
     rejected_analysis: object = None
+    nanotime_hist_by_class: np.ndarray | None = None
+    class_sums: np.ndarray | None = None
 
     @property
     def lag_ns(self) -> np.ndarray:
@@ -774,30 +785,65 @@ class G2Accumulator:
         half_span = ((2 * self.n_half + 1) * self.bin_ticks + 1) // 2
         self._stream = _PairStream(info, self.tb, self.det_a, self.det_b, half_span + abs(self.shift) + 1, self.gate)
         self.hist = np.zeros(2 * self.n_half + 1, np.int64)
-        self.nt_hist = np.zeros((2, 0), np.int64) if self.tb.use_nanotimes else None
+        self.nt_hist = np.zeros((_N_CLASSES, 2, 0), np.int64) if self.tb.use_nanotimes else None
+        self.class_sums = np.zeros((_N_CLASSES, 4))
+        self._class_bin_ticks = max(1, int(round(defaults.BIN_WIDTH_S / float(info.timestamps_unit_s))))
+        self._nt_pending = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
 
     def _add_nanotimes(self, chunk: PhotonChunk) -> None:
-        """Add the chunk's A and B photons (gate applied) to the per-detector nanotime histograms."""
+        """Add the chunk's A and B photons (gate applied) to the nanotime histograms of their
+        intensity class (the photons of the last, possibly incomplete trace bin wait for the next chunk)."""
         if self.nt_hist is None or chunk.nanotimes is None or len(chunk) == 0:
             return
         det = np.asarray(chunk.detectors)
         keep = (det == self.det_a) | (det == self.det_b)
+        ts = np.asarray(chunk.timestamps, np.int64)
         if self.gate.active:
-            x = np.asarray(chunk.timestamps, np.int64) - self.gate.origin
+            x = ts - self.gate.origin
             k = np.where(x >= 0, x // self.gate.bin_ticks, -1)
             ok = (k >= 0) & (k < self.gate.mask.size)
             keep &= ok & self.gate.mask[np.where(ok, k, 0)]
-        nt = np.asarray(chunk.nanotimes)[keep].astype(np.int64)
-        if nt.size == 0:
+        t = np.concatenate([self._nt_pending[0], ts[keep]])
+        nt = np.concatenate([self._nt_pending[1], np.asarray(chunk.nanotimes)[keep].astype(np.int64)])
+        is_b = np.concatenate([self._nt_pending[2], (det[keep] == self.det_b).astype(np.int64)])
+        if t.size == 0:
             return
-        is_b = (det[keep] == self.det_b).astype(np.int64)
-        m = max(int(nt.max()) + 1, self.nt_hist.shape[1])
-        add = np.bincount(is_b * m + nt, minlength=2 * m).reshape(2, m)
-        if m > self.nt_hist.shape[1]:
-            grown = np.zeros((2, m), np.int64)
-            grown[:, : self.nt_hist.shape[1]] = self.nt_hist
+        last = int(t[-1] // self._class_bin_ticks)
+        done = t // self._class_bin_ticks < last
+        self._nt_pending = (t[~done], nt[~done], is_b[~done])
+        self._add_classified(t[done], nt[done], is_b[done])
+
+    def _add_classified(self, t, nt, is_b) -> None:
+        if t.size == 0:
+            return
+        b = t // self._class_bin_ticks
+        b0 = int(b[0])
+        rel = b - b0
+        n_bins = int(rel[-1]) + 1
+        na = np.bincount(rel, weights=1 - is_b, minlength=n_bins)
+        nb = np.bincount(rel, weights=is_b, minlength=n_bins)
+        present = (na + nb) > 0
+        cls_bin = np.minimum((2.0 * np.log2(na + nb + 1.0)).astype(np.int64), _N_CLASSES - 1)
+        # per class: Σ nA·nB, Σ nA, Σ nB and the number of (non-empty) trace bins
+        for arr, w in ((0, na * nb), (1, na), (2, nb), (3, present.astype(np.float64))):
+            self.class_sums[:, arr] += np.bincount(cls_bin[present], weights=w[present], minlength=_N_CLASSES)
+        cls = cls_bin[rel]
+        m = max(int(nt.max()) + 1, self.nt_hist.shape[2])
+        if m > self.nt_hist.shape[2]:
+            grown = np.zeros((_N_CLASSES, 2, m), np.int64)
+            grown[:, :, : self.nt_hist.shape[2]] = self.nt_hist
             self.nt_hist = grown
-        self.nt_hist += add
+        cu, ci = np.unique(cls, return_inverse=True)
+        self.nt_hist[cu] += np.bincount((ci * 2 + is_b) * m + nt, minlength=cu.size * 2 * m).reshape(cu.size, 2, m)
+
+    def _class_histograms(self):
+        """(histograms by class and detector, per-class sums) including the pending photons (copies)."""
+        saved = (self.nt_hist.copy(), self.class_sums.copy())
+        t, nt, is_b = self._nt_pending
+        self._add_classified(t, nt, is_b)
+        out = (self.nt_hist, self.class_sums)
+        self.nt_hist, self.class_sums = saved
+        return out
 
     def _count_into(self, hist):
         def count(t, d, n, n_old):
@@ -828,13 +874,19 @@ class G2Accumulator:
         T = self._stream.duration_s()
         expected = _expected_pairs(edges_s, self._stream.n_a, self._stream.n_b, T, self.gate)
         g, err = _normalised(h, expected)
+        hists = sums = None
+        if self.nt_hist is not None:
+            hists, sums = self._class_histograms()
+            used = np.flatnonzero(sums[:, 3] > 0)
+            hists, sums = hists[used], sums[used]
         return G2Curve(lag_s=lag_s, lag_edges_s=edges_s, counts=h, g2=g, g2_err=err, expected_counts=expected,
                        bin_s=b * u, window_s=self.n_half * b * u, spacing="linear", symmetric=False,
                        detectors=(self.det_a, self.det_b), offsets_s=(self.off_a * u, self.off_b * u),
                        n_a=self._stream.n_a, n_b=self._stream.n_b, duration_s=T, gated=self.gate.active,
                        mode=self.mode, period_s=self.period_s, fine_unit_s=u, time_base=self.tb.description,
-                       nanotime_hist=None if self.nt_hist is None else self.nt_hist.copy(),
-                       nanotime_unit_s=float(self.info.nanotimes_unit_s) if self.nt_hist is not None else None)
+                       nanotime_hist=None if hists is None else hists.sum(axis=0),
+                       nanotime_unit_s=float(self.info.nanotimes_unit_s) if hists is not None else None,
+                       nanotime_hist_by_class=hists, class_sums=sums)
 
 
 class LongLagAccumulator:
@@ -1061,16 +1113,39 @@ def _single_emitter(ci, what: str) -> tuple[bool | None, str]:
 
 
 def _peak_shapes(curve: G2Curve, period: float):
-    """Delay densities of A and B from the curve's nanotime histograms, or (None, reason)."""
+    """Per-class ``(density A, density B, pair weight)`` and the whole-measurement densities.
+
+    Returns ``(shapes, (da, db), note)``, or ``(None, None, reason)`` without nanotimes.
+    """
     from .g2_peaks import delay_density
 
     if curve.nanotime_hist is None or not curve.nanotime_unit_s:
-        return None, "no nanotimes: the peak shape is unknown, window ratio only"
-    da = delay_density(curve.nanotime_hist[0], curve.nanotime_unit_s, period)
-    db = delay_density(curve.nanotime_hist[1], curve.nanotime_unit_s, period)
+        return None, None, "no nanotimes: the peak shape is unknown, window ratio only"
+    unit = curve.nanotime_unit_s
+    da = delay_density(curve.nanotime_hist[0], unit, period)
+    db = delay_density(curve.nanotime_hist[1], unit, period)
     if da is None or db is None:
-        return None, "nanotime histograms too coarse or empty for a peak shape: window ratio only"
-    return (da, db), None
+        return None, None, "nanotime histograms too coarse or empty for a peak shape: window ratio only"
+    whole = [(da, db, 1.0)]
+    hists, sums = curve.nanotime_hist_by_class, curve.class_sums
+    if hists is None or sums is None or len(hists) < 2:
+        return whole, (da, db), None
+    n_bins = float(sums[:, 3].sum())
+    # background photons per trace bin of each detector (flat in time)
+    bg_a = da.background_fraction * da.n_photons / n_bins
+    bg_b = db.background_fraction * db.n_photons / n_bins
+    shapes = []
+    for h, (s_ab, s_a, s_b, nb) in zip(hists, sums):
+        weight = s_ab - bg_b * s_a - bg_a * s_b + bg_a * bg_b * nb  # signal-signal pairs per bin, summed
+        share = nb / n_bins
+        if weight <= 0 or h[0].sum() <= 0 or h[1].sum() <= 0:
+            continue
+        ca = delay_density(h[0], unit, period, origin=da.origin, background_per_bin=da.background_per_bin * share)
+        cb = delay_density(h[1], unit, period, origin=db.origin, background_per_bin=db.background_per_bin * share)
+        if ca is None or cb is None:
+            continue
+        shapes.append((ca, cb, float(weight)))
+    return (shapes or whole), (da, db), None
 
 
 def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS, half_window_s: float | None = None,
@@ -1123,15 +1198,16 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
       In T3 data the shape of every uncorrelated peak is known: the cross-correlation of
       detector A's and B's signal delay distributions (:func:`~tttr.analysis.g2_peaks.delay_density`,
       which also puts back the tail that wrapped into later periods), centred at
-      ``k·P``. The windows then hold ``W = M·a + F``, with ``M[j, k]`` the fraction of peak
+      ``k·P``; with a blinking lifetime, the pair-weighted mean over intensity classes of the
+      trace bins (``G2Curve.nanotime_hist_by_class``: pulses a few periods apart share a
+      state, so each class contributes its own cross-correlation, weighted by its signal
+      pairs). The windows then hold ``W = M·a + F``, with ``M[j, k]`` the fraction of peak
       ``k`` in window ``j``, ``a_k`` the signal pairs of pulses ``k`` apart and ``F_j`` the
       background pairs (below); peaks beyond the outermost windows are taken equal to the
       outermost ones. ``a = M⁻¹(W − F)`` are the areas as if the peaks did not overlap, and
       ``g2_zero = (a_0 + F_0)/(ā_side + F̄_side)``. The central (cascade) peak is assumed to
       have the uncorrelated shape; a biexciton–exciton pair is separated by one exciton
-      delay, which gives that shape for a mono-exponential exciton decay. The shape is that
-      of the whole measurement: if the lifetime blinks, it is the photon-weighted mixture,
-      not the pair-weighted one (docs/validation_g2.md gives the size of that effect).
+      delay, which gives that shape for a mono-exponential exciton decay.
     * **Background** (``"pairs"``). Background photons are flat in time; every pair with one
       of them is flat in lag, ``F_j = φ·E_j`` with ``E_j`` the pairs uncorrelated light gives
       in window ``j`` and ``φ = β_A + β_B − β_A·β_B`` (β: background fraction of each detector,
@@ -1212,9 +1288,9 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
     M = np.eye(m)
     overlap_done = False
     betas, beta_errs = None, (0.0, 0.0)
-    shapes, why = _peak_shapes(curve, period) if overlap or background == "pairs" else (None, None)
+    shapes, whole, why = _peak_shapes(curve, period) if overlap or background == "pairs" else (None, None, None)
     if shapes is not None:
-        da, db = shapes
+        da, db = whole
         betas = (da.background_fraction, db.background_fraction)
         beta_errs = (da.background_fraction_err, db.background_fraction_err)
         notes += [n for n in (da.note, db.note) if n]
@@ -1222,7 +1298,7 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
             from .g2_peaks import peak_window_matrix
 
             try:
-                M = peak_window_matrix(da, db, curve.nanotime_unit_s, period,
+                M = peak_window_matrix(shapes, curve.nanotime_unit_s, period,
                                        float(curve.offsets_s[1] - curve.offsets_s[0]), np.array(wins), ks_arr,
                                        centre_s=tau0)
                 if not np.all(np.isfinite(M)) or abs(np.linalg.det(M)) < 1e-9:

@@ -83,31 +83,38 @@ def _circular_smooth(x: np.ndarray, w: int) -> np.ndarray:
     return (c[idx - half + w] - c[idx - half]) / w
 
 
-def _tail_fit(y: np.ndarray, width: float):
+def _tail_fit(y: np.ndarray, width: float, b_fixed: float | None = None):
     """Poisson fit of ``width·(b + Σ_i D_i·⟨exp(−x/τ_i)⟩_bin)`` (one or two exponentials) to tail bins.
 
     ``y`` are counts of merged bins of ``width`` original bins, ``x`` measured from the first
-    bin's start. Returns ``(b, [(D_i, τ_i)], b_err)`` in original bins, or None. Iteratively
-    reweighted least squares with the model variance (converges to the Poisson maximum
-    likelihood). The second exponential is kept when it lowers χ² by more than 25 (a 5σ
-    improvement): a blinking emitter's decay is a mixture of lifetimes, and one exponential
-    would push part of the slow one into the background.
+    bin's start; ``b_fixed`` fixes the background (per original bin). Returns
+    ``(b, [(D_i, τ_i)], b_err)`` in original bins, or None. Iteratively reweighted least
+    squares with the model variance (converges to the Poisson maximum likelihood). The second
+    exponential is kept when it lowers χ² by more than 25 (a 5σ improvement): a blinking
+    emitter's decay is a mixture of lifetimes, and one exponential would push part of the
+    slow one into the background.
     """
     from scipy.optimize import curve_fit
 
     x = width * (np.arange(y.size) + 0.5)
+    free_b = b_fixed is None
 
     def avg(tau):
         h = width / (2 * tau)
         return np.exp(-x / tau) * (np.sinh(h) / h if h > 1e-8 else 1.0)
 
-    def model1(xx, b, d, tau):
-        return width * (b + d * avg(tau))
+    def model(xx, *p):
+        b = p[0] if free_b else b_fixed
+        rest = p[1:] if free_b else p
+        out = np.full(x.size, float(b))
+        for i in range(0, len(rest), 2):
+            out = out + rest[i] * avg(rest[i + 1])
+        return width * out
 
-    def model2(xx, b, d1, t1, d2, t2):
-        return width * (b + d1 * avg(t1) + d2 * avg(t2))
-
-    def run(model, p, lo, hi):
+    def run(p0, n_exp):
+        lo = ([0.0] if free_b else []) + [0.0, 0.25 * width] * n_exp
+        hi = ([np.inf] if free_b else []) + [np.inf, 1e3 * (x[-1] + width)] * n_exp
+        p = np.clip(np.asarray(p0 if free_b else p0[1:], float), np.array(lo) + 1e-12, np.array(hi) - 1e-12)
         cov = None
         try:
             for _ in range(4):
@@ -118,27 +125,27 @@ def _tail_fit(y: np.ndarray, width: float):
         if cov is None or not np.all(np.isfinite(cov)):
             return None
         m = model(x, *p)
-        return p, cov, float(np.sum((y - m) ** 2 / np.maximum(m, 1e-3)))
+        full = np.concatenate([[p[0]], p[1:]]) if free_b else np.concatenate([[b_fixed], p])
+        b_err = float(math.sqrt(max(cov[0, 0], 0.0))) if free_b else 0.0
+        return full, b_err, float(np.sum((y - m) ** 2 / np.maximum(m, 1e-3)))
 
-    b0 = max(float(np.mean(y[-max(3, y.size // 5):])) / width, 1e-6)
+    b0 = max(float(np.mean(y[-max(3, y.size // 5):])) / width, 1e-6) if free_b else float(b_fixed)
     d0 = max(float(y[0]) / width - b0, 1e-6)
     above = np.flatnonzero(y / width - b0 < d0 / math.e)
     tau0 = max(float(x[above[0]]) if above.size else float(x[-1]), 0.5 * width)
-    tmax = 1e3 * (x[-1] + width)
-    one = run(model1, np.array([b0, d0, tau0]), [0.0, 0.0, 0.25 * width], [np.inf, np.inf, tmax])
+    one = run([b0, d0, tau0], 1)
     if one is None:
         return None
-    p1, cov1, chi1 = one
-    two = run(model2, np.array([p1[0], 0.7 * p1[1], 0.5 * p1[2], 0.3 * p1[1], 2.0 * p1[2]]),
-              [0.0, 0.0, 0.25 * width, 0.0, 0.25 * width], [np.inf, np.inf, tmax, np.inf, tmax])
+    p1, e1, chi1 = one
+    two = run([p1[0], 0.7 * p1[1], 0.5 * p1[2], 0.3 * p1[1], 2.0 * p1[2]], 2)
     if two is not None and two[2] < chi1 - 25.0 and min(two[0][1], two[0][3]) > 0:
-        p2, cov2, _ = two
-        return float(p2[0]), [(float(p2[1]), float(p2[2])), (float(p2[3]), float(p2[4]))], \
-            float(math.sqrt(max(cov2[0, 0], 0.0)))
-    return float(p1[0]), [(float(p1[1]), float(p1[2]))], float(math.sqrt(max(cov1[0, 0], 0.0)))
+        p2, e2, _ = two
+        return float(p2[0]), [(float(p2[1]), float(p2[2])), (float(p2[3]), float(p2[4]))], e2
+    return float(p1[0]), [(float(p1[1]), float(p1[2]))], e1
 
 
-def delay_density(hist, unit_s: float, period_s: float) -> DelayDensity | None:
+def delay_density(hist, unit_s: float, period_s: float, *, origin: int | None = None,
+                  background_per_bin: float | None = None) -> DelayDensity | None:
     """Signal delay distribution and background of one detector from its nanotime histogram.
 
     Parameters
@@ -149,6 +156,12 @@ def delay_density(hist, unit_s: float, period_s: float) -> DelayDensity | None:
         Nanotime bin width.
     period_s : float
         Laser period.
+    origin : int, optional
+        Delay origin (nanotime bin) to use instead of finding it (e.g. that of the whole
+        measurement, for the histogram of one intensity class).
+    background_per_bin : float, optional
+        Background per nanotime bin to use instead of fitting it (background is flat in time:
+        the whole measurement's, scaled by the class's share of the time).
 
     Returns
     -------
@@ -183,8 +196,10 @@ def delay_density(hist, unit_s: float, period_s: float) -> DelayDensity | None:
     np.add.at(main, idx, h)
     sm = _circular_smooth(main, max(1, jr // 256))
     peak = int(np.argmax(sm))
-    before = (peak - np.arange(1, jr // 2 + 1)) % jr
-    origin = int(before[int(np.argmin(sm[before]))])
+    if origin is None:
+        before = (peak - np.arange(1, jr // 2 + 1)) % jr
+        origin = int(before[int(np.argmin(sm[before]))])
+    origin = int(origin) % jr
     rot = np.roll(main, -origin)
     srot = np.roll(sm, -origin)
     p = (peak - origin) % jr
@@ -198,14 +213,19 @@ def delay_density(hist, unit_s: float, period_s: float) -> DelayDensity | None:
     fit = None
     if nfit >= 8:
         y = rot[start: start + nfit * width].reshape(nfit, width).sum(axis=1)
-        fit = _tail_fit(y, float(width))
+        fit = _tail_fit(y, float(width), background_per_bin)
     x = np.arange(jr, dtype=np.float64) + 0.5  # bin centres
     comps = []
-    if fit is None:
+    if fit is None and background_per_bin is not None:
+        b, b_err = float(background_per_bin), 0.0
+        note = "decay tail could not be fitted: tail not unwrapped"
+    elif fit is None:
         b, b_err = floor, math.sqrt(max(floor, 1.0) / max(jr // 10, 1))
         note = "decay tail could not be fitted: background from the histogram floor, tail not unwrapped"
     else:
         b, comps, b_err = fit
+        if background_per_bin is not None:
+            b, b_err = float(background_per_bin), 0.0
         long = [(d, t) for d, t in comps if t > _MAX_TAIL_PERIODS * jp]
         if long:
             note = f"decay tail ({long[0][1] * unit_s * 1e9:.3g} ns) longer than the period: not unwrapped"
@@ -227,14 +247,15 @@ def delay_density(hist, unit_s: float, period_s: float) -> DelayDensity | None:
                         wrap_q=float(q), note=note)
 
 
-def peak_window_matrix(da: DelayDensity, db: DelayDensity, unit_s: float, period_s: float, shift_s: float,
-                       windows_s, ks, centre_s: float = 0.0) -> np.ndarray:
+def peak_window_matrix(shapes, unit_s: float, period_s: float, shift_s: float, windows_s, ks,
+                       centre_s: float = 0.0) -> np.ndarray:
     """Fraction of the uncorrelated peak ``k`` (pulses ``k`` apart) in every window.
 
     Parameters
     ----------
-    da, db : DelayDensity
-        Detectors A and B.
+    shapes : list of (DelayDensity, DelayDensity, float)
+        Detector A's and B's delay distributions and the weight (signal pairs) of each
+        intensity class (one entry for the whole measurement); all share the delay origins.
     unit_s, period_s : float
     shift_s : float
         Delay offset added to the lags (``offset_B − offset_A``).
@@ -259,19 +280,31 @@ def peak_window_matrix(da: DelayDensity, db: DelayDensity, unit_s: float, period
     The lag of an uncorrelated A–B pair of pulses ``k`` apart is
     ``k·P + (o_B + u_B − o_A − u_A)·unit + shift`` with ``u`` the delays of
     :func:`delay_density`; its distribution is the cross-correlation of the two delay
-    distributions (FFT), normalised to 1.
+    distributions (FFT), normalised to 1. Pairs of pulses ``k`` apart come from the same
+    intensity state (the state lasts much longer than a few periods), so with several classes
+    the shape is the pair-weighted mean of the classes' cross-correlations, not the
+    cross-correlation of the summed histograms (which would mix the lifetimes of different
+    states).
     """
-    fa = np.asarray(da.density, np.float64)
-    fb = np.asarray(db.density, np.float64)
-    size = 1 << int(math.ceil(math.log2(fa.size + fb.size)))
-    c = np.fft.irfft(np.conj(np.fft.rfft(fa, size)) * np.fft.rfft(fb, size), size)
-    # lags L = -(len_a - 1) ... len_b - 1
-    corr = np.concatenate([c[size - (fa.size - 1):], c[: fb.size]]) if fa.size > 1 else c[: fb.size]
-    total = float(corr.sum())
-    if not total > 0:
+    la = max(len(sa.density) for sa, _, _ in shapes)
+    lb = max(len(sb.density) for _, sb, _ in shapes)
+    size = 1 << int(math.ceil(math.log2(la + lb)))
+    corr = np.zeros(la + lb - 1)
+    for sa, sb, weight in shapes:
+        fa = np.zeros(la)
+        fa[: len(sa.density)] = sa.density
+        fb = np.zeros(lb)
+        fb[: len(sb.density)] = sb.density
+        c = np.fft.irfft(np.conj(np.fft.rfft(fa, size)) * np.fft.rfft(fb, size), size)
+        one = np.concatenate([c[size - (la - 1):], c[:lb]]) if la > 1 else c[:lb]  # lags -(la-1) … lb-1
+        total = float(one.sum())
+        if total > 0 and weight > 0:
+            corr += weight * one / total
+    if not corr.sum() > 0:
         raise ValueError("no signal in the decay histograms")
-    corr = corr / total
-    l0 = -(fa.size - 1)
+    corr = corr / corr.sum()
+    l0 = -(la - 1)
+    da, db = shapes[0][0], shapes[0][1]
     cum = np.concatenate([[0.0], np.cumsum(corr)])
     delta = (db.origin - da.origin) * unit_s + shift_s
     centroid = float(np.dot(corr, np.arange(corr.size) + l0)) * unit_s + delta
@@ -279,7 +312,7 @@ def peak_window_matrix(da: DelayDensity, db: DelayDensity, unit_s: float, period
     w = np.asarray(windows_s, np.float64)
     ks = np.asarray(ks, np.int64)
     kmin, kmax = int(ks.min()), int(ks.max())
-    reach = int(math.ceil((max(fa.size, fb.size) * unit_s + abs(delta)) / period_s)) + 2
+    reach = int(math.ceil((max(la, lb) * unit_s + abs(delta)) / period_s)) + 2
     out = np.zeros((len(ks), len(ks)))
     for k in range(kmin - reach, kmax + reach + 1):
         i = int(np.clip(k, kmin, kmax)) - kmin
