@@ -746,3 +746,29 @@ def test_analyze_reports_the_g2_keys():
         assert len(d[k]) == 2 and d[k][0] <= d[k][1], k
     assert d["single_emitter"] in (True, False, None) and d["single_emitter_reason"]
     json.dumps(d, allow_nan=False)
+
+
+def test_class_nanotime_histograms_match_numpy_and_ignore_chunking():
+    """The per-intensity-class nanotime histograms and pair sums of G2Accumulator equal a
+    direct numpy computation (trace bins of defaults.BIN_WIDTH_S, class floor(2·log2(n+1)))
+    and do not depend on how the stream is cut into chunks."""
+    from tttr import defaults
+
+    ph, _ = pulsed_hbt(np.random.default_rng(16), g2_true=0.1, n_pulses=400_000, blink_mean_pulses=20_000)
+    ts, det, nt = ph.timestamps, ph.detectors, ph.nanotimes
+    bin_ticks = int(round(defaults.BIN_WIDTH_S / ph.info.timestamps_unit_s))
+    b = ts // bin_ticks
+    na = np.bincount(b, weights=det == 0)
+    nb = np.bincount(b, weights=det == 1)
+    cls_bin = np.minimum((2 * np.log2(na + nb + 1)).astype(int), 39)
+    used = np.unique(cls_bin[(na + nb) > 0])
+    ref = np.zeros((used.size, 2, int(nt.max()) + 1), np.int64)
+    np.add.at(ref, (np.searchsorted(used, cls_bin[b]), det.astype(int), nt.astype(int)), 1)
+    ref_ab = np.array([np.sum((na * nb)[(cls_bin == c) & ((na + nb) > 0)]) for c in used])
+    for how in ("whole", 997, "random"):
+        acc = feed(G.G2Accumulator(ph.info, window_s=1e-6, bin_s=1e-9), ts, det, nt, how, np.random.default_rng(1))
+        curve = acc.result()
+        h = curve.nanotime_hist_by_class
+        assert h.shape == ref.shape and np.array_equal(h, ref), how
+        assert np.allclose(curve.class_sums[:, 0], ref_ab) and curve.class_sums[:, 3].sum() == np.sum((na + nb) > 0)
+        assert np.array_equal(curve.nanotime_hist, ref.sum(axis=0))

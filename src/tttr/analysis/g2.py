@@ -827,13 +827,15 @@ class G2Accumulator:
         # per class: Σ nA·nB, Σ nA, Σ nB and the number of (non-empty) trace bins
         for arr, w in ((0, na * nb), (1, na), (2, nb), (3, present.astype(np.float64))):
             self.class_sums[:, arr] += np.bincount(cls_bin[present], weights=w[present], minlength=_N_CLASSES)
-        cls = cls_bin[rel]
+        cu = np.flatnonzero(np.bincount(cls_bin[present], minlength=_N_CLASSES))  # classes of this chunk
+        lut = np.zeros(_N_CLASSES, np.int64)
+        lut[cu] = np.arange(cu.size)
+        ci = lut[cls_bin[rel]]
         m = max(int(nt.max()) + 1, self.nt_hist.shape[2])
         if m > self.nt_hist.shape[2]:
             grown = np.zeros((_N_CLASSES, 2, m), np.int64)
             grown[:, :, : self.nt_hist.shape[2]] = self.nt_hist
             self.nt_hist = grown
-        cu, ci = np.unique(cls, return_inverse=True)
         self.nt_hist[cu] += np.bincount((ci * 2 + is_b) * m + nt, minlength=cu.size * 2 * m).reshape(cu.size, 2, m)
 
     def _class_histograms(self):
@@ -993,7 +995,8 @@ class LongLagAccumulator:
 def g2(source, *, window_s: float | None = None, bin_s: float | None = None, detectors=(0, 1),
        mode: str = "auto", offsets_s=None, period_s: float | None = None,
        n_side_peaks: int = defaults.G2_SIDE_PEAKS, half_window_s: float | None = None,
-       on_mask=None, on_bin_ticks: int | None = None, on_origin_ticks: int = 0, **options) -> G2Curve:
+       on_mask=None, on_bin_ticks: int | None = None, on_origin_ticks: int = 0, tau0_bound_s: float | None = None,
+       **options) -> G2Curve:
     """g2(τ) of a file: the A → B cross-correlation histogram, normalised, with g2(0).
 
     Parameters
@@ -1013,6 +1016,8 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
         Pulsed analysis options (see :func:`pulsed_g2_zero`).
     on_mask, on_bin_ticks, on_origin_ticks : optional
         State-gated g2 (see :class:`G2Accumulator`).
+    tau0_bound_s : float, optional
+        CW: largest |τ0| of the fit (see :func:`fit_cw_g2`).
     **options
         Reader options (``chunk_records``, units of columnar files, ...).
 
@@ -1046,7 +1051,7 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
         if curve.mode == "pulsed":
             analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s)
         else:
-            analysis = fit_cw_g2(curve)
+            analysis = fit_cw_g2(curve, tau0_bound_s=tau0_bound_s)
     except AnalysisError as exc:
         return replace(curve, analysis_error=str(exc))
     if isinstance(analysis, CWG2Fit) and analysis.at_bound:

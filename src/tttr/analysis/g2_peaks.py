@@ -19,6 +19,7 @@ its Notes and docs/science.md §6.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +95,7 @@ def _tail_fit(y: np.ndarray, width: float, b_fixed: float | None = None):
     emitter's decay is a mixture of lifetimes, and one exponential would push part of the
     slow one into the background.
     """
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     x = width * (np.arange(y.size) + 0.5)
     free_b = b_fixed is None
@@ -117,9 +118,12 @@ def _tail_fit(y: np.ndarray, width: float, b_fixed: float | None = None):
         p = np.clip(np.asarray(p0 if free_b else p0[1:], float), np.array(lo) + 1e-12, np.array(hi) - 1e-12)
         cov = None
         try:
-            for _ in range(4):
-                sig = np.sqrt(np.maximum(model(x, *p), 1e-3))
-                p, cov = curve_fit(model, x, y, p0=p, sigma=sig, absolute_sigma=True, bounds=(lo, hi), maxfev=4000)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", OptimizeWarning)  # a singular covariance is checked below
+                for _ in range(4):
+                    sig = np.sqrt(np.maximum(model(x, *p), 1e-3))
+                    p, cov = curve_fit(model, x, y, p0=p, sigma=sig, absolute_sigma=True, bounds=(lo, hi),
+                                       maxfev=4000)
         except (RuntimeError, ValueError):
             return None
         if cov is None or not np.all(np.isfinite(cov)):
@@ -230,12 +234,21 @@ def delay_density(hist, unit_s: float, period_s: float, *, origin: int | None = 
         if long:
             note = f"decay tail ({long[0][1] * unit_s * 1e9:.3g} ns) longer than the period: not unwrapped"
             comps = []
-    tails = [(math.exp(-jp / t), d * np.exp(-(x - start) / t)) for d, t in comps]
-    wrapped_in = sum((q * tail for q, tail in tails), np.zeros(jr))
-    blocks = [rot - b - wrapped_in]
+    qs = [math.exp(-jp / t) for _, t in comps]
+
+    def wrapped(k):
+        """Σ_i D_i·exp(−(x − start + k·P)/τ_i): component tails k periods on (no overflow for k ≥ 1)."""
+        return sum((d * np.exp(-(x - start + k * jp) / t) for d, t in comps), np.zeros(jr))
+
+    blocks = [rot - b]
+    if comps:
+        # photons of the previous pulses' tails: Σ_{k≥1} f(x + k·P) = Σ_i D_i·q_i·exp(−(x − start)/τ_i)
+        blocks = [rot - b - wrapped(1)]
     k = 1
-    while tails and max(q for q, _ in tails) ** k > _WRAP_CUTOFF and k < 64:
-        blocks.append(sum(((1.0 - q) * q**k * tail for q, tail in tails), np.zeros(jr)))
+    while comps and max(qs) ** k > _WRAP_CUTOFF and k < 64:
+        # f(x + k·P) = Σ_i D_i·(1 − q_i)·q_i^k·exp(−(x − start)/τ_i)
+        blocks.append(sum(((1.0 - q) * d * np.exp(-(x - start + k * jp) / t) for (d, t), q in zip(comps, qs)),
+                          np.zeros(jr)))
         k += 1
     tau = max((t for _, t in comps), default=float("nan"))
     q = math.exp(-jp / tau) if comps else 0.0
