@@ -772,3 +772,14 @@ def test_class_nanotime_histograms_match_numpy_and_ignore_chunking():
         assert h.shape == ref.shape and np.array_equal(h, ref), how
         assert np.allclose(curve.class_sums[:, 0], ref_ab) and curve.class_sums[:, 3].sum() == np.sum((na + nb) > 0)
         assert np.array_equal(curve.nanotime_hist, ref.sum(axis=0))
+
+
+def test_analyze_g2_correction_option():
+    """analyze(g2_correction=...) names the form in g2.correction; a bad name is a ValueError."""
+    from tttr.pipeline import analyze
+
+    ph, _ = _project_sim(model="nonblinking", duration_s=1.0, seed=17)
+    d = analyze(ph, g2_correction="rho", fit_flid=False).to_dict()["g2"]
+    assert d["correction"] == "rho"
+    with pytest.raises(ValueError, match="g2_correction"):
+        analyze(ph, g2_correction="other")

@@ -285,7 +285,8 @@ def _background_fraction(decay):
 def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, g2_detectors=(0, 1),
             g2_window_s: float | None = None, g2_bin_s: float | None = None, threshold_method: str = "fraction",
             threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s=None,
-            flid_estimator: str = "mean", fit_flid: bool = True, progress=None, **options) -> Report:
+            flid_estimator: str = "mean", fit_flid: bool = True, progress=None,
+            g2_correction: str = defaults.G2_BACKGROUND_CORRECTION, **options) -> Report:
     """Every analysis of one file in one streaming pass.
 
     Parameters
@@ -306,6 +307,9 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     flid_estimator : {"mean", "corrected", "mle"}
     fit_flid : bool
         Fit the FLID models and give the verdict.
+    g2_correction : {"pairs", "rho", "subtract"}
+        Background correction of g2(0) (default "pairs": the pairs with a background photon
+        removed from every peak; see :func:`tttr.analysis.g2.pulsed_g2_zero`).
 
     Returns
     -------
@@ -319,6 +323,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     lifetimes, β, FLID models, g2(0) and its background correction) is computed from their
     results. A quantity that cannot be computed is None and the reason is in ``warnings``.
     """
+    if g2_correction not in ("pairs", "rho", "subtract"):
+        raise ValueError(f"g2_correction must be 'pairs', 'rho' or 'subtract', got {g2_correction!r}")
     from .analysis import blinking as bl
     from .analysis.flid import flid_map as make_flid, region_lifetimes
     from .analysis.binned import BinnedAccumulator
@@ -425,7 +431,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
 
                 bf = _background_fraction(rep.get("decay"))
                 if curve.mode == "pulsed":
-                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf))
+                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf,
+                                                                    background=g2_correction))
                     if g is not None and g.g2_zero_corrected is not None:
                         rep["g2_corrected"] = BackgroundCorrectedG2(
                             g2_zero=g.g2_zero_corrected, g2_zero_err=g.g2_zero_corrected_err, g2_zero_raw=g.g2_zero,
@@ -438,7 +445,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                                     f"tau_a = {g.tau_a_ns:.4g} ns)")
                     elif g is not None and bf is not None:
                         cor = attempt("g2 background", lambda: correct_background(
-                            g, background_fraction=bf, method=defaults.G2_BACKGROUND_CORRECTION))
+                            g, background_fraction=bf, method=g2_correction))
                         rep["g2_corrected"] = cor
                         if cor is not None and np.isfinite(cor.g2_zero_err):
                             from dataclasses import replace as _replace
