@@ -1227,7 +1227,8 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
       ``W_0`` is binomial, so the exact Clopper–Pearson interval of ``W_0/(W_0 + S)`` gives an
       interval of the window ratio that is right at zero counts; it is mapped through the
       (monotone) overlap/background correction and widened in quadrature by ``z`` times the
-      error from the background fractions and the windows beyond ±K.
+      error from the background fractions and the windows beyond ±K; its lower end is
+      clipped at 0 (the point estimates are not: they stay unbiased and may be < 0).
     * ``g2(0) ≈ QY_BX/QY_X`` at low ⟨N⟩ (science.md §6). Blinking raises the near side
       peaks above the far ones; with K > 1 that bias enters g2(0), which is why the side
       peaks are reported (``peak_g2``) and K defaults to 1.
@@ -1368,7 +1369,7 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
         extra = z * math.sqrt(var_phi + var_other)
         half_lo = math.hypot(g - lo_map, extra)
         half_hi = math.hypot(hi_map - g, extra) if np.isfinite(hi_map) else float("inf")
-        return g, err, (g - half_lo, g + half_hi)
+        return g, err, (max(g - half_lo, 0.0), g + half_hi)  # a pair ratio is >= 0: the interval is clipped there
 
     gw, gw_err, gw_ci = estimate(True, False, np.eye(m))
     g0, err, ci = estimate(True, betas is not None, Minv)
