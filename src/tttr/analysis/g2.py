@@ -1452,6 +1452,52 @@ def _deviance_residuals(counts, mu):
     return np.sign(counts - mu) * np.sqrt(np.maximum(dev, 0.0))
 
 
+def _profile_interval(residual, params, dev_min: float, target: float, step: float) -> tuple[float, float]:
+    """Profile-likelihood interval of g2_zero: where the deviance, minimised over the other
+    parameters, rises by ``target`` (z²) above its minimum; clipped at the parameter's bounds."""
+    import lmfit
+
+    def rise(g):
+        p = params.copy()
+        p["g2_zero"].set(value=g, vary=False)
+        r = lmfit.minimize(residual, p, method="leastsq", scale_covar=False, max_nfev=400)
+        return max(float(np.sum(residual(r.params) ** 2)) - dev_min, 0.0)
+
+    g_hat = float(params["g2_zero"].value)
+    lo_b, hi_b = float(params["g2_zero"].min), float(params["g2_zero"].max)
+    ends = []
+    for sign, bound in ((-1.0, lo_b), (1.0, hi_b)):
+        a, ra = g_hat, 0.0
+        b = g_hat + sign * 2.0 * step
+        found = None
+        for _ in range(12):  # bracket
+            if (b - bound) * sign >= 0:
+                b = bound
+            rb = rise(b)
+            if rb >= target:
+                break
+            if b == bound:
+                found = bound
+                break
+            a, ra = b, rb
+            b = g_hat + 2.0 * (b - g_hat)
+        if found is None:
+            for _ in range(5):  # interpolate on sqrt(rise), nearly linear in g
+                sa, sb = math.sqrt(ra), math.sqrt(rb)
+                m = a + (b - a) * (math.sqrt(target) - sa) / max(sb - sa, 1e-12)
+                rm = rise(m)
+                if abs(rm - target) < 0.02 * target:
+                    a = b = m
+                    break
+                if rm < target:
+                    a, ra = m, rm
+                else:
+                    b, rb = m, rm
+            found = 0.5 * (a + b)
+        ends.append(float(found))
+    return ends[0], ends[1]
+
+
 def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | None = None,
               tau0_s: float | None = None, tau0_bound_s: float | None = None) -> CWG2Fit:
     """Fit the CW antibunching dip ``A·[1 − (1 − g2(0))·exp(−|τ − τ0|/τ_a)]`` with lmfit.
@@ -1490,12 +1536,15 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
       so the cusp at τ0 does not bias g2(0) upwards by the bin width (a 100 ps bin at
       τ_a = 4 ns would otherwise add about 0.006·ρ²).
     * ``1/τ_a = k_r + k_exc``: it equals the radiative rate only at low pump.
-    * g2(0) may go below 0 (down to −1) so that a perfect emitter's estimate is unbiased and
-      does not sit on a bound. A fit whose parameters end on a bound (τ0 at ±bound, τ_a at
-      its smallest or largest value, g2(0) at −1 or 10, a zero plateau) is flagged in
-      ``at_bound`` and is not a result; nor is one whose errors are not finite.
-    * The interval is ``g2_zero ± z·SE`` (asymptotic); ``single_emitter`` is decided only when
-      it lies wholly on one side of 0.5.
+    * g2(0) ≥ 0 (below, the model would have negative pair rates); g2(0) = 0 is a result
+      (the interval gives the upper limit). A fit whose other parameters end on a bound (τ0
+      at ±bound, τ_a at its smallest or largest value, g2(0) at 10, a zero plateau) is
+      flagged in ``at_bound`` and is not a result; nor is one whose errors are not finite.
+    * The interval is the profile-likelihood one (deviance minimised over the other
+      parameters rises by z² = 3.84), right near g2(0) = 0 where the Fisher error is far too
+      small (the counts at the dip bottom go to 0 with g2(0)); the standard error is the
+      larger of the Fisher one and the profile half-width / z. ``single_emitter`` is decided
+      only when the interval lies wholly on one side of 0.5.
     """
     import lmfit
 
@@ -1533,7 +1582,7 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
     ta_guess = float(np.clip(ta_guess, 2 * bin_ns, span / 4 if span > 0 else 1.0))
 
     params = lmfit.Parameters()
-    params.add("g2_zero", value=g0_guess, min=-1.0, max=10.0)
+    params.add("g2_zero", value=g0_guess, min=0.0, max=10.0)
     params.add("tau_a_ns", value=ta_guess, min=0.5 * bin_ns, max=max(span, 2 * bin_ns))
     params.add("tau0_ns", value=float(np.clip(t0_guess, t_lo, t_hi)) if tau0_s is None else t0_guess,
                min=t_lo if tau0_s is None else -np.inf, max=t_hi if tau0_s is None else np.inf,
@@ -1576,12 +1625,19 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
     for n in names:
         par = res.params[n]
         lo_b, hi_b = par.min, par.max
+        if n == "g2_zero":
+            lo_b = -np.inf  # g2(0) = 0 is a physical value, not a failed fit (the interval says how low)
         scale = (hi_b - lo_b) if np.isfinite(hi_b - lo_b) else max(abs(par.value), 1.0)
         if (np.isfinite(lo_b) and par.value - lo_b <= 1e-3 * scale) or (np.isfinite(hi_b) and hi_b - par.value <= 1e-3 * scale):
             at_bound.append(n)
-    g_err = errs["g2_zero"]
     z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
-    ci = (float(best["g2_zero"] - z * g_err), float(best["g2_zero"] + z * g_err))
+    g_hat = float(best["g2_zero"])
+    ci = (float("nan"), float("nan"))
+    if not at_bound and np.isfinite(errs["g2_zero"]):
+        ci = _profile_interval(residual, res.params, deviance, z * z, max(errs["g2_zero"], 1e-3))
+        # the standard error: the larger of the Fisher one and the profile half-width
+        errs["g2_zero"] = max(errs["g2_zero"], (ci[1] - ci[0]) / (2 * z))
+    g_err = errs["g2_zero"]
     if at_bound:
         single, reason = None, "the CW fit hit the bound(s) " + ", ".join(at_bound) + ": no result"
     elif not np.isfinite(g_err):
