@@ -996,7 +996,7 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
        mode: str = "auto", offsets_s=None, period_s: float | None = None,
        n_side_peaks: int = defaults.G2_SIDE_PEAKS, half_window_s: float | None = None,
        on_mask=None, on_bin_ticks: int | None = None, on_origin_ticks: int = 0, tau0_bound_s: float | None = None,
-       **options) -> G2Curve:
+       background: str | None = defaults.G2_BACKGROUND_CORRECTION, **options) -> G2Curve:
     """g2(τ) of a file: the A → B cross-correlation histogram, normalised, with g2(0).
 
     Parameters
@@ -1018,6 +1018,8 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
         State-gated g2 (see :class:`G2Accumulator`).
     tau0_bound_s : float, optional
         CW: largest |τ0| of the fit (see :func:`fit_cw_g2`).
+    background : {"pairs", "rho", "subtract"} or None
+        Pulsed: background correction (see :func:`pulsed_g2_zero`; default "pairs").
     **options
         Reader options (``chunk_records``, units of columnar files, ...).
 
@@ -1049,7 +1051,8 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
     curve = acc.result()
     try:
         if curve.mode == "pulsed":
-            analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s)
+            analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s,
+                                      background=background)
         else:
             analysis = fit_cw_g2(curve, tau0_bound_s=tau0_bound_s)
     except AnalysisError as exc:
