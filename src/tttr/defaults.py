@@ -111,3 +111,17 @@ ON_FRACTION_BLOCKS: int = 20
 #: (Auger: the trion's radiative rate is twice the exciton's; seed 001); a factor 2 beyond
 #: either end is taken as a sign of a failed region lifetime, not of new physics.
 BETA_PLAUSIBLE_RANGE: tuple = (0.5, 4.0)
+
+# ------------------------------------------------------------------ g2 estimators (§6)
+#: Background correction of g2(0): remove the pairs that involve a background photon from
+#: every peak (issue 13; "rho" = Brouri et al. 2000, "subtract" = seed 002 are options).
+G2_BACKGROUND_CORRECTION: str = "pairs"
+
+#: Confidence level of the g2(0) intervals (two-sided; single_emitter needs the whole
+#: interval on one side of 0.5, seed 000's criterion).
+G2_CI_LEVEL: float = 0.95
+
+#: CW fit: largest |tau0| (dip centre = detector delay difference) when the data and the user
+#: give none. HBT delay mismatches are cable/electronics delays of a few ns; 10 ns keeps the
+#: fit from placing the dip on a noise dip hundreds of ns away (issue 13).
+G2_CW_TAU0_MAX_S: float = 10e-9

@@ -209,15 +209,7 @@ class Report(Result):
                   "background_fraction": _background_fraction(self.decay)}
         g2 = None
         if self.g2 is not None:
-            g2 = {"mode": self.g2_curve.mode if self.g2_curve is not None else None,
-                  "g2_zero": get(self.g2, "g2_zero"), "g2_zero_err": get(self.g2, "g2_zero_err"),
-                  "g2_zero_corrected": get(self.g2_corrected, "g2_zero"),
-                  "g2_zero_corrected_err": get(self.g2_corrected, "g2_zero_err"),
-                  "background_fraction": get(self.g2_corrected, "background_fraction"),
-                  "correction": get(self.g2_corrected, "method"),
-                  "tau_a_ns": get(self.g2, "tau_a_ns"),
-                  "peak_index": get(self.g2, "peak_index"),
-                  "peak_areas_relative": get(self.g2, "peak_areas_relative")}
+            g2 = _g2_summary(self.g2, self.g2_corrected, self.g2_curve)
         flid = None
         if self.flid_fit is not None:
             d = self.flid_fit.to_dict()
@@ -270,6 +262,41 @@ def _per_detector(binned) -> dict | None:
     return {str(d): int(c) for d, c in enumerate(counts) if c}
 
 
+def _g2_summary(g, corrected, curve) -> dict:
+    """The ``g2`` dict of :meth:`Report.to_dict` (issue 13 keys; a CW fit on a bound gives no values)."""
+    def get(obj, name):
+        return None if obj is None else getattr(obj, name, None)
+
+    rejected = bool(get(g, "at_bound"))
+    value = (lambda name: None) if rejected else (lambda name: get(g, name))
+    corrected_ci = get(g, "g2_zero_corrected_ci")
+    if corrected_ci is None and get(corrected, "g2_zero") is not None and not rejected:
+        corrected_ci = _cw_corrected_ci(corrected)
+    d = {"mode": curve.mode if curve is not None else None,
+         "g2_zero": value("g2_zero"), "g2_zero_err": value("g2_zero_err"), "g2_zero_ci": value("g2_zero_ci"),
+         "g2_zero_window": get(g, "g2_zero_window"), "g2_zero_window_ci": get(g, "g2_zero_window_ci"),
+         "overlap_corrected": get(g, "overlap_corrected"),
+         "g2_zero_corrected": None if rejected else get(corrected, "g2_zero"),
+         "g2_zero_corrected_err": None if rejected else get(corrected, "g2_zero_err"),
+         "g2_zero_corrected_ci": None if rejected else corrected_ci,
+         "background_fraction": get(corrected, "background_fraction"),
+         "background_fractions": get(g, "background_fractions"),
+         "correction": get(corrected, "method"),
+         "single_emitter": get(g, "single_emitter"), "single_emitter_reason": get(g, "single_emitter_reason"),
+         "fit_at_bound": list(get(g, "at_bound")) if rejected else None,
+         "tau_a_ns": value("tau_a_ns"), "tau0_ns": value("tau0_ns"),
+         "peak_index": get(g, "peak_index"), "peak_areas_relative": get(g, "peak_areas_relative")}
+    return d
+
+
+def _cw_corrected_ci(corrected) -> tuple:
+    """``value ± z·SE`` of a background-corrected CW g2(0) at ``defaults.G2_CI_LEVEL``."""
+    from .analysis.g2 import _normal_quantile
+
+    z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
+    return (corrected.g2_zero - z * corrected.g2_zero_err, corrected.g2_zero + z * corrected.g2_zero_err)
+
+
 def rebinned_decay(decay, max_bins: int = 1024):
     """The aligned, summed decay with bins merged so that at most ``max_bins`` remain.
 
@@ -304,7 +331,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
             power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
             truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean",
-            fit_flid: bool = True, progress=None, **options) -> Report:
+            fit_flid: bool = True, progress=None,
+            g2_correction: str = defaults.G2_BACKGROUND_CORRECTION, **options) -> Report:
     """Every analysis of one file in one streaming pass.
 
     Parameters
@@ -337,6 +365,9 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     flid_estimator : {"mean", "corrected", "mle"}
     fit_flid : bool
         Fit the FLID models and give the verdict.
+    g2_correction : {"pairs", "rho", "subtract"}
+        Background correction of g2(0) (default "pairs": the pairs with a background photon
+        removed from every peak; see :func:`tttr.analysis.g2.pulsed_g2_zero`).
 
     Returns
     -------
@@ -357,6 +388,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     outside IRF width … laser period, parameters on a bound of the fit, implausible β, τ_c
     below one bin or beyond the measurement) each add a warning.
     """
+    if g2_correction not in ("pairs", "rho", "subtract"):
+        raise ValueError(f"g2_correction must be 'pairs', 'rho' or 'subtract', got {g2_correction!r}")
     from .analysis import blinking as bl
     from .analysis.flid import flid_map as make_flid, region_lifetimes
     from .analysis.binned import BinnedAccumulator
@@ -493,15 +526,34 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                 msgs.append(f"g2: needs photons on detectors {g2_detectors[0]} and {g2_detectors[1]}; "
                             f"found {curve.n_a} and {curve.n_b}")
             else:
-                from .analysis.g2 import correct_background, fit_cw_g2, pulsed_g2_zero
+                from .analysis.g2 import BackgroundCorrectedG2, correct_background, fit_cw_g2, pulsed_g2_zero
 
+                bf = _background_fraction(rep.get("decay"))
                 if curve.mode == "pulsed":
-                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve))
+                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf,
+                                                                    background=g2_correction))
+                    if g is not None and g.g2_zero_corrected is not None:
+                        rep["g2_corrected"] = BackgroundCorrectedG2(
+                            g2_zero=g.g2_zero_corrected, g2_zero_err=g.g2_zero_corrected_err, g2_zero_raw=g.g2_zero,
+                            g2_zero_raw_err=g.g2_zero_err, method=g.correction,
+                            background_fraction=g.background_fraction, rho=1.0 - g.background_fraction)
                 else:
                     g = attempt("g2 cw", lambda: fit_cw_g2(curve))
+                    if g is not None and g.at_bound:
+                        msgs.append(f"g2 cw: {g.single_emitter_reason} (tau0 = {g.tau0_ns:.4g} ns, "
+                                    f"tau_a = {g.tau_a_ns:.4g} ns)")
+                    elif g is not None and bf is not None:
+                        cor = attempt("g2 background", lambda: correct_background(
+                            g, background_fraction=bf, method=g2_correction))
+                        rep["g2_corrected"] = cor
+                        if cor is not None and np.isfinite(cor.g2_zero_err):
+                            from dataclasses import replace as _replace
+
+                            from .analysis.g2 import _single_emitter
+
+                            single, why = _single_emitter(_cw_corrected_ci(cor),
+                                                          f"the background-corrected CW g2(0) ({cor.method})")
+                            g = _replace(g, single_emitter=single, single_emitter_reason=why)
                 rep["g2"] = g
-                bf = _background_fraction(rep.get("decay"))
-                if g is not None and bf is not None:
-                    rep["g2_corrected"] = attempt("g2 background", lambda: correct_background(g, background_fraction=bf))
     rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
     return Report(**rep)

@@ -70,6 +70,8 @@ _ONE = 1 << _k.FRAC_BITS
 #: Keep every intermediate of the fine-time arithmetic below 2**62.
 _INT_LIMIT = 1 << 62
 _EMPTY_U16 = np.empty(0, np.uint16)
+#: Intensity classes of the nanotime histograms (floor(2·log2(n + 1)) of a trace bin's count).
+_N_CLASSES = 40
 _NO_GATE = np.zeros(1, np.bool_)
 
 
@@ -188,12 +190,35 @@ class PulsedG2(Result):
     Attributes
     ----------
     g2_zero, g2_zero_err : float
-        Central peak area / mean area of the ±1…±K side peaks, and its Poisson standard
-        error (counts propagated to first order).
+        Best estimate without background correction: the ratio of the central to the mean
+        ±1…±K peak area *as if the peaks did not overlap* (every peak's spill into its
+        neighbours' windows removed with the peak shape of the decay histograms; background
+        pairs included), and its standard error. Equal to the window ratio when no shape is
+        available (``overlap_corrected`` False).
+    g2_zero_ci : (2,) float
+        Its ``ci_level`` interval (exact Poisson-ratio interval at small counts).
+    g2_zero_window, g2_zero_window_err, g2_zero_window_ci
+        The plain ratio of the pair counts in the ±h windows, error and exact interval.
+    g2_zero_corrected, g2_zero_corrected_err, g2_zero_corrected_ci
+        Background-corrected value (None when no background is known), by ``correction``.
+    correction : str or None
+        ``"pairs"`` (default): the pairs that involve a background photon removed from every
+        peak; ``"rho"``: ``(g2 − (1 − ρ²))/ρ²``; ``"subtract"``: ``g2 − B/(S+B)``.
+    background_fractions : (2,) float or None
+        Background photons / photons of detectors A and B.
+    background_fraction : float or None
+        Both detectors together (photon-weighted), the ``B/(S+B)`` of rho and subtract.
+    overlap_corrected : bool
+    overlap_note : str or None
+        Why no overlap correction, or what fell back in the shape construction.
     purity, purity_err : float
-        ``1 − g2(0)`` and its error.
-    single_emitter : bool
-        ``g2(0) < 0.5`` (seed 000's criterion).
+        ``1 − g2_zero`` and its error.
+    single_emitter : bool or None
+        True if the whole interval of the emitter's g2(0) (background-corrected when
+        possible) is below 0.5, False if above, None otherwise.
+    single_emitter_reason : str
+        What the decision rests on.
+    ci_level : float
     central_area : int
         Pairs in the central peak window.
     side_area_mean : float
@@ -207,10 +232,14 @@ class PulsedG2(Result):
     peak_areas : (m,) int
         Pairs in each window.
     peak_areas_relative : (m,) float
-        ``peak_areas / side_area_mean``: the usual normalised peak plot (central = g2(0)).
+        ``peak_areas / side_area_mean``: the usual normalised peak plot (central = window g2(0)).
     peak_g2 : (m,) float
         Each area divided by the pairs uncorrelated light would give in its window; side
         peaks above 1 are the bunching that blinking causes.
+    peak_areas_unmixed : (m,) float
+        Pairs of each peak as if the peaks did not overlap, background pairs excluded.
+    background_pairs : (m,) float
+        Pairs with a background photon expected in each window (0 when none is known).
     period_s, half_window_s, tau0_s : float
         Laser period, integration half-window, and the peak-comb offset used.
     tau0_auto : bool
@@ -221,7 +250,7 @@ class PulsedG2(Result):
     g2_zero_err: float
     purity: float
     purity_err: float
-    single_emitter: bool
+    single_emitter: bool | None
     central_area: int
     side_area_mean: float
     n_side_peaks: int
@@ -234,6 +263,22 @@ class PulsedG2(Result):
     half_window_s: float
     tau0_s: float
     tau0_auto: bool
+    g2_zero_ci: tuple = (float("nan"), float("nan"))
+    g2_zero_window: float = float("nan")
+    g2_zero_window_err: float = float("nan")
+    g2_zero_window_ci: tuple = (float("nan"), float("nan"))
+    g2_zero_corrected: float | None = None
+    g2_zero_corrected_err: float | None = None
+    g2_zero_corrected_ci: tuple | None = None
+    correction: str | None = None
+    background_fractions: tuple | None = None
+    background_fraction: float | None = None
+    overlap_corrected: bool = False
+    overlap_note: str | None = None
+    single_emitter_reason: str = ""
+    ci_level: float = defaults.G2_CI_LEVEL
+    peak_areas_unmixed: np.ndarray | None = None
+    background_pairs: np.ndarray | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -261,6 +306,16 @@ class CWG2Fit(Result):
     message : str
     fit_range_s : (2,) float
         Lag range fitted.
+    g2_zero_ci : (2,) float
+        ``g2_zero ± z·g2_zero_err`` at ``defaults.G2_CI_LEVEL`` (asymptotic).
+    at_bound : tuple of str
+        Parameters that ended on a bound of the fit; a non-empty tuple means the fit is not a
+        result (:func:`g2` then reports ``analysis=None`` with the reason).
+    tau0_bounds_ns : (2,) float
+        The range allowed for the dip centre.
+    single_emitter : bool or None
+        As for :class:`PulsedG2` (None when the fit hit a bound).
+    single_emitter_reason : str
     """
 
     g2_zero: float
@@ -278,6 +333,11 @@ class CWG2Fit(Result):
     success: bool
     message: str
     fit_range_s: tuple
+    g2_zero_ci: tuple = (float("nan"), float("nan"))
+    at_bound: tuple = ()
+    tau0_bounds_ns: tuple = (float("nan"), float("nan"))
+    single_emitter: bool | None = None
+    single_emitter_reason: str = ""
     minimizer_result: object = field(default=None, compare=False)
 
     def to_dict(self, *, arrays: bool = True) -> dict:
@@ -302,8 +362,9 @@ class BackgroundCorrectedG2(Result):
         Corrected value and error.
     g2_zero_raw, g2_zero_raw_err : float
         The value before correction.
-    method : {"subtract", "rho"}
-        ``"subtract"``: ``g2 − B/(S+B)``; ``"rho"``: ``(g2 − (1 − ρ²))/ρ²``.
+    method : {"pairs", "subtract", "rho"}
+        ``"pairs"``: the pairs with a background photon removed; ``"subtract"``:
+        ``g2 − B/(S+B)``; ``"rho"``: ``(g2 − (1 − ρ²))/ρ²``.
     background_fraction : float
         ``B/(S+B)``.
     rho : float
@@ -367,7 +428,22 @@ class G2Curve(Result):
         Filled by :func:`g2`.
     analysis_error : str or None
         Why :func:`g2` could not compute the analysis of the mode on this histogram (e.g.
-        empty side peaks), or None.
+        empty side peaks, or a CW fit that ran into a bound), or None.
+    nanotime_hist : (2, m) int64 or None
+        T3 with nanotimes: the nanotime (decay) histograms of the correlated photons of A
+        (row 0) and B (row 1), gate applied; they give the shape of every uncorrelated peak
+        (:func:`pulsed_g2_zero`). None otherwise.
+    nanotime_unit_s : float or None
+        Width of one nanotime bin.
+    nanotime_hist_by_class : (c, 2, m) int64 or None
+        The same split by intensity class: the photons of each trace bin
+        (``defaults.BIN_WIDTH_S``) go to class ``floor(2·log2(n_A + n_B + 1))`` of the bin's
+        count (classes 2^½ apart; empty classes dropped).
+    class_sums : (c, 4) float or None
+        Per class: ``Σ n_A·n_B``, ``Σ n_A``, ``Σ n_B`` over its trace bins, and the number of
+        bins. They weight each class's peak shape by its pairs (a blinking lifetime).
+    rejected_analysis : CWG2Fit or None
+        A CW fit that hit a bound: kept for inspection, not reported as the result.
     """
 
     lag_s: np.ndarray
@@ -392,6 +468,11 @@ class G2Curve(Result):
     time_base: str
     analysis: object = None
     analysis_error: str | None = None
+    nanotime_hist: np.ndarray | None = None
+    nanotime_unit_s: float | None = None
+    rejected_analysis: object = None
+    nanotime_hist_by_class: np.ndarray | None = None
+    class_sums: np.ndarray | None = None
 
     @property
     def lag_ns(self) -> np.ndarray:
@@ -704,6 +785,67 @@ class G2Accumulator:
         half_span = ((2 * self.n_half + 1) * self.bin_ticks + 1) // 2
         self._stream = _PairStream(info, self.tb, self.det_a, self.det_b, half_span + abs(self.shift) + 1, self.gate)
         self.hist = np.zeros(2 * self.n_half + 1, np.int64)
+        self.nt_hist = np.zeros((_N_CLASSES, 2, 0), np.int64) if self.tb.use_nanotimes else None
+        self.class_sums = np.zeros((_N_CLASSES, 4))
+        self._class_bin_ticks = max(1, int(round(defaults.BIN_WIDTH_S / float(info.timestamps_unit_s))))
+        self._nt_pending = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+
+    def _add_nanotimes(self, chunk: PhotonChunk) -> None:
+        """Add the chunk's A and B photons (gate applied) to the nanotime histograms of their
+        intensity class (the photons of the last, possibly incomplete trace bin wait for the next chunk)."""
+        if self.nt_hist is None or chunk.nanotimes is None or len(chunk) == 0:
+            return
+        det = np.asarray(chunk.detectors)
+        keep = (det == self.det_a) | (det == self.det_b)
+        ts = np.asarray(chunk.timestamps, np.int64)
+        if self.gate.active:
+            x = ts - self.gate.origin
+            k = np.where(x >= 0, x // self.gate.bin_ticks, -1)
+            ok = (k >= 0) & (k < self.gate.mask.size)
+            keep &= ok & self.gate.mask[np.where(ok, k, 0)]
+        t = np.concatenate([self._nt_pending[0], ts[keep]])
+        nt = np.concatenate([self._nt_pending[1], np.asarray(chunk.nanotimes)[keep].astype(np.int64)])
+        is_b = np.concatenate([self._nt_pending[2], (det[keep] == self.det_b).astype(np.int64)])
+        if t.size == 0:
+            return
+        last = int(t[-1] // self._class_bin_ticks)
+        done = t // self._class_bin_ticks < last
+        self._nt_pending = (t[~done], nt[~done], is_b[~done])
+        self._add_classified(t[done], nt[done], is_b[done])
+
+    def _add_classified(self, t, nt, is_b) -> None:
+        if t.size == 0:
+            return
+        b = t // self._class_bin_ticks
+        b0 = int(b[0])
+        rel = b - b0
+        n_bins = int(rel[-1]) + 1
+        na = np.bincount(rel, weights=1 - is_b, minlength=n_bins)
+        nb = np.bincount(rel, weights=is_b, minlength=n_bins)
+        present = (na + nb) > 0
+        cls_bin = np.minimum((2.0 * np.log2(na + nb + 1.0)).astype(np.int64), _N_CLASSES - 1)
+        # per class: Σ nA·nB, Σ nA, Σ nB and the number of (non-empty) trace bins
+        for arr, w in ((0, na * nb), (1, na), (2, nb), (3, present.astype(np.float64))):
+            self.class_sums[:, arr] += np.bincount(cls_bin[present], weights=w[present], minlength=_N_CLASSES)
+        cu = np.flatnonzero(np.bincount(cls_bin[present], minlength=_N_CLASSES))  # classes of this chunk
+        lut = np.zeros(_N_CLASSES, np.int64)
+        lut[cu] = np.arange(cu.size)
+        ci = lut[cls_bin[rel]]
+        m = max(int(nt.max()) + 1, self.nt_hist.shape[2])
+        if m > self.nt_hist.shape[2]:
+            grown = np.zeros((_N_CLASSES, 2, m), np.int64)
+            grown[:, :, : self.nt_hist.shape[2]] = self.nt_hist
+            self.nt_hist = grown
+        self.nt_hist[cu] += np.bincount((ci * 2 + is_b) * m + nt, minlength=cu.size * 2 * m).reshape(cu.size, 2, m)
+
+    def _class_histograms(self):
+        """(histograms by class and detector, per-class sums) including the pending photons (copies)."""
+        saved = (self.nt_hist.copy(), self.class_sums.copy())
+        t, nt, is_b = self._nt_pending
+        self._add_classified(t, nt, is_b)
+        out = (self.nt_hist, self.class_sums)
+        self.nt_hist, self.class_sums = saved
+        return out
 
     def _count_into(self, hist):
         def count(t, d, n, n_old):
@@ -714,6 +856,7 @@ class G2Accumulator:
     def add(self, chunk: PhotonChunk) -> None:
         """Count the pairs a chunk completes (the chunk must follow the previous one in time)."""
         self._stream.add(chunk, self._count_into(self.hist))
+        self._add_nanotimes(chunk)
 
     def counts(self) -> np.ndarray:
         """Pair counts per bin so far, including the photons still pending (a copy)."""
@@ -733,11 +876,19 @@ class G2Accumulator:
         T = self._stream.duration_s()
         expected = _expected_pairs(edges_s, self._stream.n_a, self._stream.n_b, T, self.gate)
         g, err = _normalised(h, expected)
+        hists = sums = None
+        if self.nt_hist is not None:
+            hists, sums = self._class_histograms()
+            used = np.flatnonzero(sums[:, 3] > 0)
+            hists, sums = hists[used], sums[used]
         return G2Curve(lag_s=lag_s, lag_edges_s=edges_s, counts=h, g2=g, g2_err=err, expected_counts=expected,
                        bin_s=b * u, window_s=self.n_half * b * u, spacing="linear", symmetric=False,
                        detectors=(self.det_a, self.det_b), offsets_s=(self.off_a * u, self.off_b * u),
                        n_a=self._stream.n_a, n_b=self._stream.n_b, duration_s=T, gated=self.gate.active,
-                       mode=self.mode, period_s=self.period_s, fine_unit_s=u, time_base=self.tb.description)
+                       mode=self.mode, period_s=self.period_s, fine_unit_s=u, time_base=self.tb.description,
+                       nanotime_hist=None if hists is None else hists.sum(axis=0),
+                       nanotime_unit_s=float(self.info.nanotimes_unit_s) if hists is not None else None,
+                       nanotime_hist_by_class=hists, class_sums=sums)
 
 
 class LongLagAccumulator:
@@ -844,7 +995,8 @@ class LongLagAccumulator:
 def g2(source, *, window_s: float | None = None, bin_s: float | None = None, detectors=(0, 1),
        mode: str = "auto", offsets_s=None, period_s: float | None = None,
        n_side_peaks: int = defaults.G2_SIDE_PEAKS, half_window_s: float | None = None,
-       on_mask=None, on_bin_ticks: int | None = None, on_origin_ticks: int = 0, **options) -> G2Curve:
+       on_mask=None, on_bin_ticks: int | None = None, on_origin_ticks: int = 0, tau0_bound_s: float | None = None,
+       background: str | None = defaults.G2_BACKGROUND_CORRECTION, **options) -> G2Curve:
     """g2(τ) of a file: the A → B cross-correlation histogram, normalised, with g2(0).
 
     Parameters
@@ -864,6 +1016,10 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
         Pulsed analysis options (see :func:`pulsed_g2_zero`).
     on_mask, on_bin_ticks, on_origin_ticks : optional
         State-gated g2 (see :class:`G2Accumulator`).
+    tau0_bound_s : float, optional
+        CW: largest |τ0| of the fit (see :func:`fit_cw_g2`).
+    background : {"pairs", "rho", "subtract"} or None
+        Pulsed: background correction (see :func:`pulsed_g2_zero`; default "pairs").
     **options
         Reader options (``chunk_records``, units of columnar files, ...).
 
@@ -895,11 +1051,17 @@ def g2(source, *, window_s: float | None = None, bin_s: float | None = None, det
     curve = acc.result()
     try:
         if curve.mode == "pulsed":
-            analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s)
+            analysis = pulsed_g2_zero(curve, n_side_peaks=n_side_peaks, half_window_s=half_window_s,
+                                      background=background)
         else:
-            analysis = fit_cw_g2(curve)
+            analysis = fit_cw_g2(curve, tau0_bound_s=tau0_bound_s)
     except AnalysisError as exc:
         return replace(curve, analysis_error=str(exc))
+    if isinstance(analysis, CWG2Fit) and analysis.at_bound:
+        return replace(curve, rejected_analysis=analysis,
+                       analysis_error=f"CW fit not a result: {analysis.single_emitter_reason} "
+                                      f"(tau0 = {analysis.tau0_ns:.4g} ns within {analysis.tau0_bounds_ns[0]:.4g}"
+                                      f"..{analysis.tau0_bounds_ns[1]:.4g} ns, tau_a = {analysis.tau_a_ns:.4g} ns)")
     return replace(curve, analysis=analysis)
 
 
@@ -946,8 +1108,58 @@ def _comb_offset(curve: G2Curve, period: float, k_max: int) -> float:
     return float(np.angle(z) / (2 * np.pi) * period)
 
 
+def _single_emitter(ci, what: str) -> tuple[bool | None, str]:
+    """Seed 000's criterion g2(0) < 0.5, decided only when the whole interval is on one side."""
+    lo, hi = float(ci[0]), float(ci[1])
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None, f"no interval for {what}"
+    if hi < 0.5:
+        return True, f"the whole interval of {what} [{lo:.3g}, {hi:.3g}] is below 0.5"
+    if lo > 0.5:
+        return False, f"the whole interval of {what} [{lo:.3g}, {hi:.3g}] is above 0.5"
+    return None, f"the interval of {what} [{lo:.3g}, {hi:.3g}] contains 0.5: too few pairs to decide"
+
+
+def _peak_shapes(curve: G2Curve, period: float):
+    """Per-class ``(density A, density B, pair weight)`` and the whole-measurement densities.
+
+    Returns ``(shapes, (da, db), note)``, or ``(None, None, reason)`` without nanotimes.
+    """
+    from .g2_peaks import delay_density
+
+    if curve.nanotime_hist is None or not curve.nanotime_unit_s:
+        return None, None, "no nanotimes: the peak shape is unknown, window ratio only"
+    unit = curve.nanotime_unit_s
+    da = delay_density(curve.nanotime_hist[0], unit, period)
+    db = delay_density(curve.nanotime_hist[1], unit, period)
+    if da is None or db is None:
+        return None, None, "nanotime histograms too coarse or empty for a peak shape: window ratio only"
+    whole = [(da, db, 1.0)]
+    hists, sums = curve.nanotime_hist_by_class, curve.class_sums
+    if hists is None or sums is None or len(hists) < 2:
+        return whole, (da, db), None
+    n_bins = float(sums[:, 3].sum())
+    # background photons per trace bin of each detector (flat in time)
+    bg_a = da.background_fraction * da.n_photons / n_bins
+    bg_b = db.background_fraction * db.n_photons / n_bins
+    shapes = []
+    for h, (s_ab, s_a, s_b, nb) in zip(hists, sums):
+        weight = s_ab - bg_b * s_a - bg_a * s_b + bg_a * bg_b * nb  # signal-signal pairs per bin, summed
+        share = nb / n_bins
+        if weight <= 0 or h[0].sum() <= 0 or h[1].sum() <= 0:
+            continue
+        ca = delay_density(h[0], unit, period, origin=da.origin, background_per_bin=da.background_per_bin * share)
+        cb = delay_density(h[1], unit, period, origin=db.origin, background_per_bin=db.background_per_bin * share)
+        if ca is None or cb is None:
+            continue
+        shapes.append((ca, cb, float(weight)))
+    return (shapes or whole), (da, db), None
+
+
 def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS, half_window_s: float | None = None,
-                   period_s: float | None = None, tau0_s="auto") -> PulsedG2:
+                   period_s: float | None = None, tau0_s="auto", overlap: bool = True,
+                   background: str | None = defaults.G2_BACKGROUND_CORRECTION,
+                   background_fraction: float | None = None, level: float = defaults.G2_CI_LEVEL) -> PulsedG2:
     """g2(0) of pulsed excitation: central peak area over the mean of the ±1…±K side peaks.
 
     Parameters
@@ -964,6 +1176,16 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
     tau0_s : float or "auto"
         Offset of the peak comb (detector delay). ``"auto"`` (default) estimates it as the
         circular mean of the counts over lag modulo the period.
+    overlap : bool
+        Remove the peak overlap with the shape of the decay histograms (default True; needs
+        the curve's nanotime histograms, i.e. T3 data).
+    background : {"pairs", "rho", "subtract"} or None
+        Background correction (default ``defaults.G2_BACKGROUND_CORRECTION`` = "pairs").
+    background_fraction : float, optional
+        ``B/(S+B)`` of both detectors, used only when the curve has no nanotime histograms
+        to give each detector's background (e.g. from a decay fitted elsewhere).
+    level : float
+        Confidence level of the intervals (default 0.95).
 
     Returns
     -------
@@ -976,19 +1198,50 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
 
     Notes
     -----
-    * Peak ``k`` is the sum of the counts of the bins whose centre lies in
-      ``[k·P + τ0 − h, k·P + τ0 + h)``; only windows that lie entirely inside the histogram
-      are used. Bins are assigned whole (no fractional bins), so the areas are plain counts
-      and Poisson.
-    * ``g2(0) = A_0 / S̄`` with ``S̄ = S/(2K)`` the mean of the 2K reference areas. Its
-      first-order Poisson error is ``σ² = (2K/S)²·(A_0 + A_0²/S)``, i.e. relative error
-      ``sqrt(1/A_0 + 1/S)``; it is 0 when ``A_0 = 0``.
+    * Window ``k`` is the sum of the counts of the bins whose centre lies in
+      ``[k·P + τ0 − h, k·P + τ0 + h)``; only windows entirely inside the histogram are used.
+      Window counts ``W_k`` are Poisson. ``g2_zero_window = W_0 / mean(W_±1…±K)``.
+    * **Overlap.** With a lifetime not ≪ P the tails of the ±1 peaks reach into the central
+      window (24.7 ns at 5 MHz: ≈1.7 % of a side peak, as much as published g2(0) values).
+      In T3 data the shape of every uncorrelated peak is known: the cross-correlation of
+      detector A's and B's signal delay distributions (:func:`~tttr.analysis.g2_peaks.delay_density`,
+      which also puts back the tail that wrapped into later periods), centred at
+      ``k·P``; with a blinking lifetime, the pair-weighted mean over intensity classes of the
+      trace bins (``G2Curve.nanotime_hist_by_class``: pulses a few periods apart share a
+      state, so each class contributes its own cross-correlation, weighted by its signal
+      pairs). The windows then hold ``W = M·a + F``, with ``M[j, k]`` the fraction of peak
+      ``k`` in window ``j``, ``a_k`` the signal pairs of pulses ``k`` apart and ``F_j`` the
+      background pairs (below); peaks beyond the outermost windows are taken equal to the
+      outermost ones. ``a = M⁻¹(W − F)`` are the areas as if the peaks did not overlap, and
+      ``g2_zero = (a_0 + F_0)/(ā_side + F̄_side)``. The central (cascade) peak is assumed to
+      have the uncorrelated shape; a biexciton–exciton pair is separated by one exciton
+      delay, which gives that shape for a mono-exponential exciton decay.
+    * **Background** (``"pairs"``). Background photons are flat in time; every pair with one
+      of them is flat in lag, ``F_j = φ·E_j`` with ``E_j`` the pairs uncorrelated light gives
+      in window ``j`` and ``φ = β_A + β_B − β_A·β_B`` (β: background fraction of each detector,
+      from the tail fit of its decay histogram). Signal–signal pairs of a blinking emitter
+      are bunched, pairs with a background photon are not, so the removal is done on the
+      areas: ``g2_zero_corrected = a_0/ā_side``, the emitter's own same-pulse / adjacent-pulse
+      pair ratio. ``"rho"`` and ``"subtract"`` apply the textbook formulas to ``g2_zero`` with
+      ``β = B/(S+B)`` of both detectors; both assume Poisson-normalised peaks and are biased
+      for a blinking emitter.
+    * **Errors.** Standard errors are first-order in the Poisson window counts (and the
+      background fractions). Intervals: conditional on ``W_0 + S`` (S = side windows),
+      ``W_0`` is binomial, so the exact Clopper–Pearson interval of ``W_0/(W_0 + S)`` gives an
+      interval of the window ratio that is right at zero counts; it is mapped through the
+      (monotone) overlap/background correction and widened in quadrature by ``z`` times the
+      error from the background fractions and the windows beyond ±K; its lower end is
+      clipped at 0 (the point estimates are not: they stay unbiased and may be < 0).
     * ``g2(0) ≈ QY_BX/QY_X`` at low ⟨N⟩ (science.md §6). Blinking raises the near side
       peaks above the far ones; with K > 1 that bias enters g2(0), which is why the side
       peaks are reported (``peak_g2``) and K defaults to 1.
     """
     if curve.spacing != "linear":
         raise ValueError("pulsed_g2_zero needs a linear-bin histogram (from g2 or G2Accumulator)")
+    if background not in (None, "pairs", "rho", "subtract"):
+        raise ValueError(f"background must be 'pairs', 'rho', 'subtract' or None, got {background!r}")
+    if not 0 < float(level) < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
     period = float(period_s) if period_s else curve.period_s
     if not period:
         raise AnalysisError("pulsed g2 needs the laser period (pass period_s=...)")
@@ -1016,31 +1269,163 @@ def pulsed_g2_zero(curve: G2Curve, *, n_side_peaks: int = defaults.G2_SIDE_PEAKS
         raise AnalysisError(f"the ±{curve.window_s * 1e9:.4g} ns histogram holds {max(have, 0)} complete side "
                             f"peak(s) per side; {K} needed (use window_s >= {need * 1e9:.4g} ns)")
     centres = curve.lag_s
-    areas, expected = [], []
+    areas, expected, wins = [], [], []
     for k in ks:
         c0 = k * period + tau0
         sel = (centres >= c0 - h) & (centres < c0 + h)
         areas.append(int(curve.counts[sel].sum()))
         expected.append(float(curve.expected_counts[sel].sum()))
+        idx = np.flatnonzero(sel)
+        wins.append((float(curve.lag_edges_s[idx[0]]), float(curve.lag_edges_s[idx[-1] + 1])) if idx.size
+                    else (c0 - h, c0 - h))
     ks_arr = np.array(ks, np.int64)
     areas_arr = np.array(areas, np.int64)
     exp_arr = np.array(expected)
-    A0 = float(areas_arr[ks_arr == 0][0])
+    i0 = int(np.flatnonzero(ks_arr == 0)[0])
     ref = (np.abs(ks_arr) >= 1) & (np.abs(ks_arr) <= K)
+    A0 = float(areas_arr[i0])
     S = float(areas_arr[ref].sum())
     side_mean = S / (2 * K)
     if S <= 0:
         which = "±1" if K == 1 else f"±1…±{K}"
         raise AnalysisError(f"the {which} side peaks hold no photon pairs (too few photons, or a detector dead "
                             "time longer than the period): no pulsed g2(0)")
-    g0 = A0 / side_mean
-    err = (2 * K / S) * math.sqrt(A0 + A0 * A0 / S)
+
+    # ---- peak shape (overlap) and background pairs
+    notes = []
+    m = len(ks)
+    M = np.eye(m)
+    overlap_done = False
+    betas, beta_errs = None, (0.0, 0.0)
+    shapes, whole, why = _peak_shapes(curve, period) if overlap or background == "pairs" else (None, None, None)
+    if shapes is not None:
+        da, db = whole
+        betas = (da.background_fraction, db.background_fraction)
+        beta_errs = (da.background_fraction_err, db.background_fraction_err)
+        notes += [n for n in (da.note, db.note) if n]
+        if overlap:
+            from .g2_peaks import peak_window_matrix
+
+            try:
+                M = peak_window_matrix(shapes, curve.nanotime_unit_s, period,
+                                       float(curve.offsets_s[1] - curve.offsets_s[0]), np.array(wins), ks_arr,
+                                       centre_s=tau0)
+                if not np.all(np.isfinite(M)) or abs(np.linalg.det(M)) < 1e-9:
+                    raise ValueError("singular peak-overlap matrix")
+                overlap_done = True
+            except ValueError as exc:
+                M = np.eye(m)
+                notes.append(f"no overlap correction: {exc}")
+    elif why:
+        notes.append(why)
+    if betas is None and background_fraction is not None:
+        bf = float(background_fraction)
+        if not 0.0 <= bf < 1.0:
+            raise ValueError(f"background_fraction must be in [0, 1), got {bf!r}")
+        betas = (bf, bf)
+    Minv = np.linalg.inv(M)
+    z = float(_normal_quantile(0.5 + 0.5 * float(level)))
+    side_rows = np.flatnonzero(ref)
+
+    def ratio(W, phi, with_bg, Minv):
+        F = phi * exp_arr
+        a = Minv @ (W - F)
+        num = a[i0] + (F[i0] if with_bg else 0.0)
+        den = a[side_rows].mean() + (F[side_rows].mean() if with_bg else 0.0)
+        return num / den if den != 0 else float("nan")
+
+    W = areas_arr.astype(np.float64)
+    phi = 0.0 if betas is None else betas[0] + betas[1] - betas[0] * betas[1]
+    phi_err = 0.0 if betas is None else math.hypot((1 - betas[1]) * beta_errs[0], (1 - betas[0]) * beta_errs[1])
+    p_lo, p_hi = _poisson_ratio(int(A0), int(S), level)
+
+    def estimate(with_bg, use_phi, Minv):
+        ph = phi if use_phi else 0.0
+        g = ratio(W, ph, with_bg, Minv)
+        grad = np.zeros(m)
+        for j in range(m):
+            step = max(1e-3 * max(W[j], 1.0), 1e-6)
+            Wp = W.copy()
+            Wp[j] += step
+            grad[j] = (ratio(Wp, ph, with_bg, Minv) - g) / step
+        var_w = grad**2 * np.maximum(W, 1.0)  # an empty window still has Poisson variance
+        var = float(np.sum(var_w))
+        others = np.ones(m, bool)
+        others[i0] = False
+        others[side_rows] = False
+        var_other = float(np.sum(var_w[others]))  # windows outside the central/side ratio
+        var_phi = 0.0
+        if use_phi and phi_err > 0:
+            dphi = max(1e-6, 1e-3 * phi)
+            var_phi = ((ratio(W, ph + dphi, with_bg, Minv) - g) / dphi * phi_err) ** 2
+        err = math.sqrt(var + var_phi)
+        # exact small-count interval of the window ratio, mapped through the correction
+        ends = []
+        for p in (p_lo, p_hi):
+            if p >= 1.0:
+                ends.append(float("inf"))
+                continue
+            Wq = W.copy()
+            Wq[i0] = S * p / (1.0 - p)
+            ends.append(ratio(Wq, ph, with_bg, Minv))
+        lo_map, hi_map = min(ends), max(ends)
+        extra = z * math.sqrt(var_phi + var_other)
+        half_lo = math.hypot(g - lo_map, extra)
+        half_hi = math.hypot(hi_map - g, extra) if np.isfinite(hi_map) else float("inf")
+        return g, err, (max(g - half_lo, 0.0), g + half_hi)  # a pair ratio is >= 0: the interval is clipped there
+
+    gw, gw_err, gw_ci = estimate(True, False, np.eye(m))
+    g0, err, ci = estimate(True, betas is not None, Minv)
+    corr = corr_err = corr_ci = None
+    method = None
+    beta_all = None
+    if betas is not None and background is not None:
+        na, nb = max(curve.n_a, 0), max(curve.n_b, 0)
+        beta_all = (betas[0] * na + betas[1] * nb) / (na + nb) if na + nb > 0 else 0.5 * (betas[0] + betas[1])
+        method = background
+        if background == "pairs":
+            corr, corr_err, corr_ci = estimate(False, True, Minv)
+        else:
+            c = correct_background(g0, background_fraction=min(beta_all, 0.999), method=background, g2_zero_err=err)
+            corr, corr_err = c.g2_zero, c.g2_zero_err
+            corr_ci = tuple(sorted(correct_background(v, background_fraction=min(beta_all, 0.999),
+                                                      method=background).g2_zero for v in ci))
+    if corr is not None:
+        single, reason = _single_emitter(corr_ci, f"the background-corrected g2(0) ({method})")
+        if single is None and ci[1] < 0.5:
+            single, reason = _single_emitter(ci, "g2(0) before background correction")
+    else:
+        single, reason = _single_emitter(ci, "g2(0) (no background correction available)")
     with np.errstate(divide="ignore", invalid="ignore"):
         peak_g2 = np.where(exp_arr > 0, areas_arr / exp_arr, np.nan)
-    return PulsedG2(g2_zero=g0, g2_zero_err=err, purity=1.0 - g0, purity_err=err, single_emitter=bool(g0 < 0.5),
-                    central_area=int(A0), side_area_mean=side_mean, n_side_peaks=K, peak_index=ks_arr,
-                    peak_lag_s=ks_arr * period + tau0, peak_areas=areas_arr, peak_areas_relative=areas_arr / side_mean,
-                    peak_g2=peak_g2, period_s=period, half_window_s=h, tau0_s=tau0, tau0_auto=auto)
+    unmixed = Minv @ (W - phi * exp_arr)
+    return PulsedG2(g2_zero=float(g0), g2_zero_err=float(err), purity=1.0 - float(g0), purity_err=float(err),
+                    single_emitter=single, central_area=int(A0), side_area_mean=side_mean, n_side_peaks=K,
+                    peak_index=ks_arr, peak_lag_s=ks_arr * period + tau0, peak_areas=areas_arr,
+                    peak_areas_relative=areas_arr / side_mean, peak_g2=peak_g2, period_s=period, half_window_s=h,
+                    tau0_s=tau0, tau0_auto=auto, g2_zero_ci=tuple(float(x) for x in ci),
+                    g2_zero_window=float(gw), g2_zero_window_err=float(gw_err),
+                    g2_zero_window_ci=tuple(float(x) for x in gw_ci),
+                    g2_zero_corrected=None if corr is None else float(corr),
+                    g2_zero_corrected_err=None if corr_err is None else float(corr_err),
+                    g2_zero_corrected_ci=None if corr_ci is None else tuple(float(x) for x in corr_ci),
+                    correction=method, background_fractions=None if betas is None else tuple(map(float, betas)),
+                    background_fraction=None if beta_all is None else float(beta_all),
+                    overlap_corrected=overlap_done, overlap_note="; ".join(notes) or None,
+                    single_emitter_reason=reason, ci_level=float(level), peak_areas_unmixed=unmixed,
+                    background_pairs=phi * exp_arr)
+
+
+def _normal_quantile(p: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(p))
+
+
+def _poisson_ratio(n0: int, n1: int, level: float) -> tuple[float, float]:
+    from .g2_peaks import poisson_ratio_interval
+
+    return poisson_ratio_interval(n0, n1, level)
 
 
 # ---------------------------------------------------------------------------- CW fit
@@ -1057,7 +1442,8 @@ def _bin_mean_exp(lo_ns, hi_ns, tau0_ns, tau_a_ns):
     w = b - a
     left = np.minimum(b, 0.0)  # part of the bin below τ0: ∫ e^x dx over [a, min(b, 0)]
     right = np.maximum(a, 0.0)  # part above τ0: ∫ e^-x dx over [max(a, 0), b]
-    total = np.where(a < 0, np.exp(left) - np.exp(a), 0.0) + np.where(b > 0, np.exp(-right) - np.exp(-b), 0.0)
+    total = (np.where(a < 0, np.exp(left) - np.exp(np.minimum(a, 0.0)), 0.0)
+             + np.where(b > 0, np.exp(-right) - np.exp(-np.maximum(b, 0.0)), 0.0))
     return total / w
 
 
@@ -1069,8 +1455,54 @@ def _deviance_residuals(counts, mu):
     return np.sign(counts - mu) * np.sqrt(np.maximum(dev, 0.0))
 
 
+def _profile_interval(residual, params, dev_min: float, target: float, step: float) -> tuple[float, float]:
+    """Profile-likelihood interval of g2_zero: where the deviance, minimised over the other
+    parameters, rises by ``target`` (z²) above its minimum; clipped at the parameter's bounds."""
+    import lmfit
+
+    def rise(g):
+        p = params.copy()
+        p["g2_zero"].set(value=g, vary=False)
+        r = lmfit.minimize(residual, p, method="leastsq", scale_covar=False, max_nfev=400)
+        return max(float(np.sum(residual(r.params) ** 2)) - dev_min, 0.0)
+
+    g_hat = float(params["g2_zero"].value)
+    lo_b, hi_b = float(params["g2_zero"].min), float(params["g2_zero"].max)
+    ends = []
+    for sign, bound in ((-1.0, lo_b), (1.0, hi_b)):
+        a, ra = g_hat, 0.0
+        b = g_hat + sign * 2.0 * step
+        found = None
+        for _ in range(12):  # bracket
+            if (b - bound) * sign >= 0:
+                b = bound
+            rb = rise(b)
+            if rb >= target:
+                break
+            if b == bound:
+                found = bound
+                break
+            a, ra = b, rb
+            b = g_hat + 2.0 * (b - g_hat)
+        if found is None:
+            for _ in range(5):  # interpolate on sqrt(rise), nearly linear in g
+                sa, sb = math.sqrt(ra), math.sqrt(rb)
+                m = a + (b - a) * (math.sqrt(target) - sa) / max(sb - sa, 1e-12)
+                rm = rise(m)
+                if abs(rm - target) < 0.02 * target:
+                    a = b = m
+                    break
+                if rm < target:
+                    a, ra = m, rm
+                else:
+                    b, rb = m, rm
+            found = 0.5 * (a + b)
+        ends.append(float(found))
+    return ends[0], ends[1]
+
+
 def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | None = None,
-              tau0_s: float | None = None) -> CWG2Fit:
+              tau0_s: float | None = None, tau0_bound_s: float | None = None) -> CWG2Fit:
     """Fit the CW antibunching dip ``A·[1 − (1 − g2(0))·exp(−|τ − τ0|/τ_a)]`` with lmfit.
 
     Parameters
@@ -1083,6 +1515,10 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
         Fit ``|τ| ≤ fit_range_s`` only (default: the whole histogram).
     tau0_s : float, optional
         Fix the dip centre (default: fitted).
+    tau0_bound_s : float, optional
+        Largest ``|τ0|`` the fit may use (default ``defaults.G2_CW_TAU0_MAX_S`` = 10 ns): the
+        dip sits at the detector delay difference (after the offsets applied to the
+        histogram), never hundreds of ns away.
 
     Returns
     -------
@@ -1103,6 +1539,15 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
       so the cusp at τ0 does not bias g2(0) upwards by the bin width (a 100 ps bin at
       τ_a = 4 ns would otherwise add about 0.006·ρ²).
     * ``1/τ_a = k_r + k_exc``: it equals the radiative rate only at low pump.
+    * g2(0) ≥ 0 (below, the model would have negative pair rates); g2(0) = 0 is a result
+      (the interval gives the upper limit). A fit whose other parameters end on a bound (τ0
+      at ±bound, τ_a at its smallest or largest value, g2(0) at 10, a zero plateau) is
+      flagged in ``at_bound`` and is not a result; nor is one whose errors are not finite.
+    * The interval is the profile-likelihood one (deviance minimised over the other
+      parameters rises by z² = 3.84), right near g2(0) = 0 where the Fisher error is far too
+      small (the counts at the dip bottom go to 0 with g2(0)); the standard error is the
+      larger of the Fisher one and the profile half-width / z. ``single_emitter`` is decided
+      only when the interval lies wholly on one side of 0.5.
     """
     import lmfit
 
@@ -1127,6 +1572,12 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
     win = max(1, int(round(0.02 * x.size)))
     smooth = np.convolve(c, np.ones(win), "same") / np.maximum(np.convolve(e, np.ones(win), "same"), 1e-300)
     i_min = int(np.argmin(smooth))
+    bound_ns = (defaults.G2_CW_TAU0_MAX_S if tau0_bound_s is None else float(tau0_bound_s)) * 1e9
+    if not bound_ns > 0:
+        raise ValueError(f"tau0_bound_s must be positive, got {tau0_bound_s!r}")
+    t_lo, t_hi = max(-bound_ns, float(x.min())), min(bound_ns, float(x.max()))
+    near = (x >= t_lo) & (x <= t_hi)
+    i_min = int(np.flatnonzero(near)[np.argmin(smooth[near])]) if near.any() else i_min
     t0_guess = float(x[i_min]) if tau0_s is None else float(tau0_s) * 1e9
     g0_guess = float(np.clip(smooth[i_min] / a0, 0.0, 0.95))
     dip_area = float(np.sum(np.clip(a0 - g, -a0, None))) * bin_ns
@@ -1136,7 +1587,9 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
     params = lmfit.Parameters()
     params.add("g2_zero", value=g0_guess, min=0.0, max=10.0)
     params.add("tau_a_ns", value=ta_guess, min=0.5 * bin_ns, max=max(span, 2 * bin_ns))
-    params.add("tau0_ns", value=t0_guess, min=float(x.min()), max=float(x.max()), vary=tau0_s is None)
+    params.add("tau0_ns", value=float(np.clip(t0_guess, t_lo, t_hi)) if tau0_s is None else t0_guess,
+               min=t_lo if tau0_s is None else -np.inf, max=t_hi if tau0_s is None else np.inf,
+               vary=tau0_s is None)
     params.add("amplitude", value=a0, min=0.0, vary=bool(amplitude))
 
     def mu_of(p):
@@ -1171,34 +1624,63 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
     pearson = float(np.sum((c - mu) ** 2 / np.maximum(mu, 1e-300)) / dof)
     deviance = float(np.sum(_deviance_residuals(c, mu) ** 2))
     model = ("A*(1-(1-g2_zero)*exp(-|tau-tau0|/tau_a))" if amplitude else "1-(1-g2_zero)*exp(-|tau-tau0|/tau_a)")
+    at_bound = []
+    for n in names:
+        par = res.params[n]
+        lo_b, hi_b = par.min, par.max
+        if n == "g2_zero":
+            lo_b = -np.inf  # g2(0) = 0 is a physical value, not a failed fit (the interval says how low)
+        scale = (hi_b - lo_b) if np.isfinite(hi_b - lo_b) else max(abs(par.value), 1.0)
+        if (np.isfinite(lo_b) and par.value - lo_b <= 1e-3 * scale) or (np.isfinite(hi_b) and hi_b - par.value <= 1e-3 * scale):
+            at_bound.append(n)
+    z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
+    g_hat = float(best["g2_zero"])
+    ci = (float("nan"), float("nan"))
+    if not at_bound and np.isfinite(errs["g2_zero"]):
+        ci = _profile_interval(residual, res.params, deviance, z * z, max(errs["g2_zero"], 1e-3))
+        # the standard error: the larger of the Fisher one and the profile half-width
+        errs["g2_zero"] = max(errs["g2_zero"], (ci[1] - ci[0]) / (2 * z))
+    g_err = errs["g2_zero"]
+    if at_bound:
+        single, reason = None, "the CW fit hit the bound(s) " + ", ".join(at_bound) + ": no result"
+    elif not np.isfinite(g_err):
+        single, reason = None, "the CW fit gave no finite error"
+    else:
+        single, reason = _single_emitter(ci, "the CW g2(0) (no background correction)")
     return CWG2Fit(g2_zero=float(best["g2_zero"]), g2_zero_err=errs["g2_zero"], tau_a_ns=float(best["tau_a_ns"]),
                    tau_a_ns_err=errs["tau_a_ns"], tau0_ns=float(best["tau0_ns"]), tau0_ns_err=errs["tau0_ns"],
                    amplitude=float(best["amplitude"]), amplitude_err=errs["amplitude"], model=model,
                    n_points=int(x.size), deviance=deviance, redchi=pearson, success=bool(res.success),
                    message=str(res.message), fit_range_s=(float(x.min()) * 1e-9, float(x.max()) * 1e-9),
-                   minimizer_result=res)
+                   g2_zero_ci=ci, at_bound=tuple(at_bound), tau0_bounds_ns=(t_lo, t_hi), single_emitter=single,
+                   single_emitter_reason=reason, minimizer_result=res)
 
 
 # ------------------------------------------------------------------ background correction
 def correct_background(g2_zero, *, background_fraction: float | None = None,
-                       signal_to_background: float | None = None, method: str = "subtract",
-                       g2_zero_err: float | None = None) -> BackgroundCorrectedG2:
-    """Correct a raw g2(0) for uncorrelated background (science.md §6).
+                       signal_to_background: float | None = None, method: str = defaults.G2_BACKGROUND_CORRECTION,
+                       g2_zero_err: float | None = None, background_fractions=None) -> BackgroundCorrectedG2:
+    """Correct a g2(0) for uncorrelated background (science.md §6).
 
     Parameters
     ----------
     g2_zero : float, PulsedG2 or CWG2Fit
-        The raw g2(0) (its error is taken from the result when a result is given).
+        The uncorrected g2(0) (its error is taken from the result when a result is given).
     background_fraction : float, optional
-        ``B/(S+B)`` in [0, 1), e.g. from the decay histogram's background (science.md §2).
+        ``B/(S+B)`` in [0, 1) of both detectors, e.g. from the decay histogram's background.
     signal_to_background : float, optional
         ``S/B`` (> 0) instead of the fraction: ``B/(S+B) = 1/(1 + S/B)``.
-    method : {"subtract", "rho"}
-        ``"subtract"`` (default, seed 002 after Nair et al. 2011): ``g2 − B/(S+B)``.
-        ``"rho"``: ``(g2 − (1 − ρ²))/ρ²`` with ``ρ = S/(S+B)``, exact for background that is
-        uncorrelated and equal in both detectors.
+    method : {"pairs", "rho", "subtract"}
+        ``"pairs"`` (default, ``defaults.G2_BACKGROUND_CORRECTION``): remove the pairs that
+        involve a background photon, ``φ = β_A + β_B − β_A·β_B`` of the uncorrelated level:
+        ``(A·g2 − φ)/(A − φ)`` with ``A`` the plateau of a CW fit (1 for a plain number). For
+        a :class:`PulsedG2` the correction is done on the peak areas by
+        :func:`pulsed_g2_zero` and returned as is. ``"rho"``: ``(g2 − (1 − ρ²))/ρ²`` with
+        ``ρ = S/(S+B)`` (Brouri et al. 2000); ``"subtract"``: ``g2 − B/(S+B)`` (seed 002).
     g2_zero_err : float, optional
         Error of the raw value (default: from the result, else NaN).
+    background_fractions : (float, float), optional
+        ``β_A, β_B`` of the two detectors (``"pairs"`` only), instead of one fraction.
 
     Returns
     -------
@@ -1207,33 +1689,61 @@ def correct_background(g2_zero, *, background_fraction: float | None = None,
 
     Notes
     -----
-    The error is propagated from the raw value only (the background fraction is taken as
-    exact): unchanged by ``subtract``, divided by ρ² by ``rho``. Background shifts g2(0) by
-    about as much as the published values (science.md §9), so always say which was used.
+    * ``"rho"`` assumes the peaks are normalised to the Poisson level. With the usual ±1-peak
+      (or CW plateau) normalisation of a blinking emitter the signal pairs are bunched
+      (``⟨I²⟩/⟨I⟩² > 1``) and the pairs with a background photon are not, so ``rho`` is
+      biased; ``"subtract"`` is a first-order approximation that over-corrects at large
+      g2(0). ``"pairs"`` removes the background pairs where they are (every peak, or the
+      plateau), which leaves the emitter's own ratio.
+    * The error is propagated from the raw value only (the background fraction is taken as
+      exact). Background shifts g2(0) by about as much as the published values (science.md
+      §9), so always say which correction was used.
     """
+    if method not in ("pairs", "rho", "subtract"):
+        raise ValueError(f"method must be 'pairs', 'rho' or 'subtract', got {method!r}")
     raw_err = g2_zero_err
+    amp = 1.0
     if isinstance(g2_zero, (PulsedG2, CWG2Fit)):
         raw, raw_err = g2_zero.g2_zero, g2_zero.g2_zero_err if g2_zero_err is None else g2_zero_err
+        if isinstance(g2_zero, CWG2Fit):
+            amp = float(g2_zero.amplitude)
     else:
         raw = float(g2_zero)
     raw_err = float("nan") if raw_err is None else float(raw_err)
-    if (background_fraction is None) == (signal_to_background is None):
-        raise ValueError("give exactly one of background_fraction or signal_to_background")
-    if signal_to_background is not None:
+    given = sum(x is not None for x in (background_fraction, signal_to_background, background_fractions))
+    if isinstance(g2_zero, PulsedG2) and method == "pairs" and given == 0 and g2_zero.correction == "pairs":
+        return BackgroundCorrectedG2(g2_zero=g2_zero.g2_zero_corrected, g2_zero_err=g2_zero.g2_zero_corrected_err,
+                                     g2_zero_raw=raw, g2_zero_raw_err=raw_err, method="pairs",
+                                     background_fraction=g2_zero.background_fraction,
+                                     rho=1.0 - g2_zero.background_fraction)
+    if given != 1:
+        raise ValueError("give exactly one of background_fraction, signal_to_background or background_fractions")
+    if background_fractions is not None:
+        if method != "pairs":
+            raise ValueError("background_fractions (one per detector) needs method='pairs'")
+        ba, bb = (float(x) for x in background_fractions)
+        if not (0.0 <= ba < 1.0 and 0.0 <= bb < 1.0):
+            raise ValueError(f"background fractions must be in [0, 1), got {background_fractions!r}")
+        bf = 0.5 * (ba + bb)
+    elif signal_to_background is not None:
         sbr = float(signal_to_background)
         if not sbr > 0:
             raise ValueError(f"signal_to_background must be > 0, got {sbr!r}")
-        bf = 1.0 / (1.0 + sbr)
+        bf = ba = bb = 1.0 / (1.0 + sbr)
     else:
-        bf = float(background_fraction)
+        bf = ba = bb = float(background_fraction)
         if not 0.0 <= bf < 1.0:
             raise ValueError(f"background_fraction must be in [0, 1), got {bf!r}")
+    if isinstance(g2_zero, PulsedG2) and method == "pairs":
+        raise ValueError("a pulsed g2(0) is background-corrected on its peak areas: use "
+                         "pulsed_g2_zero(curve, background_fraction=...) instead")
     rho = 1.0 - bf
     if method == "subtract":
         val, err = raw - bf, raw_err
     elif method == "rho":
         val, err = (raw - (1.0 - rho * rho)) / (rho * rho), raw_err / (rho * rho)
     else:
-        raise ValueError(f"method must be 'subtract' or 'rho', got {method!r}")
+        phi = ba + bb - ba * bb
+        val, err = (amp * raw - phi) / (amp - phi), raw_err * amp / (amp - phi)
     return BackgroundCorrectedG2(g2_zero=float(val), g2_zero_err=float(err), g2_zero_raw=float(raw),
                                  g2_zero_raw_err=raw_err, method=method, background_fraction=bf, rho=rho)
