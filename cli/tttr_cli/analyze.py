@@ -86,7 +86,7 @@ def summary_lines(d: dict) -> list:
     if detected is False:
         lines.append("blinking: not detected (the trace is consistent with one Poisson level); ON fraction 1")
     else:
-        lines.append(f"blinking: ON fraction {_num(d['on_fraction'], '.3f')} (threshold {_num(d['threshold_counts'], '.1f')} "
+        lines.append(f"blinking: ON fraction {pm(d['on_fraction'], d.get('on_fraction_err'))} (threshold {_num(d['threshold_counts'], '.1f')} "
                      f"counts/bin, {d.get('threshold_method') or DASH}); blinking rate {_num(d['blinking_rate_hz'], '.3g')} s⁻¹, "
                      f"charging rate {_num(d.get('charging_rate_hz'), '.3g')} s⁻¹")
     pl = d.get("power_law") or {}

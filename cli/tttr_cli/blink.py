@@ -7,8 +7,9 @@ import click
 from tttr import defaults
 
 from .options import (DURATION, FRACTION, NON_NEGATIVE, check_bins, emit_json, force_option, format_duration,
-                      json_option, names_the_file, plot_option, progress_bar, reader_kwargs, reader_options,
+                      json_option, for_the_command_line, names_the_file, plot_option, progress_bar, reader_kwargs, reader_options,
                       refuse_existing)
+from .summary import pm, power_law_line
 
 
 @click.command()
@@ -33,9 +34,9 @@ def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_be
           as_json, **kwargs):
     """ON/OFF statistics of FILE: threshold, ON fraction, rates, dwell-time power laws."""
     import tttr
-    from tttr.analysis.blinking import blinking_statistics, threshold
+    from tttr.analysis.blinking import blinking_statistics, single_level_test, threshold
+    from tttr.analysis.dwell_fits import dwell_power_laws
     from tttr.analysis.photon_stats import mandel_q
-    from tttr.analysis.powerlaw import fit_power_law, fit_truncated_power_law
     from tttr.analysis.trace import intensity_trace
 
     refuse_existing(plot_path, force=force)
@@ -50,27 +51,36 @@ def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_be
     method = "absolute" if threshold_value is not None else threshold_method
     thr = threshold(tr.total, method=method, fraction=fraction, value=threshold_value, off_counts=off_below)
     st = blinking_statistics(tr.total, bin_width_s=tr.bin_width_s, thr=thr)
-    t_min = t_min_s if t_min_s is not None else defaults.REPORT_POWERLAW_TMIN_BINS * tr.bin_width_s
-    fits = {}
-    for name in ("on", "off"):
-        dur = getattr(st.dwell, f"{name}_s")
-        fits[name] = (fit_power_law(dur, bin_width_s=tr.bin_width_s, t_min_s=t_min),
-                      fit_truncated_power_law(dur, bin_width_s=tr.bin_width_s, t_min_s=t_min))
+    level = single_level_test(tr.total)
+    fits, fit_msgs = {}, []
+    if level.blinking_detected is True:
+        fits, fit_msgs = dwell_power_laws(st.dwell, bin_width_s=tr.bin_width_s, duration_s=tr.measurement_s,
+                                          t_min_s="auto" if t_min_s is None else t_min_s)
     q = mandel_q(tr.total, bin_width_s=tr.bin_width_s)
     if plot_path:
         from tttr import plot
 
-        plot.save(plot.trace_figure(tr, blinking=st), plot_path, force=force)
+        plot.save(plot.trace_figure(tr, blinking=st if level.blinking_detected else None), plot_path, force=force)
+    detected = level.blinking_detected is True
     if as_json:
-        out = st.to_dict(arrays=False)
-        out.update(file=file, mandel_q=q.q, mandel_q_err=q.q_err,
-                   power_law={k: {"pure": v[0].to_dict(), "truncated": v[1].to_dict()} for k, v in fits.items()})
+        out = st.to_dict(arrays=False) if detected else {"on_fraction": 1.0}
+        out.update(file=file, mandel_q=q.q, mandel_q_err=q.q_err, blinking_detected=level.blinking_detected,
+                   blinking_test=level.to_dict(),
+                   power_law={k: {"pure": v[0].to_dict() if v[0] else None,
+                                  "truncated": v[1].to_dict() if v[1] else None} for k, v in fits.items()} or None,
+                   warnings=fit_msgs)
         emit_json(out)
         return
-    click.echo(f"threshold {thr.counts:.1f} counts/bin ({thr.method}); ON fraction {st.on_fraction:.3f}; "
+    if not detected:
+        click.echo(f"no blinking: {level.reason}; ON fraction 1, no threshold, rates or dwell statistics "
+                   f"(Mandel Q = {q.q:.3f} ± {q.q_err:.3f})")
+        return
+    err = getattr(st, "on_fraction_err", None)
+    click.echo(f"threshold {thr.counts:.1f} counts/bin ({thr.method}); ON fraction {pm(st.on_fraction, err)}; "
                f"blinking rate {st.blinking_rate_hz:.3f} s⁻¹; charging rate {st.charging_rate_hz:.3f} s⁻¹; "
-               f"Mandel Q = {q.q:.2f} ± {q.q_err:.2f}")
-    from .summary import power_law_line
-
+               f"Mandel Q = {pm(q.q, q.q_err)}")
     for name, (pl, tpl) in fits.items():
-        click.echo(power_law_line(name, pl.to_dict(), tpl.to_dict(), n_total=getattr(st.dwell, name + "_s").size))
+        click.echo(power_law_line(name, pl.to_dict() if pl else {}, tpl.to_dict() if tpl else None,
+                                  n_total=getattr(st.dwell, name + "_s").size))
+    for w in fit_msgs:
+        click.echo(f"warning: {for_the_command_line(w)}", err=True)

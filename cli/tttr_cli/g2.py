@@ -8,6 +8,7 @@ from tttr import defaults
 
 from .options import (DURATION, DetectorList, emit_json, force_option, format_duration, json_option, names_the_file,
                       plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+from .summary import pm
 
 
 @click.command()
@@ -61,17 +62,32 @@ def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, half_window_s, plot
     if a is None:
         lines.append(f"{curve.mode} g2(0): not computed: {curve.analysis_error}")
     elif curve.mode == "pulsed":
-        lines.append(f"pulsed (period {a.period_s * 1e9:.4g} ns): g2(0) = {a.g2_zero:.4f} ± {a.g2_zero_err:.4f}, "
-                     f"purity {a.purity:.4f}  (central {a.central_area:,} pairs, side mean {a.side_area_mean:,.1f}, "
-                     f"K = {a.n_side_peaks})")
+        lines.append(f"pulsed (period {a.period_s * 1e9:.4g} ns): g2(0) = {_with_ci(a.g2_zero, a.g2_zero_err, a)}"
+                     + (" (peak overlap removed)" if getattr(a, "overlap_corrected", False) else ""))
+        if getattr(a, "g2_zero_window", None) is not None:
+            lines.append(f"plain window ratio {a.g2_zero_window:.4f} (central {a.central_area:,} pairs, "
+                         f"side mean {a.side_area_mean:,.1f}, K = {a.n_side_peaks}, ±{a.half_window_s * 1e9:.4g} ns)")
+        if getattr(a, "g2_zero_corrected", None) is not None:
+            lines.append(f"background-corrected ({a.correction}): "
+                         f"{_with_ci(a.g2_zero_corrected, getattr(a, 'g2_zero_corrected_err', None), a, 'g2_zero_corrected_ci')}"
+                         + (f"; background fractions {', '.join(f'{x:.3f}' for x in a.background_fractions)}"
+                            if getattr(a, "background_fractions", None) is not None else ""))
         near = [(int(k), float(v)) for k, v in zip(a.peak_index, a.peak_g2) if 0 < abs(k) <= 3]
         lines.append("side peaks / uncorrelated: " + ", ".join(f"{k:+d}: {v:.3f}" for k, v in near))
     else:
-        lines.append(f"cw fit: g2(0) = {a.g2_zero:.4f} ± {a.g2_zero_err:.4f}, tau_a = {a.tau_a_ns:.4g} ± "
+        lines.append(f"cw fit: g2(0) = {_with_ci(a.g2_zero, a.g2_zero_err, a)}, tau_a = {a.tau_a_ns:.4g} ± "
                      f"{a.tau_a_ns_err:.2g} ns, tau0 = {a.tau0_ns:.4g} ns, plateau {a.amplitude:.4g}")
     if a is not None:
         lines.append(_single_emitter_line(a))
     click.echo("\n".join(lines))
+
+
+def _with_ci(value, err, a, ci_name="g2_zero_ci") -> str:
+    ci = getattr(a, ci_name, None)
+    text = pm(value, err)
+    if ci is not None and None not in tuple(ci):
+        text += f", 95 % interval [{ci[0]:.3g}, {ci[1]:.3g}]"
+    return text
 
 
 def _single_emitter_line(a) -> str:

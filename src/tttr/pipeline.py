@@ -395,7 +395,6 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     from .analysis.binned import BinnedAccumulator
     from .analysis.lifetime import DecayAccumulator, fit_lifetime
     from .analysis.photon_stats import mandel_q, mandel_q_curve
-    from .analysis.powerlaw import fit_power_law, fit_truncated_power_law
     from .analysis import sanity
     from .analysis.trace import trace_from_binned
 
@@ -442,9 +441,6 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             msgs.append(f"{name}: {exc}")
             return None
 
-    pl_floor_s = defaults.REPORT_POWERLAW_TMIN_BINS * binned.bin_width_s
-    if power_law_t_min_s is None:
-        power_law_t_min_s = pl_floor_s
     total = trace.total
     if total.size < 2:
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
@@ -460,33 +456,12 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
             rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
         if st is not None and level.blinking_detected is True:
-            pl = {}
-            auto = power_law_t_min_s == "auto"
-            fit_opts = dict(bin_width_s=binned.bin_width_s, t_min_s=power_law_t_min_s,
-                            t_min_floor_s=pl_floor_s if auto else None)
-            for k in ("on", "off"):
-                dur = getattr(st.dwell, f"{k}_s")
-                pure = attempt(f"power law {k}", lambda: fit_power_law(
-                    dur, gof_draws=power_law_gof_draws, bootstrap=power_law_error_draws, rng=0, **fit_opts))
-                trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
-                    dur, gof_draws=truncated_gof_draws, rng=0, **fit_opts))
-                if auto and pure is not None and pure.n_candidates == 0:
-                    # too few dwells for a t_min search: the shortest dwell at or above the floor (the
-                    # maximum-likelihood t_min of a pure power law), not the floor, where a law that
-                    # starts later would be dragged flat
-                    above = dur[dur >= pl_floor_s * (1 - 1e-9)]
-                    t_few = float(above.min()) if above.size else pl_floor_s
-                    few = dict(fit_opts, t_min_s=t_few, t_min_floor_s=None)
-                    msgs.append(f"power law {k}: {pure.warning}: t_min set to the shortest dwell, {t_few:g} s")
-                    pure = attempt(f"power law {k}", lambda: fit_power_law(dur, gof_draws=power_law_gof_draws,
-                                                                            rng=0, **few))
-                    trunc = attempt(f"truncated power law {k}", lambda: fit_truncated_power_law(
-                        dur, gof_draws=truncated_gof_draws, rng=0, **few))
-                for f in (pure, trunc):
-                    if f is not None and getattr(f, "warning", None):
-                        msgs.append(f"power law {k}: {f.warning}")
-                msgs += sanity.power_law_warnings(f"power law {k}", trunc, binned.bin_width_s, binned.duration_s)
-                pl[k] = (pure, trunc)
+            from .analysis.dwell_fits import dwell_power_laws
+
+            pl, pl_msgs = dwell_power_laws(st.dwell, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
+                                           t_min_s=power_law_t_min_s, gof_draws=power_law_gof_draws,
+                                           error_draws=power_law_error_draws, truncated_gof_draws=truncated_gof_draws)
+            msgs += pl_msgs
             rep["power_law"] = pl
     if no_nanotimes is None and res.get("decay") is not None:
         decay = res["decay"]
