@@ -53,9 +53,11 @@ def emitter(rng, duration_s, period_s, tau_ns, q1, q2, eta, background_frac, dim
     for i in range(edges.size - 1):
         lo, hi = edges[i], max(edges[i + 1], edges[i] + 1)
         scale = 1.0 if i % 2 == 0 else dim
-        one = rng.integers(lo, hi, rng.poisson(q1 * scale * (hi - lo)))
+        # emitting pulses without repetition: a pulse excites the emitter once (no Poisson pairs)
+        emitting = np.unique(rng.integers(lo, hi, rng.poisson((q1 + q2) * scale * (hi - lo))))
+        is_two = rng.random(emitting.size) < q2 / (q1 + q2)
+        one, two = emitting[~is_two], emitting[is_two]
         detect(one, rng.exponential(tau_s, one.size))
-        two = rng.integers(lo, hi, rng.poisson(q2 * scale * (hi - lo)))
         t_xx = rng.exponential(tau_s / 2, two.size)          # biexciton photon first
         detect(two, t_xx)
         detect(two, t_xx + rng.exponential(tau_s, two.size))  # then the exciton photon
