@@ -35,6 +35,11 @@ CHARGED_MIN_BETA = BETA_SPLIT
 #: A level holds at least this share of the steady bins to vote (and 20 bins).
 MIN_LEVEL_SHARE = 0.02
 MIN_LEVEL_BINS = 20
+#: Relative distance in lifetime from the exciton–trion mixing curve (Eq. 1) within which a
+#: BC-like level is taken for a mixture: the charged level that anchors the curve is pulled
+#: by ≈ 0.3 ns (7 %) by the mixtures at the edge of its band, which moves the curve by up to
+#: ≈ 2 % half-way (random_flid maps, seeds 0–2).
+MIXTURE_TOLERANCE = 0.03
 #: Mandel Q below this many standard errors: no blinking.
 Q_SIGMA = 5.0
 
@@ -55,10 +60,11 @@ class FlidLevel(Result):
         Steady bins in the level's band.
     band : (lo, hi)
         Raw counts per bin (inclusive).
-    kind : {"bright", "bc", "charged", "other"}
+    kind : {"bright", "bc", "charged", "mixture", "other"}
         ``bc``: ρ consistent with 1 (within ``BC_TOLERANCE`` + 3 σ) and 3 σ below
         ``BETA_SPLIT``; ``charged``: ρ 3 σ above ``CHARGED_MIN_BETA``; ``other``: neither
-        (not significant either way).
+        (not significant either way); ``mixture``: BC-like but on Eq. 1 between the bright
+        and a charged level (:func:`_mark_mixtures`).
     """
 
     intensity_counts: float
@@ -161,6 +167,76 @@ def _level_bands(raw):
     return bands, sm
 
 
+def _mark_mixtures(levels):
+    """Mark BC-like levels that lie on the Eq.-1 curve between the bright and a charged level.
+
+    Bins that mix the exciton and the trion in a fixed proportion lie on Eq. 1 between them,
+    and near the bright end their ρ is close to 1 (it dips to ≈ 0.87 half-way for seed 001's
+    states). Such a level is no evidence of a BC state: it becomes ``"mixture"`` when its
+    lifetime is within 3 σ (+ ``MIXTURE_TOLERANCE``) of Eq. 1 through the bright and the most populated
+    charged level at its intensity.
+    """
+    charged = [lv for lv in levels[1:] if lv.kind == "charged"]
+    if not charged:
+        return levels
+    c = max(charged, key=lambda lv: lv.n_bins)
+    b = levels[0]
+    u1, u2 = 1.0 / b.intensity_counts, 1.0 / c.intensity_counts
+    out = [b]
+    for lv in levels[1:]:
+        if lv.kind == "bc" and c.intensity_counts < lv.intensity_counts < b.intensity_counts:
+            frac = (1.0 / lv.intensity_counts - u1) / (u2 - u1)
+            t_mix = b.tau_ns + (c.tau_ns - b.tau_ns) * frac
+            if abs(lv.tau_ns - t_mix) <= 3.0 * lv.tau_err_ns + MIXTURE_TOLERANCE * lv.tau_ns:
+                lv = FlidLevel(lv.intensity_counts, lv.intensity_err, lv.tau_ns, lv.tau_err_ns, lv.rho, lv.rho_err,
+                               lv.n_bins, lv.band, "mixture")
+        out.append(lv)
+    return out
+
+
+def _lifetime_groups(t_band, mean_counts):
+    """Split one intensity band by lifetime where it holds states of distinct lifetimes.
+
+    Two states of similar intensity (an exciton with a trap and a trion, in a mixed
+    emitter) share an intensity band but not a lifetime. The band's per-bin lifetimes are
+    histogrammed with a Gaussian kernel of half the per-bin noise ``τ/√I`` (one
+    mono-exponential bin of I photons); peaks holding ≥ 10 % of the highest and more than
+    4 noise widths apart are distinct states, split at the valley between them.
+
+    Returns
+    -------
+    list of bool arrays (masks into ``t_band``)
+    """
+    t = np.asarray(t_band, float)
+    ok = np.isfinite(t)
+    if ok.sum() < 2 * MIN_LEVEL_BINS:
+        return [ok]
+    med = float(np.median(t[ok]))
+    noise = max(med / math.sqrt(max(mean_counts, 1.0)), 1e-3)
+    lo, hi = np.percentile(t[ok], [0.5, 99.5])
+    h = noise / 2.0
+    if not hi - lo > 4 * noise:
+        return [ok]
+    edges = np.arange(lo - 3 * noise, hi + 3 * noise + h, h)
+    cnt, _ = np.histogram(t[ok], edges)
+    k = np.arange(-6, 7)
+    kern = np.exp(-0.5 * (k * h / (noise / 2.0)) ** 2)
+    sm = np.convolve(cnt, kern / kern.sum(), mode="same")
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    pk = histogram_peaks(sm)
+    pk = pk[sm[pk] >= 0.1 * sm.max()]
+    kept = []
+    for p in pk[np.argsort(sm[pk])[::-1]]:
+        if all(abs(centres[p] - centres[q]) > 4.0 * noise * max(centres[p], centres[q]) / med for q in kept):
+            kept.append(int(p))
+    if len(kept) < 2:
+        return [ok]
+    kept.sort()
+    cuts = [centres[a + int(np.argmin(sm[a:b + 1]))] for a, b in zip(kept[:-1], kept[1:])]
+    bounds = [-np.inf] + cuts + [np.inf]
+    return [ok & (t > a) & (t <= b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 def flid_states(raw, tau, steady, *, window_ns: float, bg_counts: float, bg_window_counts: float,
                 bg_err: float = 0.0, estimator: str = "mean") -> FlidStates:
     """Intensity levels of the steady bins, their radiative-rate ratios ρ and β.
@@ -195,7 +271,8 @@ def flid_states(raw, tau, steady, *, window_ns: float, bg_counts: float, bg_wind
     * **Levels** are peaks of the smoothed histogram of the steady bins' counts at least 5 %
       of the highest, more than 4 √I apart, each with a band of ± 2 √I (its shot noise) cut
       at the valleys between neighbours. A level needs ``MIN_LEVEL_BINS`` bins and
-      ``MIN_LEVEL_SHARE`` of the steady bins.
+      ``MIN_LEVEL_SHARE`` of the steady bins. A band that holds states of distinct
+      lifetimes is split by lifetime (:func:`_lifetime_groups`).
     * **Pooled lifetime.** For a ``"mean"`` map the delay sum of a bin is ``τ·n`` (n: its
       photons; the few outside the window are neglected); the sums of the level's bins are
       added, the expected background (``bg_window_counts`` per bin, uniform in delay) is
@@ -224,8 +301,17 @@ def flid_states(raw, tau, steady, *, window_ns: float, bg_counts: float, bg_wind
     r_st, t_st = raw[finite], tau[finite]
     bands, _ = _level_bands(r_st)
     rows = []
+    groups = []
     for lo, hi in bands:
-        sel = (r_st >= lo) & (r_st <= hi)
+        in_band = (r_st >= lo) & (r_st <= hi)
+        if in_band.sum() < MIN_LEVEL_BINS:
+            continue
+        idx = np.flatnonzero(in_band)
+        for g in _lifetime_groups(t_st[idx], float(r_st[idx].mean())):
+            sel = np.zeros(r_st.size, bool)
+            sel[idx[g]] = True
+            groups.append(((lo, hi), sel))
+    for (lo, hi), sel in groups:
         nb = int(sel.sum())
         if nb < MIN_LEVEL_BINS or nb < MIN_LEVEL_SHARE * n_steady:
             continue
@@ -262,5 +348,6 @@ def flid_states(raw, tau, steady, *, window_ns: float, bg_counts: float, bg_wind
             kind = "other"
         levels.append(FlidLevel(float(i), float(ie), float(t), float(te), float(rho), float(err), int(nb), band,
                                 kind))
+    levels = _mark_mixtures(levels)
     dim = 1 + int(np.argmax([lv.n_bins for lv in levels[1:]]))
     return FlidStates(levels, levels[dim].rho, levels[dim].rho_err, dim, q.q, q.q_err, n_steady, None)

@@ -590,21 +590,22 @@ def _total_background(flid: FlidMap, regions, background_counts: float) -> float
 def _background_error(flid: FlidMap, regions, background_counts: float) -> float:
     """Uncertainty of the in-window background per bin (see :func:`region_background_counts`).
 
-    The largest of: the fit error of the region used, the spread of the estimates of the
-    different regions (each estimates the same constant), and 1 % of the value (the
-    periodic one-exponential model of a region that mixes states moves its constant).
+    The larger of the fit error of the region used (the one with the lowest reduced
+    deviance, as in :func:`region_background_counts`) and 2 % of the value (the periodic
+    one-exponential model of a region moves its constant by ≈ 1 % on the simulations of
+    docs/flid.md). The spread between regions is not used: a region that mixes states puts
+    part of its slow tail into the constant.
     """
     if not background_counts > 0 or regions is None:
         return 0.0
     w = float(flid.window_ns)
-    ests, errs = [], []
+    err, best_dev = 0.0, float("inf")
     for fit, nb in zip(regions.fits, regions.n_bins):
-        if nb > 0 and np.isfinite(fit.background_per_bin):
-            ests.append(float(fit.background_per_bin / fit.bin_width_ns * w / nb))
+        ok = nb > 0 and np.isfinite(fit.background_per_bin) and np.isfinite(fit.deviance_reduced)
+        if ok and fit.deviance_reduced < best_dev:
             e = float(fit.background_err / fit.bin_width_ns * w / nb)
-            errs.append(e if np.isfinite(e) else 0.0)
-    spread = float(np.std(ests, ddof=1)) if len(ests) >= 2 else 0.0
-    return float(max(spread, max(errs, default=0.0), 0.01 * background_counts))
+            err, best_dev = (e if np.isfinite(e) else 0.0), float(fit.deviance_reduced)
+    return float(max(err, 0.02 * background_counts))
 
 
 def _corrected_lifetimes(flid: FlidMap, background_counts: float):
@@ -773,21 +774,22 @@ def _values(params, names):
     return {k: params[k].value for k in names}
 
 
-def _data_slope(x, y, sy):
+def _data_slope(x, y, sy, sx=None):
     """Slope dI/dτ of the binned points, from the data alone (a weighted cubic in τ).
 
     Used for the effective variance of every model alike, so that no candidate curve can
-    lower its −2 ln L by being flat (see the Notes of :func:`fit_flid`).
+    lower its −2 ln L by being flat where it misses the data (see the Notes of
+    :func:`fit_flid`).
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-    deg = 3 if x.size >= 8 else 1
     if x.size < 2:
         return np.zeros_like(x)
+    deg = 3 if x.size >= 8 else 1
     c = 0.5 * (x.max() + x.min())
     h = max(0.5 * float(np.ptp(x)), 1e-12)
     u = (x - c) / h
-    p = np.polyfit(u, y, deg, w=1.0 / np.maximum(sy, 1e-12))
+    p = np.polyfit(u, y, deg, w=1.0 / np.maximum(np.asarray(sy, float), 1e-12))
     return np.polyval(np.polyder(p), u) / h
 
 
@@ -808,7 +810,7 @@ def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None, slope=None):
     names = _argnames(func)
     n = x.size
     if slope is None:
-        slope = _data_slope(x, y, sy)
+        slope = _data_slope(x, y, sy, sx)
     sigma = np.sqrt(sy ** 2 + (slope * sx) ** 2)  # the same for every model: from the data
 
     def resid(p):
@@ -936,7 +938,7 @@ def _fit_odr(name, tau, inten, s_tau, edges, start_params):
 def _curvature(fit: ModelFit | None, x, y, sy, sx, span=None):
     empty = {"coefficient": None, "stderr": None, "z": None, "over_curved": False, "under_curved": False,
              "n_points": 0}
-    slope = _data_slope(x, y, sy)
+    slope = _data_slope(x, y, sy, sx)
     if span is not None:
         sel = (x >= min(span)) & (x <= max(span))
         x, y, sy, sx, slope = x[sel], y[sel], sy[sel], sx[sel], slope[sel]
@@ -1024,9 +1026,12 @@ def verdict_of(states, fits: dict, criterion: str = "bic", margin: float = DEFAU
     states can. The evidence, in order:
 
     * no blinking, one level or too few bins (``states.reason``) → ``undetermined``;
-    * **levels**: a dim level on the BC line (ρ ≈ 1) *and* a charged one (ρ ≳ 2) → ``mixed``;
-    * **β** (ρ of the dim reference level, with its error): ``charged`` → ``auger``,
-      on the BC line → ``bc``, in between → ``undetermined``;
+    * **levels**: every resolved dim level whose ρ is decisive votes: on the BC line
+      (ρ ≈ 1) for ``bc``, charged (ρ ≳ 2) for ``auger``; both kinds present → ``mixed``;
+      no decisive level → ``undetermined``. Levels whose ρ is within 3 σ of neither are
+      left out (a dim level's lifetime can be dominated by the background's uncertainty);
+    * **β** (ρ of the most populated dim level, seed 001's two regions) is reported with
+      its vote, which is one of the level votes;
     * **shape** (Eqs. 1–3 by the criterion): may only veto. Eq. 2 beating Eq. 1 by the
       margin while β says ``auger`` is a contradiction → ``undetermined``. Eq. 1 beating
       Eq. 2 while β says ``bc`` is what two BC states with their mixtures look like, and is
@@ -1043,25 +1048,27 @@ def verdict_of(states, fits: dict, criterion: str = "bic", margin: float = DEFAU
     votes["beta"] = {"charged": "auger", "bc": "bc"}.get(dim.kind)
     if "charged" in kinds and "bc" in kinds:
         votes["levels"] = "mixed"
-    elif kinds == {"charged"}:
+    elif "charged" in kinds:
         votes["levels"] = "auger"
-    elif kinds == {"bc"}:
+    elif "bc" in kinds:
         votes["levels"] = "bc"
     b = f"β = {states.beta:.2f} ± {states.beta_err:.2f}"
+    nb = sum(1 for lv in dims if lv.kind == "bc")
+    nc = sum(1 for lv in dims if lv.kind == "charged")
     if votes["levels"] == "mixed":
-        nb = sum(1 for lv in dims if lv.kind == "bc")
-        nc = sum(1 for lv in dims if lv.kind == "charged")
         return "mixed", votes, (f"the dim states include {nb} on the BC line (ρ ≈ 1) and {nc} charged (ρ ≥ "
                                 f"{BETA_SPLIT:g}): both mechanisms are at work")
-    if votes["beta"] is None:
-        return "undetermined", votes, (f"{b} is neither a BC level (≈ 1) nor a charged state (≥ {BETA_SPLIT:g}) "
-                                       "within its error")
-    if votes["beta"] == "auger" and shape == "bc":
-        return "undetermined", votes, (f"{b} says a charged dim state, but Eq. 2 fits the FLID better than Eq. 1 "
-                                       f"by Δ{criterion.upper()} ≥ {margin:g}")
-    if votes["beta"] == "auger":
-        return "auger", votes, f"{b}: the dim state radiates faster than the bright one, as a trion does"
-    return "bc", votes, f"{b}: the dim states keep the radiative rate of the bright one, as BC trapping does"
+    if votes["levels"] is None:
+        return "undetermined", votes, (f"no dim state is either on the BC line (ρ ≈ 1) or charged (ρ ≥ "
+                                       f"{BETA_SPLIT:g}) within its error ({b})")
+    if votes["levels"] == "auger" and shape == "bc":
+        return "undetermined", votes, (f"the dim states are charged ({b}), but Eq. 2 fits the FLID better than "
+                                       f"Eq. 1 by Δ{criterion.upper()} ≥ {margin:g}")
+    if votes["levels"] == "auger":
+        return "auger", votes, (f"{nc} dim state(s) radiate faster than the bright one, as a trion does, and none "
+                                f"is on the BC line ({b})")
+    return "bc", votes, (f"{nb} dim state(s) keep the radiative rate of the bright one, as BC trapping does, and "
+                         f"none is charged ({b})")
 
 
 # ============================================================================== fit_flid
@@ -1251,8 +1258,9 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     map_tau = np.asarray(flid.lifetime_ns, float)
     steady = np.isfinite(map_tau) & (steady if steady is not None and steady.any() else True)
     states = flid_states(raw_all, map_tau, steady, window_ns=float(flid.window_ns),
-                         bg_counts=bg_total, bg_window_counts=background_counts,
-                         bg_err=_background_error(flid, regions, background_counts), estimator=flid.estimator)
+                         bg_counts=bg_total, bg_window_counts=background_counts if correct_lifetimes else 0.0,
+                         bg_err=_background_error(flid, regions, background_counts) if correct_lifetimes else 0.0,
+                         estimator=flid.estimator)
     b_val, b_err, beta_source = float(states.beta), float(states.beta_err), "levels"
     tau1 = tau2 = float("nan")
     if states.dim_index is not None:
@@ -1310,7 +1318,7 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
 
     fits = {}
     if x.size >= 5:
-        slope = _data_slope(x, y, sy)
+        slope = _data_slope(x, y, sy, sx)
         for name in models:
             starts = _MIXED_STARTS if name == "mixed" else (None,)
             cands = [_fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept, f0, slope) for f0 in starts]
