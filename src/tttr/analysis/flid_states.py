@@ -200,7 +200,7 @@ def _lifetime_groups(t_band, mean_counts):
     Two states of similar intensity (an exciton with a trap and a trion, in a mixed
     emitter) share an intensity band but not a lifetime. The band's per-bin lifetimes are
     histogrammed with a Gaussian kernel of half the per-bin noise ``τ/√I`` (one
-    mono-exponential bin of I photons); peaks holding ≥ 10 % of the highest and more than
+    mono-exponential bin of I photons); peaks at least 5 % of the highest and more than
     4 noise widths apart are distinct states, split at the valley between them.
 
     Returns
@@ -224,7 +224,7 @@ def _lifetime_groups(t_band, mean_counts):
     sm = np.convolve(cnt, kern / kern.sum(), mode="same")
     centres = 0.5 * (edges[1:] + edges[:-1])
     pk = histogram_peaks(sm)
-    pk = pk[sm[pk] >= 0.1 * sm.max()]
+    pk = pk[sm[pk] >= 0.05 * sm.max()]
     kept = []
     for p in pk[np.argsort(sm[pk])[::-1]]:
         if all(abs(centres[p] - centres[q]) > 4.0 * noise * max(centres[p], centres[q]) / med for q in kept):

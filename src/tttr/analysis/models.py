@@ -938,14 +938,17 @@ def _fit_odr(name, tau, inten, s_tau, edges, start_params):
 def _curvature(fit: ModelFit | None, x, y, sy, sx, span=None):
     empty = {"coefficient": None, "stderr": None, "z": None, "over_curved": False, "under_curved": False,
              "n_points": 0}
-    slope = _data_slope(x, y, sy, sx)
     if span is not None:
         sel = (x >= min(span)) & (x <= max(span))
-        x, y, sy, sx, slope = x[sel], y[sel], sy[sel], sx[sel], slope[sel]
+        x, y, sy, sx = x[sel], y[sel], sy[sel], sx[sel]
     if fit is None or x.size < 4:
         return empty
     func = _FUNCS["auger"]
     vals = {k: fit.value(k) for k in ("i1", "tau1", "i2", "tau2")}
+    # residuals of one fixed curve: its own slope carries the lifetime noise into intensity
+    # (no model comparison here, so nothing is gained by a flat curve)
+    h = 1e-4 * max(float(np.ptp(x)), 1e-3)
+    slope = (func(x + h, **vals) - func(x - h, **vals)) / (2 * h)
     sigma = np.sqrt(sy ** 2 + (slope * sx) ** 2)
     r = y - func(x, **vals)
     u = (x - 0.5 * (x.max() + x.min())) / max(0.5 * float(np.ptp(x)), 1e-12)
