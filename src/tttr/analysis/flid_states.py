@@ -23,15 +23,15 @@ from .photon_stats import histogram_peaks, mandel_q, smoothed_intensity_histogra
 
 __all__ = ["FlidLevel", "FlidStates", "flid_states", "BETA_SPLIT", "BC_TOLERANCE", "CHARGED_MIN_BETA"]
 
-#: β between a BC level (β = 1) and a trion (β ≈ 2; seed 001 measures 1.82): a dim state
-#: is "charged" (Auger) above this value and on the BC line below it. Geometric-like midpoint
-#: of 1 and 2, so that a systematic error of ±0.3 on either side keeps the right vote.
+#: β between a BC level (β = 1) and a trion (β ≈ 2; seed 001 measures 1.82): a charged
+#: level needs ρ above this and 3 σ above the BC band ``1 + BC_TOLERANCE``.
 BETA_SPLIT = 1.4
 #: |ρ − 1| allowed for a state on the BC line on top of 3 σ (systematics of the pooled,
 #: mono-exponential lifetime of a level: IRF offset, residual mixtures at the band edges).
 BC_TOLERANCE = 0.2
-#: A charged (trion-like) level needs ρ above this and 3 σ above 1.
-CHARGED_MIN_BETA = BETA_SPLIT
+#: Lowest ρ of a charged (trion-like) state: a BC level needs ρ 3 σ below it. (Trions of
+#: CdSe/CdS and perovskite dots have β ≈ 1.6–2.2; seed 001: 1.82.)
+CHARGED_MIN_BETA = 1.5
 #: A level holds at least this share of the steady bins to vote (and 20 bins).
 MIN_LEVEL_SHARE = 0.02
 MIN_LEVEL_BINS = 20
@@ -340,9 +340,9 @@ def flid_states(raw, tau, steady, *, window_ns: float, bg_counts: float, bg_wind
         err = rho * rel
         if j == 0:
             kind = "bright"
-        elif abs(rho - 1.0) <= BC_TOLERANCE + 3.0 * err and BETA_SPLIT - rho > 3.0 * err:
+        elif abs(rho - 1.0) <= BC_TOLERANCE + 3.0 * err and CHARGED_MIN_BETA - rho > 3.0 * err:
             kind = "bc"
-        elif rho > CHARGED_MIN_BETA + 3.0 * err:
+        elif rho > BETA_SPLIT and rho - (1.0 + BC_TOLERANCE) > 3.0 * err:
             kind = "charged"
         else:
             kind = "other"

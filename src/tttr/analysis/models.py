@@ -1314,13 +1314,14 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
 
     no_curv = _curvature(None, x, y, sy, sx)
     no_votes = {"beta": None, "levels": None, "shape": None}
-    if spread < single_blob_spread:
+    blob = spread < single_blob_spread
+    if blob and states.reason is not None:
         return finish({}, "undetermined", None, (f"single blob: the central 96 % of the intensities spans {spread:.2f} "
-                                                 f"Poisson widths (< {single_blob_spread:g}); no blinking to classify"),
+                                                 f"Poisson widths (< {single_blob_spread:g}) and {states.reason}"),
                       no_curv, no_votes)
 
     fits = {}
-    if x.size >= 5:
+    if x.size >= 5 and not blob:  # a blob's shape carries no information; its states may
         slope = _data_slope(x, y, sy, sx)
         for name in models:
             starts = _MIXED_STARTS if name == "mixed" else (None,)
