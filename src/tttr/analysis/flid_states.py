@@ -40,6 +40,8 @@ MIN_LEVEL_BINS = 20
 #: by ≈ 0.3 ns (7 %) by the mixtures at the edge of its band, which moves the curve by up to
 #: ≈ 2 % half-way (random_flid maps, seeds 0–2).
 MIXTURE_TOLERANCE = 0.03
+#: Relative lifetime difference above which two states of one intensity band are split.
+LIFETIME_SPLIT = 0.25
 #: Mandel Q below this many standard errors: no blinking.
 Q_SIGMA = 5.0
 
@@ -200,8 +202,11 @@ def _lifetime_groups(t_band, mean_counts):
     Two states of similar intensity (an exciton with a trap and a trion, in a mixed
     emitter) share an intensity band but not a lifetime. The band's per-bin lifetimes are
     histogrammed with a Gaussian kernel of half the per-bin noise ``τ/√I`` (one
-    mono-exponential bin of I photons); peaks at least 5 % of the highest and more than
-    4 noise widths apart are distinct states, split at the valley between them.
+    mono-exponential bin of I photons); peaks at least 5 % of the highest, more than 4 noise
+    widths and more than ``LIFETIME_SPLIT`` (25 %) apart are distinct states, split at the
+    valley between them. The 25 % keeps a band of a BC continuum (whose lifetimes change by
+    ≈ 2√I/I across the band, 4 % at 3000 counts) whole: selecting bins by lifetime biases
+    the pooled lifetime of the selection, which is harmless only for well separated states.
 
     Returns
     -------
@@ -227,7 +232,9 @@ def _lifetime_groups(t_band, mean_counts):
     pk = pk[sm[pk] >= 0.05 * sm.max()]
     kept = []
     for p in pk[np.argsort(sm[pk])[::-1]]:
-        if all(abs(centres[p] - centres[q]) > 4.0 * noise * max(centres[p], centres[q]) / med for q in kept):
+        far = [abs(centres[p] - centres[q]) > max(4.0 * noise * max(centres[p], centres[q]) / med,
+                                                   LIFETIME_SPLIT * max(centres[p], centres[q])) for q in kept]
+        if all(far):
             kept.append(int(p))
     if len(kept) < 2:
         return [ok]
