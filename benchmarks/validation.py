@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "validation_flid.json"
 DOC = ROOT / "docs" / "validation.md"
 START, END = "<!-- validation-flid:start -->", "<!-- validation-flid:end -->"
-GRID_VERSION = "flid-4"
+GRID_VERSION = "flid-5"
 SEED0 = 5000
 VERDICTS = ("auger", "bc", "mixed", "undetermined")
 
