@@ -109,9 +109,11 @@ def test_mixed_ratio_three_to_one_is_recovered(objective, tol, bias):
 
 
 def test_curvature_test_sign():
-    # seed 001: Eq. 1 alone bends more than a mixed FLID → negative residual curvature
-    pure = fit_flid(random_flid(f=0.0, rng=2)).curvature
-    mixed = fit_flid(random_flid(f=0.25, rng=2)).curvature
+    # seed 001: Eq. 1 alone bends more than a mixed FLID → negative residual curvature.
+    # Read from the odr Auger fit: the binned one (variance from the data) is diluted at the
+    # clusters (i1 −7 %), which weakens the test to z ≈ −2.5 on this map (docs/flid.md)
+    pure = fit_flid(random_flid(f=0.0, rng=2), objective="odr").curvature
+    mixed = fit_flid(random_flid(f=0.25, rng=2), objective="odr").curvature
     assert abs(pure["z"]) < 3 and not pure["over_curved"]
     assert mixed["coefficient"] < 0 and mixed["over_curved"]
 
