@@ -213,9 +213,13 @@ class Report(Result):
         flid = None
         if self.flid_fit is not None:
             d = self.flid_fit.to_dict()
-            flid = {"verdict": d.get("verdict"), "models": d.get("models"), "criterion": d.get("criterion")}
+            flid = {"verdict": d.get("verdict"), "reason": d.get("reason"), "evidence": d.get("evidence"),
+                    "models": d.get("models"), "criterion": d.get("criterion")}
         elif self.flid_map is not None:
-            flid = {"verdict": None, "models": None}
+            flid = {"verdict": None, "reason": None, "evidence": None, "models": None}
+        beta, beta_err = get(self.flid_fit, "beta"), get(self.flid_fit, "beta_err")
+        if beta is None:  # no FLID fit: the regions' β (no error)
+            beta = get(self.regions, "beta")
         out = {
             "file": self.file, "format": self.format, "mode": self.mode, "duration_s": self.duration_s,
             "n_photons": self.n_photons, "count_rate_cps": self.count_rate_cps, "bin_width_s": self.bin_width_s,
@@ -245,7 +249,8 @@ class Report(Result):
                         if self.regions is not None else None),
             "g2": g2,
             "flid": flid,
-            "beta": get(self.regions, "beta"),
+            "beta": beta,
+            "beta_err": beta_err,
             "warnings": list(self.warnings),
         }
         return jsonable(out)
@@ -488,7 +493,11 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             def _fit():
                 from .analysis.models import fit_flid as _fit_flid
 
-                return _fit_flid(fm, regions=regions)
+                reg = regions
+                if reg is None:  # one intensity level: one region over everything, for the background only
+                    top = int(binned.intensity().max()) if binned.intensity().size else 0
+                    reg = attempt("background region", lambda: region_lifetimes(binned, regions=[(0, top)]))
+                return _fit_flid(fm, regions=reg)
 
             rep["flid_fit"] = attempt("flid models", _fit)
     elif no_nanotimes is not None:

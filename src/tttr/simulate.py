@@ -159,6 +159,12 @@ class SimulationConfig:
     truth_bin_width_s : float
         Bin width of the binned truth values (ON fraction as seen in bins, Mandel Q).
         Default ``tttr.defaults.BIN_WIDTH_S`` (10 ms).
+    auger_share : float or None
+        ``mixed`` only. None (default): the two independent processes of the Notes. A value
+        p in (0, 1): one switching process whose every OFF dwell is a trion dwell with
+        probability p and a dwell in one of the BC trap levels (exciton with an active trap,
+        chosen uniformly) otherwise, so that the dim time splits as
+        ``A_Auger : A_BC = p : (1 − p)`` (truth ``mixture``).
 
     Notes
     -----
@@ -210,6 +216,7 @@ class SimulationConfig:
     t2_timestamps_unit_s: float = 1e-12
     block_duration_s: float = 1.0
     truth_bin_width_s: float = defaults.BIN_WIDTH_S
+    auger_share: float | None = None
 
     def __post_init__(self):
         for name in ("bc_level_lifetimes_ns", "dark_counts_cps", "dead_time_ns", "detector_delays_ns"):
@@ -260,6 +267,11 @@ class SimulationConfig:
             if not lv or min(lv) <= 0 or max(lv) >= self.exciton_lifetime_ns:
                 raise ValueError(f"bc_level_lifetimes_ns must be in (0, exciton_lifetime_ns={self.exciton_lifetime_ns}), "
                                  f"not {lv!r}")
+        if self.auger_share is not None:
+            v = float(self.auger_share)
+            if self.model != "mixed" or not 0.0 < v < 1.0:
+                raise ValueError(f"auger_share must be in (0, 1) and needs model='mixed', not {self.auger_share!r}")
+            object.__setattr__(self, "auger_share", v)
         if self.mode == "t3":
             n_bins = math.ceil(self.period_s / self.nanotimes_unit_s - 1e-9)
             if n_bins > 65535:
@@ -624,8 +636,10 @@ class _SwitchingProcess:
 
     BATCH = 256
 
-    def __init__(self, name, n_off, on: _DwellSampler, off: _DwellSampler, level_stream, t_end_s, stats_on, stats_off):
+    def __init__(self, name, n_off, on: _DwellSampler, off: _DwellSampler, level_stream, t_end_s, stats_on, stats_off,
+                 level_cdf=None):
         self.name, self.n_off = name, int(n_off)
+        self.level_cdf = None if level_cdf is None else np.asarray(level_cdf, float)  # OFF level weights
         self.on, self.off, self.level_stream = on, off, level_stream
         self.t_end_s = t_end_s
         self.stats_on, self.stats_off = stats_on, stats_off
@@ -638,7 +652,11 @@ class _SwitchingProcess:
         while self.t_last < horizon_s:
             b = self.BATCH
             on, off = self.on.draw(b), self.off.draw(b)
-            lev = 1 + np.minimum((self.level_stream.take(b) * self.n_off).astype(np.int64), self.n_off - 1)
+            if self.level_cdf is None:
+                lev = 1 + np.minimum((self.level_stream.take(b) * self.n_off).astype(np.int64), self.n_off - 1)
+            else:
+                lev = 1 + np.minimum(np.searchsorted(self.level_cdf, self.level_stream.take(b), side="right"),
+                                     self.n_off - 1)
             dur = np.empty(2 * b)
             dur[0::2], dur[1::2] = on, off
             # a dwell longer than the measurement is censored anyway: cap it so that heavy
@@ -873,13 +891,25 @@ class SimulatedStream:
                                getattr(c, f"mean_dwell_{side}_s"))
 
         procs = []
-        if c.model in ("auger", "mixed"):
+        if c.model == "mixed" and c.auger_share is not None:
+            # one process: OFF level 1 = trion (weight p), 1 + i = exciton with trap i ((1 − p)/n each)
+            w = np.concatenate(([c.auger_share], np.full(n_lv, (1.0 - c.auger_share) / n_lv)))
+            procs.append(_SwitchingProcess("dim", n_lv + 1, sampler("on", s["charge_on"]), sampler("off", s["charge_off"]),
+                                           s["charge_level"], self.t_end_s, stats("on"), stats("off"),
+                                           level_cdf=np.cumsum(w)[:-1]))
+            state_of = np.array([0, n_lv + 1] + list(range(1, n_lv + 1)), np.int64)
+
+            def combine(levels):
+                return state_of[levels[0]]
+        elif c.model in ("auger", "mixed"):
             procs.append(_SwitchingProcess("charge", 1, sampler("on", s["charge_on"]), sampler("off", s["charge_off"]),
                                            s["charge_level"], self.t_end_s, stats("on"), stats("off")))
-        if c.model in ("bc", "mixed"):
+        if c.model == "bc" or (c.model == "mixed" and c.auger_share is None):
             procs.append(_SwitchingProcess("trap", n_lv, sampler("on", s["trap_on"]), sampler("off", s["trap_off"]),
                                            s["trap_level"], self.t_end_s, stats("on"), stats("off")))
-        if c.model == "mixed":
+        if c.model == "mixed" and c.auger_share is not None:
+            pass  # combine defined with the process above
+        elif c.model == "mixed":
             def combine(levels):
                 return levels[0] * (n_lv + 1) + levels[1]
         else:
@@ -1540,6 +1570,19 @@ def _assemble_truth(sim: SimulatedStream) -> dict:
                      beta=1.0, bc_radiative_lifetime_ns=1.0 / states[0].radiative_rate_per_ns)
     else:
         truth.update(I2_counts_per_10ms=None, tau2_ns=None, beta=None)
+    if c.model == "mixed":
+        charged_t = float(sum(occ_s[s.index] for s in states if s.charged))
+        trap_t = float(sum(occ_s[s.index] for s in states if not s.charged and s.trap_level > 0))
+        truth["mixture"] = {
+            "auger_share": c.auger_share,
+            "a_auger_a_bc": (c.auger_share / (1.0 - c.auger_share)) if c.auger_share is not None else None,
+            "charged_time_s": charged_t,
+            "trap_time_s": trap_t,
+            "realized_a_auger_a_bc": charged_t / trap_t if trap_t > 0 else None,
+            "definition": ("A_Auger : A_BC = time in charged (trion) states : time in neutral trap (BC) states; "
+                           "auger_share p sets it to p : (1 - p) in expectation (one process whose OFF dwells "
+                           "are trion dwells with probability p); None: independent charging and trap processes"),
+        }
     truth["on_fraction"] = {
         "time_weighted": on_time / t_end if t_end > 0 else None,
         "binned": float(on_bins.mean()) if on_bins.size else None,

@@ -31,6 +31,7 @@ from lmfit import Model, minimize
 from ..errors import AnalysisError
 from ..results import Result
 from .flid import FlidMap, RegionLifetimes, beta
+from .flid_states import BETA_SPLIT, flid_states
 from .lifetime import per_bin_mle_lifetime
 from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 
@@ -45,6 +46,7 @@ __all__ = [
     "FlidFit",
     "fit_flid",
     "region_background_counts",
+    "verdict_of",
     "random_flid",
     "switching_mask",
     "beta",
@@ -71,7 +73,6 @@ DEFAULT_SWITCH_SIGMA = 3.0
 LEVEL_MIN_HEIGHT = 0.1
 _Z98 = 2.0537489  # standard normal 98th percentile: a Poisson level's 2-98 % span is 2·z98·√I
 _MIXED_STARTS = (0.1, 0.5, 0.9)
-_SCALE_ITERATIONS = 3
 #: Neighbours on each side a steady bin must agree with (see :func:`switching_mask`).
 DEFAULT_SWITCH_REACH = 2
 
@@ -405,6 +406,16 @@ class FlidFit(Result):
         The points fitted by the binned objective (lifetime-bin means, their intensity
         standard errors, the per-bin lifetime noise and the trace bins per point); for
         ``"odr"`` the same binned summary is kept for plots.
+    beta_err : float
+        Standard error of ``beta``.
+    evidence : dict
+        How each piece of evidence voted (:func:`verdict_of`): ``delta_bic`` (criterion of
+        each model minus the best), ``beta``, ``beta_err``, ``curvature_z``, ``n_bins``
+        (steady bins used), ``n_points`` (lifetime groups fitted), ``levels`` and ``votes``
+        (``beta``, ``levels``, ``shape``: each ``"auger"``, ``"bc"``, ``"mixed"`` or None).
+    states : FlidStates
+        The intensity levels of the steady bins with their ρ
+        (:func:`~tttr.analysis.flid_states.flid_states`).
     """
 
     models: dict
@@ -430,6 +441,9 @@ class FlidFit(Result):
     sigma_intensity: np.ndarray
     sigma_tau_ns: np.ndarray
     n_per_point: np.ndarray
+    beta_err: float = float("nan")
+    evidence: dict | None = None
+    states: object = None
 
     @property
     def fits(self) -> dict:
@@ -523,7 +537,8 @@ def region_background_counts(source, regions: RegionLifetimes) -> float:
     -------
     float
         ``background per decay column / column width × W / trace bins of the region`` for
-        the region whose fit has the lowest reduced deviance; 0 without a usable fit.
+        the region whose fit gives the lowest value (:func:`_background_region`); 0 without
+        a usable fit.
 
     Notes
     -----
@@ -533,21 +548,87 @@ def region_background_counts(source, regions: RegionLifetimes) -> float:
     earlier pulses, which an estimate from the end of the period of the whole decay counts
     as background (about +20 % for τ = 25 ns in a 200 ns period). A region that mixes
     several states is not mono-exponential, and its fit puts part of the slow tail into the
-    constant (up to +40 % in the mixed simulations): the best-described region is used.
+    constant (up to +40 % in the mixed simulations, ×3 for a 300 kcps BC continuum): the
+    lowest estimate is used.
     """
     if isinstance(source, FlidMap):
         window_ns = float(source.window_ns)
     else:
         window_ns = source.window_ticks * source.nanotimes_unit_s * 1e9
-    best, best_dev = 0.0, float("inf")
     if not np.isfinite(window_ns):
-        return best
+        return 0.0
+    j = _background_region(regions)
+    if j is None:
+        return 0.0
+    fit, nb = regions.fits[j], regions.n_bins[j]
+    return float(fit.background_per_bin / fit.bin_width_ns * window_ns / nb)
+
+
+def _background_region(regions):
+    """Index of the region whose fit gives the lowest background per trace bin (None if none).
+
+    Every region estimates the same constant; a region mixing states of different lifetimes
+    is not mono-exponential and its fit moves part of the slower tail into the constant,
+    which can only raise it (×3 for a 300 kcps BC continuum; +40 % in the mixed simulations),
+    so the lowest estimate is the least contaminated.
+    """
+    best, val = None, float("inf")
+    for j, (fit, nb) in enumerate(zip(regions.fits, regions.n_bins)):
+        if nb > 0 and np.isfinite(fit.background_per_bin) and fit.background_per_bin >= 0:
+            v = float(fit.background_per_bin / fit.bin_width_ns / nb)
+            if v < val:
+                best, val = j, v
+    return best
     for fit, nb in zip(regions.fits, regions.n_bins):
         ok = nb > 0 and np.isfinite(fit.background_per_bin) and np.isfinite(fit.deviance_reduced)
         if ok and fit.deviance_reduced < best_dev:
             best = float(fit.background_per_bin / fit.bin_width_ns * window_ns / nb)
             best_dev = float(fit.deviance_reduced)
     return best
+
+
+def _total_background(flid: FlidMap, regions, background_counts: float) -> float:
+    """Background photons per trace bin over the whole period, from the in-window value.
+
+    The background is uniform in delay, so the whole period holds ``period/W`` times the
+    window's share. The period is taken from the region fits, else as ``t0 + W +``
+    ``defaults.LIFETIME_WINDOW_MARGIN_NS`` (how the window is made from the period).
+    """
+    from .. import defaults
+
+    w = float(flid.window_ns)
+    if not (background_counts > 0 and np.isfinite(w) and w > 0):
+        return float(max(background_counts, 0.0))
+    period = None
+    if regions is not None:
+        for fit in regions.fits:
+            if getattr(fit, "period_ns", None):
+                period = float(fit.period_ns)
+                break
+    if period is None:
+        period = float(flid.t0_ns) + w + float(defaults.LIFETIME_WINDOW_MARGIN_NS)
+    return float(background_counts * max(period, w) / w)
+
+
+def _background_error(flid: FlidMap, regions, background_counts: float) -> float:
+    """Uncertainty of the in-window background per bin (see :func:`region_background_counts`).
+
+    The larger of the fit error of the region used (:func:`_background_region`) and 2 % of
+    the value (the periodic
+    one-exponential model of a region moves its constant by ≈ 1 % on the simulations of
+    docs/flid.md). The spread between regions is not used: a region that mixes states puts
+    part of its slow tail into the constant.
+    """
+    if not background_counts > 0 or regions is None:
+        return 0.0
+    w = float(flid.window_ns)
+    err = 0.0
+    j = _background_region(regions)
+    if j is not None:
+        fit, nb = regions.fits[j], regions.n_bins[j]
+        e = float(fit.background_err / fit.bin_width_ns * w / nb)
+        err = e if np.isfinite(e) else 0.0
+    return float(max(err, 0.02 * background_counts))
 
 
 def _corrected_lifetimes(flid: FlidMap, background_counts: float):
@@ -697,11 +778,6 @@ def _argnames(func):
     return func.__code__.co_varnames[1:func.__code__.co_argcount]
 
 
-def _slope(func, values, x):
-    h = 1e-4 * max(float(np.ptp(x)), 1e-3)
-    return (func(x + h, **values) - func(x - h, **values)) / (2 * h)
-
-
 def _param_dict(params) -> dict:
     def err(p):
         return None if p.stderr is None or not np.isfinite(p.stderr) else float(p.stderr)
@@ -721,8 +797,27 @@ def _values(params, names):
     return {k: params[k].value for k in names}
 
 
-def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None):
-    """Maximum likelihood of the binned points with the effective variance (see fit_flid Notes).
+def _data_slope(x, y, sy, sx=None):
+    """Slope dI/dτ of the binned points, from the data alone (a weighted cubic in τ).
+
+    Used for the effective variance of every model alike, so that no candidate curve can
+    lower its −2 ln L by being flat where it misses the data (see the Notes of
+    :func:`fit_flid`).
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if x.size < 2:
+        return np.zeros_like(x)
+    deg = 3 if x.size >= 8 else 1
+    c = 0.5 * (x.max() + x.min())
+    h = max(0.5 * float(np.ptp(x)), 1e-12)
+    u = (x - c) / h
+    p = np.polyfit(u, y, deg, w=1.0 / np.maximum(np.asarray(sy, float), 1e-12))
+    return np.polyval(np.polyder(p), u) / h
+
+
+def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None, slope=None):
+    """Least squares of the binned points with an effective variance taken from the data.
 
     Returns ``(ModelFit, lmfit.Parameters)`` or ``(None, None)``.
     """
@@ -737,33 +832,25 @@ def _fit_binned(name, x, y, sy, sx, tau1, tau2, intercept, f0=None):
         params = model.guess(y, tau=x, tau1=tau1, tau2=tau2, tau_max=float(x.max()), weights=w0)
     names = _argnames(func)
     n = x.size
-    scale = [1.0]
-
-    def sigma_of(vals):
-        return np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
+    if slope is None:
+        slope = _data_slope(x, y, sy, sx)
+    sigma = np.sqrt(sy ** 2 + (slope * sx) ** 2)  # the same for every model: from the data
 
     def resid(p):
-        # Σ resid² = χ²/c + 2 Σ ln(σ_eff/σ_I): the Gaussian −2 ln L at the variance scale c
         vals = _values(p, names)
         with np.errstate(all="ignore"):
-            sigma = sigma_of(vals)
-            r = np.concatenate(((y - func(x, **vals)) / sigma / math.sqrt(scale[0]),
-                                np.sqrt(2.0 * np.log(sigma / sy) + 1e-12)))
+            r = (y - func(x, **vals)) / sigma
         return np.nan_to_num(r, nan=1e6, posinf=1e6, neginf=-1e6)  # a pole of Eq. 1 at a point
 
-    chisqr = float("nan")
-    for _ in range(_SCALE_ITERATIONS):  # alternate the parameters and the profiled scale c
-        res = minimize(resid, params, method="leastsq")
-        params = res.params
-        vals = _values(params, names)
-        with np.errstate(all="ignore"):
-            sigma = sigma_of(vals)
-            chisqr = float(np.sum(((y - func(x, **vals)) / sigma) ** 2))
-        if not np.isfinite(chisqr):
-            return None, None
-        scale[0] = max(chisqr / n, 1e-12)
+    res = minimize(resid, params, method="leastsq")
+    params = res.params
+    vals = _values(params, names)
+    with np.errstate(all="ignore"):
+        chisqr = float(np.sum(((y - func(x, **vals)) / sigma) ** 2))
+    if not np.isfinite(chisqr):
+        return None, None
     k = int(res.nvarys)
-    aic, bic = _criteria(chisqr, n, k, 2.0 * float(np.sum(np.log(sigma))))
+    aic, bic = _criteria(chisqr, n, k)
     return (ModelFit(name, _param_dict(params), chisqr, chisqr / max(n - k, 1), aic, bic, n, k,
                      bool(res.success), str(res.message)), params)
 
@@ -881,7 +968,11 @@ def _curvature(fit: ModelFit | None, x, y, sy, sx, span=None):
         return empty
     func = _FUNCS["auger"]
     vals = {k: fit.value(k) for k in ("i1", "tau1", "i2", "tau2")}
-    sigma = np.sqrt(sy ** 2 + (_slope(func, vals, x) * sx) ** 2)
+    # residuals of one fixed curve: its own slope carries the lifetime noise into intensity
+    # (no model comparison here, so nothing is gained by a flat curve)
+    h = 1e-4 * max(float(np.ptp(x)), 1e-3)
+    slope = (func(x + h, **vals) - func(x - h, **vals)) / (2 * h)
+    sigma = np.sqrt(sy ** 2 + (slope * sx) ** 2)
     r = y - func(x, **vals)
     u = (x - 0.5 * (x.max() + x.min())) / max(0.5 * float(np.ptp(x)), 1e-12)
     A = np.column_stack((np.ones_like(u), u, u * u)) / sigma[:, None]
@@ -915,6 +1006,95 @@ def _verdict(fits: dict, criterion: str, margin: float):
     others = [score[k] for k in ("auger", "bc") if k in score]
     m = (min(others) - score["mixed"]) if others else float("inf")
     return "mixed", m, f"mixed beats both pure models by Δ{criterion.upper()} = {m:.1f} ≥ {margin:g}"
+
+
+def _shape_vote(fits: dict, criterion: str, margin: float):
+    """The model the FLID's shape supports by ``margin`` (None when no model does)."""
+    if len(fits) < 2:
+        return None
+    score = {k: getattr(m, criterion) for k, m in fits.items()}
+    srt = sorted(score, key=score.get)
+    if score[srt[1]] - score[srt[0]] >= margin:
+        return srt[0]
+    pure = [k for k in srt if k != "mixed"]
+    if "mixed" in score and score[srt[0]] == score["mixed"] and len(pure) == 2:
+        # mixed and one pure model close: the pure one if it beats the other pure model
+        if score[pure[1]] - score[pure[0]] >= margin:
+            return pure[0]
+    elif len(pure) == 2 and srt[0] in pure and score[pure[1]] - score[pure[0]] >= margin:
+        return pure[0]
+    return None
+
+
+def verdict_of(states, fits: dict, criterion: str = "bic", margin: float = DEFAULT_MARGIN):
+    """The blinking type from the emission states and the FLID's shape.
+
+    Parameters
+    ----------
+    states : FlidStates
+        From :func:`~tttr.analysis.flid_states.flid_states`.
+    fits : dict of str → ModelFit
+    criterion : {"bic", "aic"}
+    margin : float
+
+    Returns
+    -------
+    verdict : str
+    votes : dict
+        ``{"beta": ..., "levels": ..., "shape": ...}``.
+    reason : str
+        One sentence.
+
+    Notes
+    -----
+    Bins mixing two states of any kind lie on Eq. 1 between them, so the curve's shape
+    cannot tell a two-state BC emitter from an exciton/trion one; the radiative rates of the
+    states can. The evidence, in order:
+
+    * no blinking, one level or too few bins (``states.reason``) → ``undetermined``;
+    * **levels**: every resolved dim level whose ρ is decisive votes: on the BC line
+      (ρ ≈ 1) for ``bc``, charged (ρ ≳ 2) for ``auger``; both kinds present → ``mixed``;
+      no decisive level → ``undetermined``. Levels whose ρ is within 3 σ of neither are
+      left out (a dim level's lifetime can be dominated by the background's uncertainty);
+    * **β** (ρ of the most populated dim level, seed 001's two regions) is reported with
+      its vote, which is one of the level votes;
+    * **shape** (Eqs. 1–3 by the criterion): may only veto. Eq. 2 beating Eq. 1 by the
+      margin while β says ``auger`` is a contradiction → ``undetermined``. Eq. 1 beating
+      Eq. 2 while β says ``bc`` is what two BC states with their mixtures look like, and is
+      kept as ``bc``.
+    """
+    shape = _shape_vote(fits, criterion, margin)
+    votes = {"beta": None, "levels": None, "shape": shape}
+    if states is None or states.reason is not None:
+        why = states.reason if states is not None else "no emission states"
+        return "undetermined", votes, why
+    dims = states.levels[1:]
+    kinds = {lv.kind for lv in dims}
+    dim = states.levels[states.dim_index]
+    votes["beta"] = {"charged": "auger", "bc": "bc"}.get(dim.kind)
+    if "charged" in kinds and "bc" in kinds:
+        votes["levels"] = "mixed"
+    elif "charged" in kinds:
+        votes["levels"] = "auger"
+    elif "bc" in kinds:
+        votes["levels"] = "bc"
+    b = f"β = {states.beta:.2f} ± {states.beta_err:.2f}"
+    nb = sum(1 for lv in dims if lv.kind == "bc")
+    nc = sum(1 for lv in dims if lv.kind == "charged")
+    if votes["levels"] == "mixed":
+        return "mixed", votes, (f"the dim states include {nb} on the BC line (ρ ≈ 1) and {nc} charged (ρ ≥ "
+                                f"{BETA_SPLIT:g}): both mechanisms are at work")
+    if votes["levels"] is None:
+        return "undetermined", votes, (f"no dim state is either on the BC line (ρ ≈ 1) or charged (ρ ≥ "
+                                       f"{BETA_SPLIT:g}) within its error ({b})")
+    if votes["levels"] == "auger" and shape == "bc":
+        return "undetermined", votes, (f"the dim states are charged ({b}), but Eq. 2 fits the FLID better than "
+                                       f"Eq. 1 by Δ{criterion.upper()} ≥ {margin:g}")
+    if votes["levels"] == "auger":
+        return "auger", votes, (f"{nc} dim state(s) radiate faster than the bright one, as a trion does, and none "
+                                f"is on the BC line ({b})")
+    return "bc", votes, (f"{nb} dim state(s) keep the radiative rate of the bright one, as BC trapping does, and "
+                         f"none is charged ({b})")
 
 
 # ============================================================================== fit_flid
@@ -1093,25 +1273,35 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         ok = finite
     excluded = float(1.0 - ok.sum() / finite.sum())
     raw, tau = raw_all[ok], tau_all[ok]
-    inten = raw - float(background_counts)
+    bg_total = _total_background(flid, regions, background_counts)
+    inten = raw - bg_total
 
-    # anchors (bright, dim) and beta
-    beta_source = "none"
-    b_val = float("nan")
+    # emission states of the steady bins: levels, their radiative-rate ratios and β
+    # (the map's own lifetimes, not the per-bin corrected ones: a bin whose background-corrected
+    # lifetime is undefined has fewer background photons than expected, and leaving it out
+    # would bias the pooled lifetime of a dim level upwards)
+    steady = ~switching_mask(raw_all, n_sigma=switch_sigma, reach=switch_reach) if exclude_switching else None
+    map_tau = np.asarray(flid.lifetime_ns, float)
+    steady = np.isfinite(map_tau) & (steady if steady is not None and steady.any() else True)
+    states = flid_states(raw_all, map_tau, steady, window_ns=float(flid.window_ns),
+                         bg_counts=bg_total, bg_window_counts=background_counts if correct_lifetimes else 0.0,
+                         bg_err=_background_error(flid, regions, background_counts) if correct_lifetimes else 0.0,
+                         estimator=flid.estimator)
+    b_val, b_err, beta_source = float(states.beta), float(states.beta_err), "levels"
     tau1 = tau2 = float("nan")
-    if regions is not None:
-        b_val, beta_source = float(regions.beta), "regions"
-        if len(regions.tau_ns) >= 2 and regions.tau_ns[-1] > regions.tau_ns[0]:
-            tau1, tau2 = float(regions.tau_ns[-1]), float(regions.tau_ns[0])
-    if not tau1 > tau2:  # no regions, or one region: the FLID's own brightest and dimmest levels
+    if states.dim_index is not None:
+        tau1, tau2 = states.levels[0].tau_ns, states.levels[states.dim_index].tau_ns
+    if not tau1 > tau2 and regions is not None and len(regions.tau_ns) >= 2 and regions.tau_ns[-1] > regions.tau_ns[0]:
+        tau1, tau2 = float(regions.tau_ns[-1]), float(regions.tau_ns[0])
+    if not np.isfinite(b_val):
+        beta_source = "none"
+    if not tau1 > tau2:  # one level: the FLID's own brightest and dimmest levels, else percentiles
         try:
             (lo1, hi1), (lo2, hi2) = _levels(raw)
             s1, s2 = (raw >= lo1) & (raw <= hi1), (raw >= lo2) & (raw <= hi2)
             if not (s1.any() and s2.any()):
                 raise AnalysisError("an empty level band")
             tau1, tau2 = float(np.median(tau[s1])), float(np.median(tau[s2]))
-            if regions is None:
-                b_val, beta_source = beta(float(inten[s1].mean()), tau1, float(inten[s2].mean()), tau2), "flid"
         except AnalysisError:
             tau1, tau2 = float("nan"), float("nan")
         if not tau1 > tau2:
@@ -1127,33 +1317,46 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
     options = {"min_points": int(min_points), "bc_intercept": bool(bc_intercept),
                "exclude_switching": bool(exclude_switching), "switch_sigma": float(switch_sigma),
                "switch_reach": int(switch_reach), "single_blob_spread": float(single_blob_spread),
-               "lifetimes": lifetimes}
+               "lifetimes": lifetimes, "background_total_counts": float(bg_total)}
 
-    def finish(fits, verdict, mval, reason, curvature, ratio=float("nan"), ratio_err=float("nan")):
+    def evidence_of(fits, votes, curvature):
+        score = {k: getattr(m, criterion) for k, m in fits.items()}
+        best = min(score.values()) if score else float("nan")
+        return {"delta_bic" if criterion == "bic" else "delta_aic": {k: v - best for k, v in score.items()},
+                "beta": b_val, "beta_err": b_err, "curvature_z": curvature.get("z"),
+                "n_bins": int(states.n_steady), "n_points": int(x.size),
+                "mandel_q": states.mandel_q, "mandel_q_err": states.mandel_q_err,
+                "levels": [{"intensity_counts": lv.intensity_counts, "tau_ns": lv.tau_ns, "rho": lv.rho,
+                            "rho_err": lv.rho_err, "n_bins": lv.n_bins, "kind": lv.kind} for lv in states.levels],
+                "votes": votes}
+
+    def finish(fits, verdict, mval, reason, curvature, votes, ratio=float("nan"), ratio_err=float("nan")):
         return FlidFit(fits, verdict, mval, criterion, float(margin), reason, b_val, beta_source, tau1, tau2, ratio,
                        ratio_err, curvature, spread, excluded, objective, float(background_counts), options,
-                       x, y, sy, sx, npp)
+                       x, y, sy, sx, npp, b_err, evidence_of(fits, votes, curvature), states)
 
     no_curv = _curvature(None, x, y, sy, sx)
-    if spread < single_blob_spread:
+    no_votes = {"beta": None, "levels": None, "shape": None}
+    blob = spread < single_blob_spread
+    if blob and states.reason is not None:
         return finish({}, "undetermined", None, (f"single blob: the central 96 % of the intensities spans {spread:.2f} "
-                                                 f"Poisson widths (< {single_blob_spread:g}); no curve shape to test"),
-                      no_curv)
-    if x.size < 5:
-        return finish({}, "undetermined", None, f"only {x.size} lifetime groups with >= {min_points} bins", no_curv)
+                                                 f"Poisson widths (< {single_blob_spread:g}) and {states.reason}"),
+                      no_curv, no_votes)
 
     fits = {}
-    for name in models:
-        starts = _MIXED_STARTS if name == "mixed" else (None,)
-        cands = [_fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept, f0) for f0 in starts]
-        cands = [c for c in cands if c[0] is not None]
-        if not cands:
-            continue
-        best, params = min(cands, key=lambda c: c[0].aic)
-        if objective == "odr":
-            best = _fit_odr(name, tau, inten, s_tau, np.asarray(flid.lifetime_edges_ns, float), params)
-        if best is not None:
-            fits[name] = best
+    if x.size >= 5 and not blob:  # a blob's shape carries no information; its states may
+        slope = _data_slope(x, y, sy, sx)
+        for name in models:
+            starts = _MIXED_STARTS if name == "mixed" else (None,)
+            cands = [_fit_binned(name, x, y, sy, sx, tau1, tau2, bc_intercept, f0, slope) for f0 in starts]
+            cands = [c for c in cands if c[0] is not None]
+            if not cands:
+                continue
+            best, params = min(cands, key=lambda c: c[0].aic)
+            if objective == "odr":
+                best = _fit_odr(name, tau, inten, s_tau, np.asarray(flid.lifetime_edges_ns, float), params)
+            if best is not None:
+                fits[name] = best
     span = (tau2, tau1)
     if x.size >= 2:
         order = np.argsort(x)
@@ -1166,7 +1369,17 @@ def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | No
         f, fe = fits["mixed"].value("f"), fits["mixed"].stderr("f")
         ratio = (1.0 - f) / f if f > 0 else float("inf")
         ratio_err = fe / f ** 2 if f > 0 else float("nan")
-    if len(fits) < 2:
-        return finish(fits, "undetermined", None, "fewer than two models could be fitted", curvature, ratio, ratio_err)
-    verdict, mval, reason = _verdict(fits, criterion, float(margin))
-    return finish(fits, verdict, float(mval), reason, curvature, ratio, ratio_err)
+    verdict, votes, reason = verdict_of(states, fits, criterion, float(margin))
+    mval = None
+    if len(fits) >= 2:
+        score = {k: getattr(m, criterion) for k, m in fits.items()}
+        if verdict in ("auger", "bc") and verdict in score:
+            other = "bc" if verdict == "auger" else "auger"
+            mval = score[other] - score[verdict] if other in score else None
+        elif verdict == "mixed" and "mixed" in score:
+            pure = [score[k] for k in ("auger", "bc") if k in score]
+            mval = min(pure) - score["mixed"] if pure else None
+        else:
+            srt = sorted(score.values())
+            mval = srt[1] - srt[0]
+    return finish(fits, verdict, mval, reason, curvature, votes, ratio, ratio_err)
