@@ -214,3 +214,17 @@ def test_report_keys():
     ev = d["flid"]["evidence"]
     assert {"delta_bic", "beta", "beta_err", "curvature_z", "n_bins", "votes"} <= set(ev)
     assert d["beta"] == pytest.approx(fit.beta) and d["beta_err"] == pytest.approx(fit.beta_err)
+
+
+def test_switching_faster_than_the_bin_is_undetermined(tmp_path):
+    """Exponential 5 ms dwells at 10 ms bins: nearly every bin mixes exciton and trion, and the
+    levels found are mixtures whose rho (0.86-0.95 along the Auger curve) would pass for BC.
+    The verdict must not be made from them (an independent generator gave 'bc' before the gate)."""
+    import tttr
+    from tttr.simulate import simulate_to_file
+
+    p = tmp_path / "fast.ptu"
+    simulate_to_file(p, model="auger", seed=3, duration_s=30, dwell_law_on="exponential",
+                     dwell_law_off="exponential", mean_dwell_on_s=5e-3, mean_dwell_off_s=5e-3)
+    fit = tttr.analyze(p).flid_fit
+    assert fit.verdict == "undetermined" and "faster than the bin" in fit.to_dict()["reason"]

@@ -32,6 +32,12 @@ BC_TOLERANCE = 0.2
 #: Lowest ρ of a charged (trion-like) state: a BC level needs ρ 3 σ below it. (Trions of
 #: CdSe/CdS and perovskite dots have β ≈ 1.6–2.2; seed 001: 1.82.)
 CHARGED_MIN_BETA = 1.5
+#: Fewer steady bins than this share of the bins with a lifetime means the emitter switches
+#: faster than the bin: every "level" is then a mixture of states, and mixtures of Auger states
+#: (ρ 0.86–0.95 along the Eq.-1 curve for β 1.8, τ2/τ1 0.2) and of BC states (ρ down to 0.8)
+#: cannot be told apart. Measured: 2 % steady bins for exponential 5 ms dwells at 10 ms bins,
+#: 94–98 % for power-law dwells from 2 ms and for slower switching (benchmarks/independent_emitters.py).
+MIN_STEADY_SHARE = 0.25
 #: A level holds at least this share of the steady bins to vote (and 20 bins).
 MIN_LEVEL_SHARE = 0.02
 MIN_LEVEL_BINS = 20
@@ -305,6 +311,10 @@ def flid_states(raw, tau, steady, *, window_ns: float, bg_counts: float, bg_wind
         return empty(f"no blinking: Mandel Q = {q.q:.3g} ± {q.q_err:.2g} is consistent with a steady emitter")
     if n_steady < 2 * MIN_LEVEL_BINS:
         return empty(f"too few steady bins with a lifetime ({n_steady})")
+    n_lifetime = int((np.isfinite(tau) & (tau > 0)).sum())
+    if n_steady < MIN_STEADY_SHARE * n_lifetime:
+        return empty(f"the emitter switches faster than the bin: only {n_steady} of {n_lifetime} bins are steady, "
+                     f"so every level is a mixture of states (a shorter bin may resolve them)")
     r_st, t_st = raw[finite], tau[finite]
     bands, _ = _level_bands(r_st)
     rows = []
