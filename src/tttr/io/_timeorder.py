@@ -1,0 +1,180 @@
+"""Time that goes backwards: detection and the user's choice of repair.
+
+Every reader's chunks pass through :class:`TimeOrderGuard` (see
+:meth:`tttr.io.base.TTTRStream.chunks`). One numba pass per event stream (photons,
+markers, T2 sync events) compares each timestamp with the largest seen so far in the file;
+a smaller one is a *backward step*. Corrupt records make them: an overflow record read as a
+photon, a damaged sync-count field, records of another file type. Left alone they move
+every binned or correlated quantity without a word, so the reader reacts as the user chose
+with ``on_time_error``:
+
+``"raise"`` (default)
+    :class:`~tttr.errors.TimeOrderError` naming the file, the event stream, the event's
+    index in the file and both timestamps.
+``"drop"``
+    Events earlier than the latest time already seen are removed; a
+    :class:`~tttr.errors.TimeOrderWarning` at the end of the pass counts them.
+``"sort"``
+    Each chunk is sorted by time (stable, so equal times keep their order); events still
+    earlier than the end of the previous chunk cannot be moved into a chunk already
+    delivered, so they are dropped; the warning counts both.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numba import njit
+
+from ..errors import TimeOrderError, TimeOrderWarning
+from .events import PhotonChunk
+
+__all__ = ["ON_TIME_ERROR", "check_on_time_error", "TimeOrderGuard", "backward_steps", "monotonic_mask"]
+
+#: Accepted values of the ``on_time_error`` reader option.
+ON_TIME_ERROR = ("raise", "drop", "sort")
+
+_NONE = np.iinfo(np.int64).min
+
+
+def check_on_time_error(value) -> str:
+    """``value`` if it is one of :data:`ON_TIME_ERROR`, else a ValueError."""
+    if value not in ON_TIME_ERROR:
+        raise ValueError(f"on_time_error must be one of {', '.join(ON_TIME_ERROR)}, not {value!r}")
+    return value
+
+
+@njit(cache=True, nogil=True)
+def backward_steps(ts, last):
+    """Events of ``ts`` earlier than the running maximum (which starts at ``last``).
+
+    Returns ``(n_backward, first_index, running_max_at_end)``; ``first_index`` is -1 when
+    the times never go backwards.
+    """
+    n_bad = 0
+    first = -1
+    m = last
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        if t < m:
+            if first < 0:
+                first = i
+            n_bad += 1
+        else:
+            m = t
+    return n_bad, first, m
+
+
+@njit(cache=True, nogil=True)
+def monotonic_mask(ts, last):
+    """Boolean mask of the events of ``ts`` not earlier than the running maximum from ``last``."""
+    keep = np.empty(ts.shape[0], np.bool_)
+    m = last
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        if t < m:
+            keep[i] = False
+        else:
+            keep[i] = True
+            m = t
+    return keep
+
+
+_STREAMS = (("photon", "timestamps"), ("marker", "marker_timestamps"), ("sync event", "sync_timestamps"))
+
+
+class TimeOrderGuard:
+    """Checks (and, on request, repairs) the time order of the chunks of one pass.
+
+    Parameters
+    ----------
+    path : str
+        The file, for messages.
+    mode : str
+        One of :data:`ON_TIME_ERROR`.
+
+    Notes
+    -----
+    The state is three running maxima and three event counters, so the check costs one
+    comparison per event and no memory beyond the chunk. ``dropped`` and ``sorted`` count the
+    events removed and the chunks reordered; :meth:`finish` issues the warning.
+    """
+
+    def __init__(self, path, mode: str = "raise"):
+        self.path = str(path)
+        self.mode = check_on_time_error(mode)
+        self.last = [_NONE, _NONE, _NONE]
+        self.seen = [0, 0, 0]
+        self.dropped = [0, 0, 0]
+        self.reordered = 0
+        self.first = None  # (stream name, index, time, previous max) of the first backward step
+
+    def __call__(self, chunk: PhotonChunk) -> PhotonChunk:
+        repl = {}
+        for k, (name, attr) in enumerate(_STREAMS):
+            ts = getattr(chunk, attr)
+            if ts.shape[0] == 0:
+                continue
+            ts = np.ascontiguousarray(ts, np.int64)
+            prev = self.last[k]
+            n_bad, first, m = backward_steps(ts, np.int64(prev))
+            if n_bad:
+                if self.first is None:
+                    j = int(first)
+                    before = int(prev) if j == 0 else int(max(prev, ts[:j].max()))
+                    self.first = (name, self.seen[k] + j, int(ts[j]), before)
+                if self.mode == "raise":
+                    nm, idx, t, before = self.first
+                    raise TimeOrderError(
+                        self.path,
+                        f"time goes backwards at {nm} {idx} (0-based) of the file: timestamp {t} after {before} "
+                        f"ticks ({n_bad} such {nm}s in this block); the records are corrupt "
+                        f"(choose on_time_error='drop' or 'sort' to repair)")
+                fixed = self._repair(chunk, k, ts, prev)
+                repl.update(fixed)
+                kept = fixed[attr]
+                m = max(prev, int(kept[-1])) if kept.shape[0] else prev
+            self.seen[k] += int(ts.shape[0])
+            self.last[k] = int(m)
+        return repl_chunk(chunk, repl) if repl else chunk
+
+    def _repair(self, chunk: PhotonChunk, k: int, ts: np.ndarray, prev: int) -> dict:
+        """Replacement arrays for event stream ``k`` of ``chunk``."""
+        names = {0: ("timestamps", "detectors", "nanotimes"), 1: ("marker_timestamps", "markers"),
+                 2: ("sync_timestamps",)}[k]
+        arrays = {a: getattr(chunk, a) for a in names if getattr(chunk, a) is not None}
+        if self.mode == "sort":
+            order = np.argsort(ts, kind="stable")
+            arrays = {a: v[order] for a, v in arrays.items()}
+            ts = arrays[names[0]]
+            self.reordered += 1
+        keep = monotonic_mask(np.ascontiguousarray(ts, np.int64), np.int64(prev))
+        n_drop = int(keep.shape[0] - np.count_nonzero(keep))
+        if n_drop:
+            arrays = {a: v[keep] for a, v in arrays.items()}
+            self.dropped[k] += n_drop
+        return arrays
+
+    def finish(self) -> None:
+        """Warn once about what was repaired in this pass (nothing if the times were in order)."""
+        if self.first is None or self.mode == "raise":
+            return
+        nm, idx, t, before = self.first
+        parts = [f"{n} {name}s" for (name, _a), n in zip(_STREAMS, self.dropped) if n]
+        what = ", ".join(parts) if parts else "no events"
+        how = f"sorted {self.reordered} chunk(s) by time and dropped {what}" if self.mode == "sort" \
+            else f"dropped {what}"
+        warnings.warn(f"{self.path}: time goes backwards (first at {nm} {idx}: {t} after {before} ticks); "
+                      f"{how} that came before the latest time already read (on_time_error={self.mode!r})",
+                      TimeOrderWarning, stacklevel=3)
+
+
+def repl_chunk(chunk: PhotonChunk, repl: dict) -> PhotonChunk:
+    """``chunk`` with the arrays named in ``repl`` replaced."""
+    if not repl:
+        return chunk
+    fields = {a: getattr(chunk, a) for a in ("timestamps", "detectors", "nanotimes", "marker_timestamps",
+                                             "markers", "sync_timestamps")}
+    fields.update(repl)
+    return PhotonChunk(**fields)
