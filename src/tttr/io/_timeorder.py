@@ -27,7 +27,8 @@ import warnings
 import numpy as np
 from numba import njit
 
-from ..errors import TimeOrderError, TimeOrderWarning
+from .. import defaults
+from ..errors import FormatError, TimeOrderError, TimeOrderWarning
 from .events import PhotonChunk
 
 __all__ = ["ON_TIME_ERROR", "check_on_time_error", "TimeOrderGuard", "backward_steps", "monotonic_mask"]
@@ -101,9 +102,10 @@ class TimeOrderGuard:
     events removed and the chunks reordered; :meth:`finish` issues the warning.
     """
 
-    def __init__(self, path, mode: str = "raise"):
+    def __init__(self, path, mode: str = "raise", unit_s: float | None = None):
         self.path = str(path)
         self.mode = check_on_time_error(mode)
+        self.unit_s = unit_s
         self.last = [_NONE, _NONE, _NONE]
         self.seen = [0, 0, 0]
         self.dropped = [0, 0, 0]
@@ -137,7 +139,25 @@ class TimeOrderGuard:
                 m = max(prev, int(kept[-1])) if kept.shape[0] else prev
             self.seen[k] += int(ts.shape[0])
             self.last[k] = int(m)
-        return repl_chunk(chunk, repl) if repl else chunk
+        out = repl_chunk(chunk, repl) if repl else chunk
+        self._check_rate(out.timestamps)
+        return out
+
+    def _check_rate(self, ts: np.ndarray) -> None:
+        """FormatError if the photons of a chunk arrive faster than any detector set can count.
+
+        Checked on chunks of at least 1024 photons over the time they span (plus one tick):
+        every photon at one time, the signature of corrupt records, fails for any unit.
+        """
+        n = ts.shape[0]
+        if self.unit_s is None or n < 1024:
+            return
+        span_s = (int(ts[-1]) - int(ts[0]) + 1) * self.unit_s
+        rate = n / span_s
+        if rate > defaults.MAX_COUNT_RATE_CPS:
+            raise FormatError(self.path, f"{n} photons within {span_s:.3g} s (from timestamp {int(ts[0])}): "
+                                         f"{rate:.3g} counts/s, more than any detector set records "
+                                         f"({defaults.MAX_COUNT_RATE_CPS:g}); the timestamps are corrupt")
 
     def _repair(self, chunk: PhotonChunk, k: int, ts: np.ndarray, prev: int) -> dict:
         """Replacement arrays for event stream ``k`` of ``chunk``."""

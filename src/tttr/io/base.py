@@ -100,7 +100,7 @@ class TTTRStream(ABC):
         (``on_time_error``), and an exception a container library raises on a corrupt file
         becomes a one-line :class:`~tttr.errors.FormatError` naming it.
         """
-        guard = TimeOrderGuard(self.path, self.on_time_error)
+        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s)
         it = self._chunks(size)
         while True:
             with unreadable_as_format_error(self.path, "cannot be read"):
@@ -224,7 +224,7 @@ class RecordStream(TTTRStream):
     def read(self) -> PhotonChunk:
         """Decode the whole file with one kernel call (no chunk concatenation), time-order checked."""
         n = self.info.n_records
-        guard = TimeOrderGuard(self.path, self.on_time_error)
+        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s)
         with unreadable_as_format_error(self.path, "cannot be read"):
             data = self._decode(next(self.raw_records(max(n, 1))) if n else np.empty(0, self._record_dtype),
                                 self._new_state())

@@ -43,6 +43,8 @@ def _check_path(path) -> Path:
         raise FormatError(p, "no such file")
     if p.is_dir():
         return p
+    if not p.is_file():
+        raise FormatError(p, "is not a regular file (a device, FIFO or socket); refused")
     if os.path.getsize(p) == 0:
         raise FormatError(p, "file is empty (0 bytes)")
     return p
