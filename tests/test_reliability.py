@@ -117,6 +117,26 @@ def test_backward_time_is_an_error_naming_file_and_photon(tmp_path, chunk):
     assert first_bad - 1 <= idx <= first_bad + 2
 
 
+@pytest.mark.parametrize("chunk", [None, 500])
+def test_backward_time_error_names_the_record_and_byte(tmp_path, chunk):
+    p = tmp_path / "bad.ptu"
+    write_t3(p)
+    off, rec = records_of(p)
+    i = int(np.flatnonzero((rec >> 25) == 127)[3])
+    overflow_as_photon(p)
+    with pytest.raises(TimeOrderError) as ei:
+        for _ in tttr.open(p).chunks(chunk):
+            pass
+    msg = str(ei.value)
+    r = int(msg.split("(record ")[1].split(",")[0])
+    b = int(msg.split(", byte ")[1].split(")")[0])
+    assert i <= r <= i + 3 and b == off + 4 * r
+    # that record is the first whose photon is earlier than one before it
+    d = tttr.open(p, on_time_error="sort")
+    with pytest.warns(TimeOrderWarning):
+        d.read()
+
+
 def test_backward_time_at_any_chunk_size_gives_the_same_error(tmp_path):
     p = tmp_path / "bad.ptu"
     write_t3(p)
@@ -326,6 +346,24 @@ def test_fifo_and_devices_are_refused(tmp_path):
 def _info(unit=1e-3):
     return StreamInfo(path="mem.x", format="columns", record_type="r", mode="T2", timestamps_unit_s=unit,
                       nanotimes_unit_s=None, sync_rate_hz=None, n_records=0)
+
+
+def test_events_later_than_any_measurement_are_refused(tmp_path):
+    # a T2 PTU whose tag unit was corrupted to 1 us (still a possible unit): 1e13 ticks is 1e7 s
+    p = tmp_path / "late.ptu"
+    with PTUWriter(p, "GenericT2", timestamps_unit_s=1e-6, sync_rate_hz=8e7, acquisition_time_s=1.0) as w:
+        w.write(PhotonChunk(np.array([10, 20, 10**13 + 10**12], np.int64), np.zeros(3, np.uint8)))
+    with pytest.raises(FormatError, match=r"photon 2 \(0-based\) is at 1\.1e\+07 s"):
+        tttr.open(p).read()
+
+
+def test_picoquant_t2_unit_of_seconds_is_refused(tmp_path):
+    p = tmp_path / "t2.ptu"
+    with PTUWriter(p, "GenericT2", timestamps_unit_s=1e-12, sync_rate_hz=8e7) as w:
+        w.write(PhotonChunk(np.arange(1, 10, dtype=np.int64), np.zeros(9, np.uint8)))
+    patch_ptu_tag(p, "MeasDesc_GlobalResolution", 7.0)
+    with pytest.raises(FormatError, match="MeasDesc_GlobalResolution = 7.0 s"):
+        tttr.open(p)
 
 
 def test_trace_longer_than_the_bin_limit_is_refused(monkeypatch):

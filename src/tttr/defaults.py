@@ -31,6 +31,10 @@ MAX_PHOTONS_PER_BIN: int = 1 << 23
 #: means corrupt timestamps (e.g. every photon at one time). Used by the reader check.
 MAX_COUNT_RATE_CPS: float = 1e10
 
+#: Longest time an event may lie after the start of a file (s): 1e7 s is 115 days, beyond
+#: any single measurement; a later event means a corrupt time unit or corrupt records.
+MAX_DURATION_S: float = 1e7
+
 #: Intensity-trace bin width in seconds (science.md §1: 10 ms as in seeds 001 and 002).
 BIN_WIDTH_S: float = 10e-3
 

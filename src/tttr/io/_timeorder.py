@@ -102,10 +102,11 @@ class TimeOrderGuard:
     events removed and the chunks reordered; :meth:`finish` issues the warning.
     """
 
-    def __init__(self, path, mode: str = "raise", unit_s: float | None = None):
+    def __init__(self, path, mode: str = "raise", unit_s: float | None = None, locate=None):
         self.path = str(path)
         self.mode = check_on_time_error(mode)
         self.unit_s = unit_s
+        self.locate = locate  # (stream k, index in chunk) -> " (record R, byte B)" or ""
         self.last = [_NONE, _NONE, _NONE]
         self.seen = [0, 0, 0]
         self.dropped = [0, 0, 0]
@@ -128,15 +129,22 @@ class TimeOrderGuard:
                     self.first = (name, self.seen[k] + j, int(ts[j]), before)
                 if self.mode == "raise":
                     nm, idx, t, before = self.first
+                    where = self.locate(k, int(first)) if self.locate is not None else ""
                     raise TimeOrderError(
                         self.path,
-                        f"time goes backwards at {nm} {idx} (0-based) of the file: timestamp {t} after {before} "
+                        f"time goes backwards at {nm} {idx} (0-based) of the file{where}: timestamp {t} after {before} "
                         f"ticks ({n_bad} such {nm}s in this block); the records are corrupt "
                         f"(choose on_time_error='drop' or 'sort' to repair)")
                 fixed = self._repair(chunk, k, ts, prev)
                 repl.update(fixed)
                 kept = fixed[attr]
                 m = max(prev, int(kept[-1])) if kept.shape[0] else prev
+            if self.unit_s is not None and m * self.unit_s > defaults.MAX_DURATION_S:
+                j = int(np.argmax(ts * self.unit_s > defaults.MAX_DURATION_S))
+                raise FormatError(self.path, f"{name} {self.seen[k] + j} (0-based) is at {int(ts[j]) * self.unit_s:.4g} s "
+                                             f"(timestamp {int(ts[j])} x {self.unit_s:g} s), later than any "
+                                             f"measurement lasts ({defaults.MAX_DURATION_S:g} s): the header's time "
+                                             "unit or the records are corrupt")
             self.seen[k] += int(ts.shape[0])
             self.last[k] = int(m)
         out = repl_chunk(chunk, repl) if repl else chunk

@@ -29,6 +29,7 @@ _SYNC_PERIOD_FORMATS = ("PTU", "PT3", "HT3", "PT2", "HT2")
 #: 1e-10 s (10 GHz) is the shortest period accepted.
 #: TCSPC bins per period: 2**20 (1 us at 1 ps) is far above any device's 2**15-2**16 range.
 #: Acquisition time: up to 1e7 s (115 days).
+#: PicoQuant T2 tag resolution: 1 ps (HydraHarp) to 250 ps (TimeHarp 260 P); 0.1 ps to 1 us.
 LIMITS = {
     "timestamps_unit_s": (1e-15, 10.0),
     "t3_sync_period_s": (1e-10, 10.0),
@@ -36,6 +37,7 @@ LIMITS = {
     "sync_rate_hz": (0.1, 1e10),
     "tcspc_num_bins": (1, 1 << 20),
     "acquisition_time_s": (0.0, 1e7),
+    "picoquant_t2_resolution_s": (1e-13, 1e-6),
 }
 
 

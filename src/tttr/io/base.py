@@ -100,7 +100,7 @@ class TTTRStream(ABC):
         (``on_time_error``), and an exception a container library raises on a corrupt file
         becomes a one-line :class:`~tttr.errors.FormatError` naming it.
         """
-        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s)
+        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s, self._locate_event)
         it = self._chunks(size)
         while True:
             with unreadable_as_format_error(self.path, "cannot be read"):
@@ -111,6 +111,11 @@ class TTTRStream(ABC):
             yield guard(chunk)
         guard.finish()
         self._record_repairs(guard)
+
+    def _locate_event(self, stream: int, index: int) -> str:
+        """Where in the file event ``index`` of the last chunk's ``stream`` (0 photons, 1 markers,
+        2 sync) came from, as text for an error message; readers that know add to it."""
+        return ""
 
     def _record_repairs(self, guard: TimeOrderGuard) -> None:
         if guard.mode != "raise":
@@ -218,17 +223,56 @@ class RecordStream(TTTRStream):
 
     def _chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
         state = self._new_state()
+        first = 0
         for block in self.raw_records(size):
+            self._block = (block, state.copy(), first)  # kept to name the record of a bad event
             yield self._decode(block, state)
+            first += block.shape[0]
+        self._block = None
+
+    def _locate_event(self, stream: int, index: int) -> str:
+        """Record number and byte offset of event ``index`` of ``stream`` in the last block.
+
+        Notes
+        -----
+        Only called on the error path: the block prefix that first yields ``index + 1`` events
+        is found by bisection, decoding prefixes from a copy of the block's start state
+        (about 20 decodes of at most one block).
+        """
+        ctx = getattr(self, "_block", None)
+        if ctx is None:
+            return ""
+        block, state0, first = ctx
+        attr = ("timestamps", "marker_timestamps", "sync_timestamps")[stream]
+
+        def count(m):
+            return getattr(self._decode(block[:m], state0.copy()), attr).shape[0]
+
+        lo, hi = 1, block.shape[0]
+        if count(hi) <= index:
+            return ""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if count(mid) > index:
+                hi = mid
+            else:
+                lo = mid + 1
+        rec = first + lo - 1
+        return f" (record {rec}, byte {self._data_offset + rec * self._record_dtype.itemsize})"
 
     def read(self) -> PhotonChunk:
         """Decode the whole file with one kernel call (no chunk concatenation), time-order checked."""
         n = self.info.n_records
-        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s)
+        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s, self._locate_event)
         with unreadable_as_format_error(self.path, "cannot be read"):
-            data = self._decode(next(self.raw_records(max(n, 1))) if n else np.empty(0, self._record_dtype),
-                                self._new_state())
-        data = guard(data)
+            block = next(self.raw_records(max(n, 1))) if n else np.empty(0, self._record_dtype)
+            state = self._new_state()
+            self._block = (block, state.copy(), 0)
+            data = self._decode(block, state)
+        try:
+            data = guard(data)
+        finally:
+            self._block = None
         guard.finish()
         self._record_repairs(guard)
         return data

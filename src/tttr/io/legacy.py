@@ -204,7 +204,7 @@ class LegacyStream(PicoQuantStream):
         else:
             if sync:
                 sync = header_number(self.path, sync_field, sync, *LIMITS["sync_rate_hz"], "Hz")
-            res = header_number(self.path, res_field, res, *LIMITS["timestamps_unit_s"], "s")
+            res = header_number(self.path, res_field, res, *LIMITS["picoquant_t2_resolution_s"], "s")
             ts_unit, nt_unit, nbins = res, None, None
         if ts_unit <= 0:
             raise FormatError(self.path, "header resolution is not positive")

@@ -195,7 +195,8 @@ class PTUStream(PicoQuantStream):
             glob = header_number(self.path, "MeasDesc_GlobalResolution", glob, *LIMITS["t3_sync_period_s"], "s")
             res = header_number(self.path, "MeasDesc_Resolution", res, *LIMITS["nanotimes_unit_s"], "s")
         else:
-            glob = header_number(self.path, "MeasDesc_GlobalResolution", glob, *LIMITS["timestamps_unit_s"], "s")
+            glob = header_number(self.path, "MeasDesc_GlobalResolution", glob, *LIMITS["picoquant_t2_resolution_s"],
+                                 "s")
         mode_tag = tags.get("Measurement_Mode")
         if mode_tag not in (None, 2, 3) or (mode_tag is not None and f"T{mode_tag}" != rtype.mode):
             msgs.append(f"Measurement_Mode {mode_tag} disagrees with record type {rtype.name}; trusting the record type")
