@@ -104,7 +104,9 @@ def make_seeds(work: Path, quick: bool = False) -> list[dict]:
     spc = [REAL / "bh_spc150_test_noise.spc", REAL / "bh_spc132.spc"]
     spc = [p for p in spc if p.exists()] or [ROOT / "data" / "samples" / "real" / "bh_spc150_test_noise.spc"]
     for p in spc[: 1 if quick else 2]:
-        seeds.append({"format": "SPC", "path": str(p), "args": [], "set": str(p.with_suffix(".set"))})
+        has_set = p.with_suffix(".set").exists()
+        seeds.append({"format": "SPC", "path": str(p), "set": str(p.with_suffix(".set")),
+                      "args": [] if has_set else ["--nanotimes-unit", "12.2ps"]})
     h5 = REAL / "derived" / "pq_hydraharp_v2_t3_symphotime.photon-hdf5.h5"
     src = next((p for p in pq if "hydraharp_v2_t3_symphotime" in p or "v2.ht3" in p), pq[0])
     with tttr.open(src) as s:
@@ -116,9 +118,9 @@ def make_seeds(work: Path, quick: bool = False) -> list[dict]:
     n = min(len(data), 20_000)
     ts, det, nt = data.timestamps[:n], data.detectors[:n], data.nanotimes[:n]
     cols = work / "seed_columns.npz"
-    np.savez(cols, sync=ts, channel=det.astype(np.int64), **{"nanotime_ps": (nt.astype(np.int64) * round(
-        info.nanotimes_unit_s * 1e12))})
-    (work / "seed_columns.npz.units.json").write_text(json.dumps({"sync_rate_hz": info.sync_rate_hz}))
+    np.savez(cols, sync=ts, channel=det.astype(np.int64), nanotime=nt)
+    (work / "seed_columns.npz.units.json").write_text(json.dumps({"sync_rate_hz": info.sync_rate_hz,
+                                                                 "nanotimes_unit_s": info.nanotimes_unit_s}))
     seeds.append({"format": "columns-npz", "path": str(cols), "args": [], "sidecar": True})
     csv = work / "seed_columns.csv"
     t_ps = (ts * info.timestamps_unit_s * 1e12).astype(np.int64)
@@ -254,7 +256,8 @@ def _header_value(seed, p: Path, data: bytearray, rng) -> str:
             iv = int(v) if math.isfinite(v) and -2**31 <= v < 2**31 else -1
             struct.pack_into("<i", data, off, iv)
         else:
-            struct.pack_into("<" + kind, data, off, float(v) if kind == "d" else float(np.float32(v)))
+            with np.errstate(over="ignore"):
+                struct.pack_into("<" + kind, data, off, float(v) if kind == "d" else float(np.float32(v)))
         return f"{kind}@{off}={v!r}"
     if fmt == "SPC":
         setp = p.with_suffix(".set")
@@ -288,7 +291,9 @@ def _header_value(seed, p: Path, data: bytearray, rng) -> str:
         return f"rewritten {k}={v!r}"
     if fmt == "columns-npz":
         side = Path(str(p) + ".units.json")
-        side.write_text(json.dumps({"sync_rate_hz": v}) if rng.random() < 0.7 else "{\"sync_rate_hz\": \"x\\n\\u0007\"}")
+        side.write_text(json.dumps({"sync_rate_hz": v, "nanotimes_unit_s": 1.6e-11}) if rng.random() < 0.5 else
+                        json.dumps({"sync_rate_hz": 1e6, "nanotimes_unit_s": v}) if rng.random() < 0.6 else
+                        "{\"sync_rate_hz\": \"x\\n\\u0007\"}")
         return f"sidecar sync_rate_hz={v!r}"
     if fmt.startswith("columns"):
         return "no header number"
@@ -680,13 +685,13 @@ def warm_up(seeds: list[dict], tmp: Path) -> None:
 def plan(seeds: list[dict], n: int, seed: int) -> list[tuple[dict, str, int]]:
     """``n`` (seed file, class, sub-seed) triples.
 
-    Input ``i`` takes seed file ``i mod S`` and class ``(i + i div S) mod C``: every block of
-    ``S`` inputs covers every seed file, and (when ``S + 1`` and ``C`` are coprime) the first
+    Input ``i`` takes seed file ``s = i mod S`` and class ``(i div S + s) mod C``: every block
+    of ``S`` inputs covers every seed file (and every class when ``S >= C``), and the first
     ``S x C`` inputs are all the (file, class) pairs once. Sub-seeds come from ``seed``.
     """
     rng = random.Random(seed)
     S, C = len(seeds), len(CLASSES)
-    return [(seeds[i % S], CLASSES[(i + i // S) % C], rng.randrange(2**31)) for i in range(n)]
+    return [(seeds[i % S], CLASSES[(i // S + i % S) % C], rng.randrange(2**31)) for i in range(n)]
 
 
 def run_campaign(n: int, seed: int, *, timeout: float = 60.0, as_limit_gb: float = 4.0, spawn: bool = False,

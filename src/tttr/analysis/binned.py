@@ -170,9 +170,11 @@ class BinnedAccumulator:
         self.rebin = 1
         self.period = 0
         self.calibration = None
-        self.counts = np.zeros((1024, 2), np.int32)
-        self.n_win = np.zeros(1024, np.int32)
-        self.sum_delay = np.zeros(1024, np.int64)
+        cap = self._initial_capacity()
+        self.counts = np.zeros((cap, 2), np.int32)
+        self.n_win = np.zeros(cap, np.int32)
+        self.sum_delay = np.zeros(cap, np.int64)
+        self._used = 0  # bins written so far (the rest of the arrays is untouched)
         self.cube = None
         self._pending = None
         self._last_ts = -1
@@ -230,13 +232,35 @@ class BinnedAccumulator:
             nb2 = max(nb, 1)
             while nb2 <= last_bin:
                 nb2 = nb2 * 2 if nb2 < (1 << 20) else nb2 + nb2 // 4  # 25 % steps once large
-            nb2 = min(nb2, defaults.MAX_TRACE_BINS)
+            nb2 = max(min(nb2, defaults.MAX_TRACE_BINS), last_bin + 1)
+            # copy only the bins written so far: the rest of both arrays stays untouched
+            # zero pages (no resident memory)
+            used = min(self._used, nb)
             c = np.zeros((nb2, nd2), np.int32)
-            c[:nb, :nd] = self.counts
+            c[:used, :nd] = self.counts[:used]
             self.counts = c
             if nb2 > nb:
-                self.n_win = np.concatenate([self.n_win, np.zeros(nb2 - nb, np.int32)])
-                self.sum_delay = np.concatenate([self.sum_delay, np.zeros(nb2 - nb, np.int64)])
+                w = np.zeros(nb2, np.int32)
+                w[:used] = self.n_win[:used]
+                d = np.zeros(nb2, np.int64)
+                d[:used] = self.sum_delay[:used]
+                self.n_win, self.sum_delay = w, d
+        self._used = max(self._used, last_bin + 1)
+
+    def _initial_capacity(self) -> int:
+        """Bins to allocate before the first photon: the header's acquisition time (plus 5 %)
+        when it states one, so a long file needs no growth (and no copy) of the per-bin arrays.
+
+        Notes
+        -----
+        ``np.zeros`` maps zeroed pages that take memory only when written, so a capacity
+        above what the photons reach costs address space, not resident memory.
+        """
+        acq = self.info.acquisition_time_s
+        if acq and acq > 0:
+            n = int(min(acq * 1.05 / self.bin_width_s + 1024, defaults.MAX_TRACE_BINS))
+            return max(n, 1024)
+        return 1024
 
     def _check_budget(self, n_bins: int, n_det: int) -> None:
         """AnalysisError if ``n_bins`` bins of ``n_det`` detectors exceed the memory limits."""
