@@ -413,3 +413,19 @@ def test_per_bin_storage_grows_by_a_quarter_once_large():
     assert res.n_bins == n  # bins of one tick: the last one is complete
     assert acc.counts.shape[0] <= 1.25 * n + 1
     assert np.shares_memory(res.n_window, acc.n_win)  # no second copy of the per-bin sums
+
+
+def test_flid_histogram_by_blocks_equals_one_histogram(tmp_path, monkeypatch):
+    from tttr.analysis import flid as flid_mod
+
+    p = tmp_path / "f.ptu"
+    write_t3(p, n=60_000, seed=3)
+    acc = BinnedAccumulator(tttr.open(p).info, bin_width_s=1e-3)
+    for c in tttr.open(p).chunks():
+        acc.add(c)
+    binned = acc.result()
+    whole = flid_mod.flid_map(binned)
+    monkeypatch.setattr(flid_mod, "_HIST_BLOCK", 7)  # many blocks, one not full
+    blocks = flid_mod.flid_map(binned)
+    assert whole.histogram.sum() > 0
+    np.testing.assert_array_equal(blocks.histogram, whole.histogram)
