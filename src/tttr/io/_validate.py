@@ -100,5 +100,5 @@ def check_stream_info(info) -> None:
     if info.acquisition_time_s is not None:
         lo, hi = LIMITS["acquisition_time_s"]
         header_number(p, "acquisition_time_s", info.acquisition_time_s, lo, hi, "s")
-    if not isinstance(info.n_records, numbers.Integral) or info.n_records < 0:
+    if not isinstance(info.n_records, numbers.Integral) or info.n_records < -1:  # -1: not known (simulations)
         raise FormatError(p, f"record count {info.n_records!r} is not a count")
