@@ -99,6 +99,8 @@ def test_backward_kernels_match_naive_twins(seed):
     last = int(rng.integers(-5, 20))
     assert tuple(int(x) for x in backward_steps(ts, np.int64(last))) == naive.backward_steps(ts, last)
     np.testing.assert_array_equal(monotonic_mask(ts, np.int64(last)), naive.monotonic_mask(ts, last))
+    srt = np.sort(ts)  # the vectorised fast path for sorted input
+    assert tuple(int(x) for x in backward_steps(srt, np.int64(last))) == naive.backward_steps(srt, last)
 
 
 @pytest.mark.parametrize("chunk", [None, 1000, 7])

@@ -47,16 +47,32 @@ def check_on_time_error(value) -> str:
 
 
 @njit(cache=True, nogil=True)
+def _sorted_from(ts, last):
+    """True when ``ts`` never decreases and starts at or after ``last`` (vectorisable test)."""
+    n = ts.shape[0]
+    if n == 0:
+        return True
+    dec = ts[0] < last
+    for i in range(1, n):
+        dec |= ts[i] < ts[i - 1]
+    return not dec
+
+
+@njit(cache=True, nogil=True)
 def backward_steps(ts, last):
     """Events of ``ts`` earlier than the running maximum (which starts at ``last``).
 
     Returns ``(n_backward, first_index, running_max_at_end)``; ``first_index`` is -1 when
-    the times never go backwards.
+    the times never go backwards. The common case (sorted) is one vectorised pass without
+    a loop-carried dependency; only unsorted input takes the running-maximum loop.
     """
+    n = ts.shape[0]
+    if _sorted_from(ts, last):
+        return 0, -1, ts[n - 1] if n else last
     n_bad = 0
     first = -1
     m = last
-    for i in range(ts.shape[0]):
+    for i in range(n):
         t = ts[i]
         if t < m:
             if first < 0:
