@@ -46,3 +46,21 @@ def decode_pq(records: np.ndarray, family: str, v1: bool = False) -> dict:
         return _split(r, ofl, sp == 0, (sp == 1) & (ch >= 1) & (ch <= 15), tt, ch, ch,
                       sync=(sp == 1) & (ch == 0))
     raise ValueError(family)
+
+
+def backward_steps(ts: np.ndarray, last: int) -> tuple[int, int, int]:
+    """Twin of ``tttr.io._timeorder.backward_steps``: events below the running maximum."""
+    ts = np.asarray(ts, np.int64)
+    if ts.size == 0:
+        return 0, -1, int(last)
+    run = np.maximum.accumulate(np.concatenate([[last], ts]))[:-1]
+    bad = ts < run
+    first = int(np.flatnonzero(bad)[0]) if bad.any() else -1
+    return int(bad.sum()), first, int(max(last, ts.max()))
+
+
+def monotonic_mask(ts: np.ndarray, last: int) -> np.ndarray:
+    """Twin of ``tttr.io._timeorder.monotonic_mask``: keep events not below the running maximum."""
+    ts = np.asarray(ts, np.int64)
+    run = np.maximum.accumulate(np.concatenate([[last], ts]))[:-1]
+    return ts >= run

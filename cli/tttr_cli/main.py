@@ -55,22 +55,26 @@ class TttrGroup(click.Group):
         except click.ClickException:
             raise
         except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
-            from tttr.errors import TttrError
+            from tttr.errors import TttrError, printable
 
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             from tttr.io._atomic import DISK_ERRNOS
 
-            if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError)) or (
-                    isinstance(exc, OSError) and exc.errno in DISK_ERRNOS):
-                click.echo(f"tttr: error: {for_the_command_line(str(exc))}", err=True)
+            # every line printed is one printable line, whatever bytes a hostile file holds
+            if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError,
+                                NotADirectoryError)) or (isinstance(exc, OSError) and exc.errno in DISK_ERRNOS):
+                click.echo(f"tttr: error: {for_the_command_line(printable(exc, 2000))}", err=True)
                 ctx.exit(2)
-            click.echo(f"tttr: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            click.echo(f"tttr: internal error: {type(exc).__name__}: {printable(exc, 2000)} "
+                       "(run with --debug for the traceback)", err=True)
             ctx.exit(3)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"tttr: warning: {for_the_command_line(str(message))}", err=True)
+    from tttr.errors import printable
+
+    click.echo(f"tttr: warning: {for_the_command_line(printable(message, 2000))}", err=True)
 
 
 @click.group(cls=TttrGroup, context_settings={"help_option_names": ["-h", "--help"]})

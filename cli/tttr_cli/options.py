@@ -291,13 +291,16 @@ def reader_options(f):
                      help="FT1040/columnar T3: laser repetition rate in Hz."),
         click.option("--channel-base", "channel_base", type=click.IntRange(0, 1), default=None,
                      help="Columnar files: 1 if channels are numbered from 1."),
+        click.option("--on-time-error", "on_time_error", type=click.Choice(["raise", "drop", "sort"]), default=None,
+                     help="When decoded times go backwards (corrupt records): stop with an error naming the record "
+                          "(default), or drop / re-sort the offending events with a warning that counts them."),
     ]
     for o in reversed(opts):
         f = o(f)
     return f
 
 
-READER_OPTION_NAMES = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base")
+READER_OPTION_NAMES = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base", "on_time_error")
 
 
 def reader_kwargs(kwargs: dict) -> dict:

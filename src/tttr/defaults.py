@@ -13,6 +13,28 @@ CHUNK_RECORDS: int = 1 << 20
 #: per row at its peak, so 2**18 rows keep a chunk near 45 MB.
 CHUNK_ROWS: int = 1 << 18
 
+#: Largest number of trace bins one pass may hold: 2**24 is 46.6 h at the 10 ms default,
+#: above the 24-hour measurements the memory budget (docs/reliability.md) is set for. A
+#: longer span (or a corrupt file whose times jump far ahead) is refused with an error.
+MAX_TRACE_BINS: int = 1 << 24
+
+#: Budget of the per-bin arrays of one pass (counts per detector, window counts and delay
+#: sums): 384 MB is 24 h at 10 ms with up to 16 detectors (4 B each + 12 B per bin).
+MAX_BINNED_BYTES: int = 384 * 2**20
+
+#: Most photons one trace bin may hold while it is being filled: 2**23 photons in a 10 ms bin
+#: would be 8e8 counts per second, beyond any detector set; holding them takes ~90 MB.
+MAX_PHOTONS_PER_BIN: int = 1 << 23
+
+#: Highest count rate (all detectors) a file may show over a chunk: a single-photon detector
+#: saturates near 1e8 counts/s and time-taggers have at most 64-128 inputs; a higher rate
+#: means corrupt timestamps (e.g. every photon at one time). Used by the reader check.
+MAX_COUNT_RATE_CPS: float = 1e10
+
+#: Longest time an event may lie after the start of a file (s): 1e7 s is 115 days, beyond
+#: any single measurement; a later event means a corrupt time unit or corrupt records.
+MAX_DURATION_S: float = 1e7
+
 #: Intensity-trace bin width in seconds (science.md §1: 10 ms as in seeds 001 and 002).
 BIN_WIDTH_S: float = 10e-3
 

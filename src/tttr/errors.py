@@ -19,7 +19,26 @@ __all__ = [
     "TttrWarning",
     "TruncatedFileWarning",
     "HeaderWarning",
+    "TimeOrderError",
+    "TimeOrderWarning",
+    "printable",
 ]
+
+
+def printable(text, limit: int = 300) -> str:
+    """``text`` as one printable line: control characters, newlines and undecodable bytes are
+    shown as escapes, and anything past ``limit`` characters is cut (with an ellipsis).
+
+    Notes
+    -----
+    Error messages quote header values and names taken from hostile files; this keeps a
+    message one line on any terminal and in any log.
+    """
+    s = str(text)
+    if not s.isprintable():
+        s = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                    for c in s)
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 class TttrError(Exception):
@@ -31,8 +50,8 @@ class FormatError(TttrError, ValueError):
 
     def __init__(self, path, problem: str):
         self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = printable(problem, 600)
+        super().__init__(f"{printable(self.path, 1000)}: {self.problem}")
 
 
 class UnknownFormatError(FormatError):
@@ -85,3 +104,11 @@ class OutputError(TttrError, OSError):
 
 class OutputInUseError(TttrError):
     """An output folder is locked by another run (two batches into one folder)."""
+
+
+class TimeOrderError(FormatError):
+    """Decoded times go backwards: the records are corrupt (see ``on_time_error``)."""
+
+
+class TimeOrderWarning(TttrWarning):
+    """Events whose time went backwards were dropped or re-sorted (``on_time_error``)."""

@@ -18,6 +18,7 @@ import numpy as np
 from .. import defaults
 from ..io.events import PhotonChunk, StreamInfo
 from ..kernels.binning import accumulate_bins
+from ..errors import AnalysisError, printable
 from ..results import Result
 
 __all__ = ["BinnedAccumulator", "BinnedData", "bin_ticks_for"]
@@ -175,9 +176,11 @@ class BinnedAccumulator:
         self.rebin = 1
         self.period = 0
         self.calibration = None
-        self.counts = np.zeros((1024, 2), np.int32)
-        self.n_win = np.zeros(1024, np.int32)
-        self.sum_delay = np.zeros(1024, np.int64)
+        cap = self._initial_capacity()
+        self.counts = np.zeros((cap, 2), np.int32)
+        self.n_win = np.zeros(cap, np.int32)
+        self.sum_delay = np.zeros(cap, np.int64)
+        self._used = 0  # bins written so far (the rest of the arrays is untouched)
         self.cube = None
         self._pending = None
         self._last_ts = -1
@@ -231,16 +234,55 @@ class BinnedAccumulator:
     def _ensure(self, last_bin: int, max_det: int) -> None:
         nb, nd = self.counts.shape
         if last_bin >= nb or max_det >= nd:
+            nd2 = max(nd, max_det + 1)
+            self._check_budget(last_bin + 1, nd2)
             nb2 = max(nb, 1)
             while nb2 <= last_bin:
-                nb2 *= 2
-            nd2 = max(nd, max_det + 1)
+                nb2 = nb2 * 2 if nb2 < (1 << 20) else nb2 + nb2 // 4  # 25 % steps once large
+            nb2 = max(min(nb2, defaults.MAX_TRACE_BINS), last_bin + 1)
+            # copy only the bins written so far: the rest of both arrays stays untouched
+            # zero pages (no resident memory)
+            used = min(self._used, nb)
             c = np.zeros((nb2, nd2), np.int32)
-            c[:nb, :nd] = self.counts
+            c[:used, :nd] = self.counts[:used]
             self.counts = c
             if nb2 > nb:
-                self.n_win = np.concatenate([self.n_win, np.zeros(nb2 - nb, np.int32)])
-                self.sum_delay = np.concatenate([self.sum_delay, np.zeros(nb2 - nb, np.int64)])
+                w = np.zeros(nb2, np.int32)
+                w[:used] = self.n_win[:used]
+                d = np.zeros(nb2, np.int64)
+                d[:used] = self.sum_delay[:used]
+                self.n_win, self.sum_delay = w, d
+        self._used = max(self._used, last_bin + 1)
+
+    def _initial_capacity(self) -> int:
+        """Bins to allocate before the first photon: the header's acquisition time (plus 5 %)
+        when it states one, so a long file needs no growth (and no copy) of the per-bin arrays.
+
+        Notes
+        -----
+        ``np.zeros`` maps zeroed pages that take memory only when written, so a capacity
+        above what the photons reach costs address space, not resident memory.
+        """
+        acq = self.info.acquisition_time_s
+        if acq and acq > 0:
+            n = int(min(acq * 1.05 / self.bin_width_s + 1024, defaults.MAX_TRACE_BINS))
+            return max(n, 1024)
+        return 1024
+
+    def _check_budget(self, n_bins: int, n_det: int) -> None:
+        """AnalysisError if ``n_bins`` bins of ``n_det`` detectors exceed the memory limits."""
+        path = self.info.path
+        if n_bins > defaults.MAX_TRACE_BINS:
+            span_s = n_bins * self.bin_width_s
+            raise AnalysisError(f"{printable(path)}: the photons span {span_s:.6g} s, {n_bins} trace bins of "
+                                f"{self.bin_width_s:g} s; at most {defaults.MAX_TRACE_BINS} are held "
+                                f"({defaults.MAX_TRACE_BINS * self.bin_width_s / 3600:.3g} h at this bin width): "
+                                "use a wider bin, or the timestamps are corrupt")
+        need = n_bins * (4 * n_det + 12)
+        if need > defaults.MAX_BINNED_BYTES:
+            raise AnalysisError(f"{printable(path)}: {n_bins} trace bins x {n_det} detector inputs (highest input "
+                                f"{n_det - 1}) need {need / 2**20:.0f} MB of per-bin sums, more than the "
+                                f"{defaults.MAX_BINNED_BYTES / 2**20:.0f} MB limit: use a wider bin")
 
     # ------------------------------------------------------------------------- feeding
     def add(self, chunk: PhotonChunk) -> None:
@@ -289,6 +331,10 @@ class BinnedAccumulator:
             return
         self._ensure(int(ts[-1] // self.bin_ticks), int(det.max()))
         nt_arr = nt if nt is not None else np.zeros(0, np.uint16)
+        if ts.shape[0] > defaults.MAX_PHOTONS_PER_BIN and int(ts[0] // self.bin_ticks) == int(ts[-1] // self.bin_ticks):
+            raise AnalysisError(f"{printable(self.info.path)}: more than {defaults.MAX_PHOTONS_PER_BIN} photons fall "
+                                f"in one {self.bin_width_s:g} s trace bin (at t = {int(ts[0]) * self.info.timestamps_unit_s:.6g} s); "
+                                "no detector counts that fast: the timestamps are corrupt, or use a narrower bin")
         k = accumulate_bins(ts, det, nt_arr, self.has_nt, self.bin_ticks, self.det_sel, self.shift,
                             np.int64(self.period), np.int64(self.t0), np.int64(self.window), np.int64(self.rebin),
                             np.int64(self.level_width), self.counts, self.n_win, self.sum_delay, self.cube, final)
@@ -323,9 +369,11 @@ class BinnedAccumulator:
         if self.has_nt and n_full:
             inten = self.counts[:n_full][:, [d for d in dets if d < self.counts.shape[1]]].sum(axis=1)
             clipped = int(np.count_nonzero(inten // self.level_width >= self.n_levels - 1))
+        # the accumulator is finished: hand out views (no second copy of the per-bin arrays)
+        counts = self.counts[:n_full, :n_det]
         return BinnedData(
-            counts=self.counts[:n_full, :n_det].copy(), n_window=self.n_win[:n_full].copy(),
-            sum_delay_ticks=self.sum_delay[:n_full].copy(), decay_matrix=self.cube if self.has_nt else None,
+            counts=counts if n_det == self.counts.shape[1] else counts.copy(), n_window=self.n_win[:n_full],
+            sum_delay_ticks=self.sum_delay[:n_full], decay_matrix=self.cube if self.has_nt else None,
             level_width_counts=int(self.level_width), decay_rebin=int(self.rebin), period_ticks=int(self.period),
             bin_width_s=self.bin_width_s,
             bin_ticks=self.bin_ticks, timestamps_unit_s=self.info.timestamps_unit_s,

@@ -19,6 +19,9 @@ from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 from .binned import BinnedAccumulator, BinnedData
 from .lifetime import LifetimeFit, fit_lifetime, mean_delay_lifetime, per_bin_mle_lifetime, truncation_corrected_lifetime
 
+#: Trace bins histogrammed at a time in :func:`flid_map` (bounds its temporaries).
+_HIST_BLOCK = 1 << 20
+
 __all__ = ["FlidMap", "flid_map", "flid", "binned_pass", "intensity_regions", "region_decay",
            "RegionLifetimes", "region_lifetimes", "beta"]
 
@@ -110,7 +113,9 @@ def flid_map(binned: BinnedData, *, estimator: str = "mean", lifetime_bins: int 
         raise ValueError(f"unknown lifetime estimator {estimator!r}; one of {ESTIMATORS}")
     unit = _unit_ns(binned)
     window_ns = binned.window_ticks * unit
-    sum_ns = binned.sum_delay_ticks * unit + 0.5 * unit * binned.n_window  # bin centres
+    sum_ns = binned.sum_delay_ticks.astype(np.float64)  # in place below: one per-bin float array
+    sum_ns *= unit
+    sum_ns += (0.5 * unit) * binned.n_window  # bin centres
     mean = mean_delay_lifetime(sum_ns, binned.n_window, min_photons=min_photons)
     if estimator == "mean":
         tau = mean
@@ -133,8 +138,14 @@ def flid_map(binned: BinnedData, *, estimator: str = "mean", lifetime_bins: int 
         int_edges = np.linspace(-0.5, imax + 0.5, int(intensity_bins) + 1)
     else:
         int_edges = np.asarray(intensity_bins, float)
-    h, _, _ = np.histogram2d(inten[finite], tau[finite], bins=[int_edges, tau_edges])
-    return FlidMap(inten, tau, h.astype(np.int64), tau_edges, int_edges, estimator, float(window_ns),
+    # histogram by blocks of bins: the same counts (a histogram is a sum over samples), with
+    # temporaries bounded by the block instead of several copies of a 24-hour trace
+    h = np.zeros((int_edges.size - 1, tau_edges.size - 1), np.int64)
+    for a in range(0, inten.size, _HIST_BLOCK):
+        f = finite[a:a + _HIST_BLOCK]
+        hb, _, _ = np.histogram2d(inten[a:a + _HIST_BLOCK][f], tau[a:a + _HIST_BLOCK][f], bins=[int_edges, tau_edges])
+        h += hb.astype(np.int64)
+    return FlidMap(inten, tau, h, tau_edges, int_edges, estimator, float(window_ns),
                    float(binned.t0_ticks * unit), binned.bin_width_s, int(min_photons))
 
 

@@ -12,7 +12,9 @@ Binary formats whose payload is a flat array of fixed-size records derive from
 
 from __future__ import annotations
 
+import contextlib
 import os
+import struct
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import replace
@@ -22,10 +24,47 @@ from typing import Iterator
 import numpy as np
 
 from .. import defaults
-from ..errors import FormatError, TruncatedFileWarning
+from ..errors import FormatError, TttrError, TruncatedFileWarning, printable
+from ._timeorder import TimeOrderGuard, check_on_time_error
 from .events import PhotonChunk, StreamInfo, concatenate_chunks
 
-__all__ = ["TTTRStream", "RecordStream", "records_present"]
+__all__ = ["TTTRStream", "RecordStream", "records_present", "unreadable_as_format_error"]
+
+#: Exceptions a corrupt file makes the container libraries (h5py, pyarrow, numpy, pandas, the
+#: struct module, numba on a wrong dtype) raise while a reader works; they become one
+#: :class:`FormatError` naming the file. Missing or unreadable paths keep their own errors.
+_CONTAINER_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError, OverflowError, ZeroDivisionError,
+                     RuntimeError, EOFError, UnicodeError, struct.error, AttributeError)
+_PATH_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError)
+
+
+def _numba_error():
+    try:
+        from numba.core.errors import NumbaError
+    except ImportError:  # pragma: no cover - numba is required
+        return ()
+    return (NumbaError,)
+
+
+@contextlib.contextmanager
+def unreadable_as_format_error(path, what: str = "cannot be read"):
+    """Turn an exception of a container library inside the block into a one-line FormatError.
+
+    Notes
+    -----
+    :class:`~tttr.errors.TttrError` and path errors (missing file, permission) pass
+    unchanged; so does ``MemoryError``. The original exception is chained (``--debug`` shows
+    it). The message keeps the exception's type and its first 200 printable characters.
+    """
+    try:
+        yield
+    except TttrError:
+        raise
+    except _PATH_ERRORS:
+        raise
+    except _CONTAINER_ERRORS + _numba_error() as exc:
+        msg = " ".join(str(exc).split())
+        raise FormatError(path, f"{what}: {type(exc).__name__}: {printable(msg, 200)}") from exc
 
 
 class TTTRStream(ABC):
@@ -37,13 +76,53 @@ class TTTRStream(ABC):
 
     info: StreamInfo
     header: dict
+    #: What a backward step of time does: "raise", "drop" or "sort" (:mod:`tttr.io._timeorder`).
+    on_time_error: str = "raise"
+    #: The repair counts of the last complete pass (None before one, or in "raise" mode).
+    time_order_repairs: dict | None = None
 
     def __init__(self, path):
         self.path = Path(path)
 
+    def set_on_time_error(self, mode: str) -> None:
+        """Choose what a backward step of time does: ``"raise"``, ``"drop"`` or ``"sort"``."""
+        self.on_time_error = check_on_time_error(mode)
+
     @abstractmethod
+    def _chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
+        """Yield the file's events in order as decoded (before the time-order check)."""
+
     def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
-        """Yield the file's events in order, ``size`` records (or rows) at a time."""
+        """Yield the file's events in order, ``size`` records (or rows) at a time.
+
+        Notes
+        -----
+        Every chunk passes the time-order check of :class:`~tttr.io._timeorder.TimeOrderGuard`
+        (``on_time_error``), and an exception a container library raises on a corrupt file
+        becomes a one-line :class:`~tttr.errors.FormatError` naming it.
+        """
+        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s, self._locate_event)
+        it = self._chunks(size)
+        while True:
+            with unreadable_as_format_error(self.path, "cannot be read"):
+                try:
+                    chunk = next(it)
+                except StopIteration:
+                    break
+            yield guard(chunk)
+        guard.finish()
+        self._record_repairs(guard)
+
+    def _locate_event(self, stream: int, index: int) -> str:
+        """Where in the file event ``index`` of the last chunk's ``stream`` (0 photons, 1 markers,
+        2 sync) came from, as text for an error message; readers that know add to it."""
+        return ""
+
+    def _record_repairs(self, guard: TimeOrderGuard) -> None:
+        if guard.mode != "raise":
+            self.time_order_repairs = {"mode": guard.mode, "dropped_photons": guard.dropped[0],
+                                       "dropped_markers": guard.dropped[1], "dropped_sync": guard.dropped[2],
+                                       "sorted_chunks": guard.reordered}
 
     def read(self) -> PhotonChunk:
         """Decode the whole file into one :class:`PhotonChunk` (small files only)."""
@@ -143,13 +222,58 @@ class RecordStream(TTTRStream):
                 remaining -= n
                 yield block
 
-    def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
+    def _chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
         state = self._new_state()
+        first = 0
         for block in self.raw_records(size):
+            self._block = (block, state.copy(), first)  # kept to name the record of a bad event
             yield replace(self._decode(block, state), n_records=int(block.shape[0]))
+            first += block.shape[0]
+        self._block = None
+
+    def _locate_event(self, stream: int, index: int) -> str:
+        """Record number and byte offset of event ``index`` of ``stream`` in the last block.
+
+        Notes
+        -----
+        Only called on the error path: the block prefix that first yields ``index + 1`` events
+        is found by bisection, decoding prefixes from a copy of the block's start state
+        (about 20 decodes of at most one block).
+        """
+        ctx = getattr(self, "_block", None)
+        if ctx is None:
+            return ""
+        block, state0, first = ctx
+        attr = ("timestamps", "marker_timestamps", "sync_timestamps")[stream]
+
+        def count(m):
+            return getattr(self._decode(block[:m], state0.copy()), attr).shape[0]
+
+        lo, hi = 1, block.shape[0]
+        if count(hi) <= index:
+            return ""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if count(mid) > index:
+                hi = mid
+            else:
+                lo = mid + 1
+        rec = first + lo - 1
+        return f" (record {rec}, byte {self._data_offset + rec * self._record_dtype.itemsize})"
 
     def read(self) -> PhotonChunk:
-        """Decode the whole file with one kernel call (no chunk concatenation)."""
+        """Decode the whole file with one kernel call (no chunk concatenation), time-order checked."""
         n = self.info.n_records
-        return self._decode(next(self.raw_records(max(n, 1))) if n else np.empty(0, self._record_dtype),
-                            self._new_state())
+        guard = TimeOrderGuard(self.path, self.on_time_error, self.info.timestamps_unit_s, self._locate_event)
+        with unreadable_as_format_error(self.path, "cannot be read"):
+            block = next(self.raw_records(max(n, 1))) if n else np.empty(0, self._record_dtype)
+            state = self._new_state()
+            self._block = (block, state.copy(), 0)
+            data = self._decode(block, state)
+        try:
+            data = guard(data)
+        finally:
+            self._block = None
+        guard.finish()
+        self._record_repairs(guard)
+        return data

@@ -628,7 +628,7 @@ class ColumnsStream(TTTRStream):
                         yield start, {c: df[c].to_numpy() for c in cols}
                     start += len(df)
 
-    def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
+    def _chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
         """Yield the events in order, ``size`` rows at a time.
 
         Parameters
@@ -652,11 +652,11 @@ class ColumnsStream(TTTRStream):
                 prev[0] = last
                 prev[1:] = ts[:-1]
                 dec = ts < prev
-                if dec.any():
+                if self.on_time_error == "raise" and dec.any():  # else the time-order guard repairs
                     i = int(np.flatnonzero(dec)[0])
                     raise FormatError(p, f"{self._where(row0 + i)}: timestamps decrease from {int(prev[i])} to "
                                          f"{int(ts[i])}; rows must be sorted by time")
-                last = int(ts[-1])
+                last = max(last, int(ts.max()))
             sync_ts = np.empty(0, np.int64)
             if self._sync_channel is not None:
                 is_sync = ch == self._sync_channel

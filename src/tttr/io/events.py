@@ -117,6 +117,11 @@ class StreamInfo:
         Acquisition time the header states, if any.
     warnings : tuple of str
         Oddities found while reading the header.
+
+    Notes
+    -----
+    Every number is checked against what a time-tagger can produce when the object is
+    built (:func:`tttr.io._validate.check_stream_info`): a FormatError naming the file.
     """
 
     path: str
@@ -132,6 +137,11 @@ class StreamInfo:
     tcspc_num_bins: int | None = None
     acquisition_time_s: float | None = None
     warnings: tuple = ()
+
+    def __post_init__(self):
+        from ._validate import check_stream_info
+
+        check_stream_info(self)
 
     @property
     def is_t3(self) -> bool:

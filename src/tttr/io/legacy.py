@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, TruncatedHeaderError, UnsupportedRecordTypeError
+from ._validate import LIMITS, header_number
 from .base import records_present
 from .events import StreamInfo
 from .picoquant import RECORD_TYPES_BY_NAME, PicoQuantStream
@@ -188,12 +189,22 @@ class LegacyStream(PicoQuantStream):
             res = (h["Resolution_ps"] if mode == "T3" else h["BaseResolution_ps"] or 1.0) * 1e-12
             n_header = h["nRecords"]
         self.record_type = rtype
+        # the one place legacy header numbers are checked (tttr.io._validate)
+        sync_field = "CntRate0" if family == "PicoHarp" else "SyncRate"
+        res_field = "Resolution" if (family == "PicoHarp" or mode == "T3") else "BaseResolution"
         if mode == "T3":
-            if not sync or sync <= 0:
-                raise FormatError(self.path, "T3 header has no positive sync rate; the sync period is unknown")
+            if not sync:
+                raise FormatError(self.path, f"T3 header field {sync_field} is 0; the sync period is unknown")
+            sync = header_number(self.path, sync_field, sync, *LIMITS["sync_rate_hz"], "Hz")
+            res = header_number(self.path, res_field, res, *LIMITS["nanotimes_unit_s"], "s")
             ts_unit, nt_unit = 1.0 / sync, res
-            nbins = int(round(ts_unit / nt_unit))
+            header_number(self.path, f"sync period (1/{sync_field})", ts_unit, *LIMITS["t3_sync_period_s"], "s")
+            nbins = int(header_number(self.path, f"1/{sync_field} / {res_field}", round(ts_unit / nt_unit),
+                                      *LIMITS["tcspc_num_bins"]))
         else:
+            if sync:
+                sync = header_number(self.path, sync_field, sync, *LIMITS["sync_rate_hz"], "Hz")
+            res = header_number(self.path, res_field, res, *LIMITS["picoquant_t2_resolution_s"], "s")
             ts_unit, nt_unit, nbins = res, None, None
         if ts_unit <= 0:
             raise FormatError(self.path, "header resolution is not positive")

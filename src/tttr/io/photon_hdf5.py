@@ -561,7 +561,7 @@ class PhotonHDF5Stream(TTTRStream):
 
     # -- photons ------------------------------------------------------------------------
 
-    def chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
+    def _chunks(self, size: int | None = None) -> Iterator[PhotonChunk]:
         """Yield the photons, ``size`` at a time.
 
         Parameters

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import FormatError, HeaderWarning, TruncatedHeaderError, UnsupportedRecordTypeError
 from . import _records as rec
 from ._atomic import new_temporary, output_errors, place
+from ._validate import LIMITS, header_number
 from .base import records_present
 from .events import PhotonChunk, StreamInfo
 from .picoquant import RECORD_TYPES, RECORD_TYPES_BY_NAME, PicoQuantStream, encode_records
@@ -185,10 +186,17 @@ class PTUStream(PicoQuantStream):
         self.record_type = rtype
         glob = tags.get("MeasDesc_GlobalResolution")
         res = tags.get("MeasDesc_Resolution")
-        if not glob or glob <= 0:
-            raise FormatError(self.path, "PTU header lacks a positive 'MeasDesc_GlobalResolution'")
-        if rtype.mode == "T3" and (not res or res <= 0):
-            raise FormatError(self.path, "PTU T3 header lacks a positive 'MeasDesc_Resolution'")
+        if glob is None:
+            raise FormatError(self.path, "PTU header lacks 'MeasDesc_GlobalResolution'")
+        if rtype.mode == "T3" and res is None:
+            raise FormatError(self.path, "PTU T3 header lacks 'MeasDesc_Resolution'")
+        # the one place PTU header numbers are checked (tttr.io._validate)
+        if rtype.mode == "T3":
+            glob = header_number(self.path, "MeasDesc_GlobalResolution", glob, *LIMITS["t3_sync_period_s"], "s")
+            res = header_number(self.path, "MeasDesc_Resolution", res, *LIMITS["nanotimes_unit_s"], "s")
+        else:
+            glob = header_number(self.path, "MeasDesc_GlobalResolution", glob, *LIMITS["picoquant_t2_resolution_s"],
+                                 "s")
         mode_tag = tags.get("Measurement_Mode")
         if mode_tag not in (None, 2, 3) or (mode_tag is not None and f"T{mode_tag}" != rtype.mode):
             msgs.append(f"Measurement_Mode {mode_tag} disagrees with record type {rtype.name}; trusting the record type")
@@ -199,11 +207,17 @@ class PTUStream(PicoQuantStream):
         if rtype.mode == "T3":
             sync_rate = 1.0 / glob
         else:
-            sync_rate = float(sync) if sync else None
+            sync_rate = header_number(self.path, "TTResult_SyncRate", sync, *LIMITS["sync_rate_hz"], "Hz") \
+                if sync else None
         acq = tags.get("MeasDesc_AcquisitionTime")
+        if acq:
+            acq = header_number(self.path, "MeasDesc_AcquisitionTime", acq, 0, LIMITS["acquisition_time_s"][1] * 1e3,
+                                "ms")
         nbins = None
         if rtype.mode == "T3":
-            nbins = int(round(glob / res))
+            nbins = header_number(self.path, "MeasDesc_GlobalResolution / MeasDesc_Resolution", round(glob / res),
+                                  *LIMITS["tcspc_num_bins"])
+            nbins = int(nbins)
         self.info = StreamInfo(
             path=str(self.path), format="PTU", record_type=rtype.name, mode=rtype.mode,
             timestamps_unit_s=float(glob), nanotimes_unit_s=float(res) if rtype.mode == "T3" else None,

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 from ..errors import FormatError, UnknownFormatError
+from ._timeorder import check_on_time_error
+from .base import unreadable_as_format_error
 
 __all__ = ["detect_format", "open", "read", "READERS"]
 
@@ -41,6 +43,8 @@ def _check_path(path) -> Path:
         raise FormatError(p, "no such file")
     if p.is_dir():
         return p
+    if not p.is_file():
+        raise FormatError(p, "is not a regular file (a device, FIFO or socket); refused")
     if os.path.getsize(p) == 0:
         raise FormatError(p, "file is empty (0 bytes)")
     return p
@@ -81,21 +85,34 @@ def open(path, **options):  # noqa: A001 - mirrors builtins.open on purpose
     path : str or Path
         The file (or, for a segmented FT1040 export, its folder or ``_s0`` file).
     **options
-        Reader-specific options (e.g. units of a columnar file); see each reader.
+        Reader-specific options (e.g. units of a columnar file); see each reader. Every
+        reader takes ``on_time_error`` (``"raise"``, the default, ``"drop"`` or ``"sort"``):
+        what happens when decoded times go backwards (:mod:`tttr.io._timeorder`).
 
     Returns
     -------
     TTTRStream
         With ``.info``, ``.header`` and ``.chunks(size)``.
     """
-    modname = detect_format(path)
+    on_time_error = check_on_time_error(options.pop("on_time_error", None) or "raise")
     options = {k: v for k, v in options.items() if v is not None}
     try:
-        return _module(modname).open_stream(Path(path), **options)
-    except TypeError as exc:  # an option this reader does not take: a user error, not a bug
-        if "option" in str(exc) or "keyword" in str(exc):
-            raise FormatError(path, f"the {modname} reader does not accept {exc}") from None
-        raise
+        with unreadable_as_format_error(path, "cannot be opened"):
+            modname = detect_format(path)
+            try:
+                stream = _module(modname).open_stream(Path(path), **options)
+            except TypeError as exc:  # an option this reader does not take: a user error, not a bug
+                if "option" in str(exc) or "keyword" in str(exc):
+                    raise _OptionError(f"the {modname} reader does not accept {exc}") from None
+                raise
+    except _OptionError as exc:
+        raise FormatError(path, str(exc)) from None
+    stream.set_on_time_error(on_time_error)
+    return stream
+
+
+class _OptionError(Exception):
+    """An option the reader does not take (kept apart from TypeErrors of a corrupt file)."""
 
 
 def read(path, **options):
