@@ -1183,7 +1183,7 @@ def _out_dir_lock(out_root: Path):
 #: given for every file): units and rates as numbers in SI units (s, Hz), ``channel_base``
 #: 0 or 1, and the column choices of columnar files (``timestamps_column``, ...).
 READER_OPTIONS = ("timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz", "channel_base", "timestamps_column",
-                  "detectors_column", "nanotimes_column", "mode", "sync_channel")
+                  "detectors_column", "nanotimes_column", "mode", "sync_channel", "on_time_error")
 _POSITIVE_OPTIONS = frozenset({"timestamps_unit_s", "nanotimes_unit_s", "sync_rate_hz"})
 
 
