@@ -210,7 +210,9 @@ def dwell_time_figure(dwell, *, fits=None):
             tt = np.geomspace(max(fit.t_min_s, t.min()), t.max(), 50)
             # same normalisation as the density: the fitted law covers the fraction of events ≥ t_min
             frac = fit.n / dur.size
-            ax.loglog(tt, frac * fit.pdf(tt), "-", color=color, label=f"α = {fit.alpha:.2f} ± {fit.alpha_err:.2f}")
+            ax.loglog(tt, frac * fit.pdf(tt), "-", color=color,
+                      label=f"α = {fit.alpha:.2f} ± {fit.alpha_err:.2f} from t_min {fit.t_min_s * 1e3:.3g} ms")
+            ax.axvline(fit.t_min_s, color=color, lw=0.8, ls=":")
     ax.set_xlabel("dwell time (s)")
     ax.set_ylabel("P(t) (s⁻¹)")
     _legend(ax, fontsize=8)
@@ -298,6 +300,8 @@ def g2_figure(curve, analysis=None, *, max_bins: int = 1000):
         title = f"CW fit g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}, τa = {a.tau_a_ns:.3g} ns"
     elif a is not None:
         title = f"pulsed g2(0) = {a.g2_zero:.3f} ± {a.g2_zero_err:.3f}"
+        if getattr(a, "overlap_corrected", False) and getattr(a, "g2_zero_window", None) is not None:
+            title += f" (peak overlap removed; window areas shown, central {a.g2_zero_window:.3f})"
         _shade_peaks(ax, a, lag)
     else:
         title = "g2"
@@ -395,17 +399,19 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, regions=None
         ax.errorbar(regions.tau_ns, regions.intensity_counts, xerr=regions.tau_err_ns,
                     yerr=None if i_err is None else i_err, fmt="s", ms=5, mfc="none", mec="white", ecolor="white",
                     mew=1.2, label="intensity regions")
-        b, be = getattr(regions, "beta", np.nan), getattr(regions, "beta_err", None)
-        if np.isfinite(b):
-            ax.plot([], [], " ", label=f"β = {b:.2f}" + (f" ± {be:.2f}" if be is not None and np.isfinite(be) else ""))
+        if fit is None:  # with a fit, β (background-corrected, with its error) is in the title
+            b = getattr(regions, "beta", np.nan)
+            if np.isfinite(b):
+                ax.plot([], [], " ", label=f"β = {b:.2f} (regions, uncorrected)")
     if fit is not None or regions is not None:
         ax.set_ylim(flid_map.intensity_edges[0], flid_map.intensity_edges[-1])
         ax.set_xlim(flid_map.lifetime_edges_ns[0], flid_map.lifetime_edges_ns[-1])
         _legend(ax, loc="upper left", fontsize=7, framealpha=0.6)
     if fit is not None:
-        margin = "" if fit.margin is None else f", Δ{fit.criterion.upper()} = {fit.margin:.0f}"
-        beta = "" if not np.isfinite(fit.beta) else f", β = {fit.beta:.2f}"
-        ax.set_title(f"verdict: {fit.verdict}{margin}{beta}", fontsize=9)
+        be = getattr(fit, "beta_err", None)
+        beta = "" if not np.isfinite(fit.beta) else (
+            f", β = {fit.beta:.2f}" + (f" ± {be:.2f}" if be is not None and np.isfinite(be) else ""))
+        ax.set_title(f"verdict: {fit.verdict}{beta}", fontsize=9)
 
     if lifetime_trace:
         times = flid_map.times_s
@@ -474,7 +480,9 @@ def summary_figure(report, *, images: dict | None = None, dpi: int = 110):
     rows = [r for r in rows if r]
     heights = [max(arrays[n].shape[0] / arrays[n].shape[1] * (1.0 / len(r)) for n in r) for r in rows]
     page = plt.figure(figsize=(8.27, 11.69))
-    page.suptitle(f"{report.file}", fontsize=9)
+    from pathlib import Path
+
+    page.suptitle(Path(str(report.file)).name, fontsize=9)
     gs = page.add_gridspec(max(len(rows), 1), 1, height_ratios=heights or [1], hspace=0.05, top=0.97, bottom=0.01,
                            left=0.01, right=0.99)
     for i, r in enumerate(rows):
