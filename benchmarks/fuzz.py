@@ -575,7 +575,9 @@ def classify(path: str, cmd: str, rc: int | None, out: str, err: str, maxrss_kb:
     if rc == 0:
         why = _impossible(cmd, out)
         return "impossible" if why else "ok"
-    errs = [ln for ln in lines if ln.startswith("tttr: error:")]
+    # "tttr: error: ..." for bad input, "tttr CMD: usage error: ..." for an option the file makes
+    # impossible (a bin longer than the measurement)
+    errs = [ln for ln in lines if ln.startswith("tttr") and (": error:" in ln or ": usage error:" in ln)]
     if not errs:
         return "internal"
     from tttr.errors import printable

@@ -54,7 +54,7 @@ def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshol
         report = run(stream, bin_width_s=bin_width_s, g2_window_s=g2_window_s, g2_bin_s=g2_bin_s,
                      threshold_method=threshold_method, threshold_fraction=threshold_fraction, progress=update)
     if report.binned is not None:
-        check_bins(report.binned.n_bins, report.binned.bin_width_s, report.duration_s)
+        check_bins(report.binned.n_bins, report.binned.bin_width_s, report.duration_s, file=file)
     if out_dir:
         written = write_report(report, out_dir, plots=plots, force=force)
         for p in written.values():

@@ -43,7 +43,7 @@ def blink(file, bin_width_s, threshold_method, fraction, threshold_value, off_be
     stream = tttr.open(file, **reader_kwargs(kwargs))
     with progress_bar(as_json, stream.info.n_records, desc="binning") as update:
         tr = intensity_trace(stream, bin_width_s=bin_width_s, progress=update)
-    check_bins(tr.counts.shape[0], tr.bin_width_s, tr.measurement_s)
+    check_bins(tr.counts.shape[0], tr.bin_width_s, tr.measurement_s, file=file)
     if t_min_s is not None and t_min_s < tr.bin_width_s:
         raise click.BadParameter(f"{format_duration(t_min_s)} is shorter than the bin "
                                  f"({format_duration(tr.bin_width_s)}); dwell times are whole bins",

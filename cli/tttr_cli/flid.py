@@ -39,7 +39,7 @@ def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, force, as_jso
         raise AnalysisError(f"{file}: no FLID: {problem}")
     with progress_bar(as_json, stream.info.n_records, desc="binning") as update:
         binned = binned_pass(stream, bin_width_s=bin_width_s, progress=update)
-    check_bins(binned.n_bins, binned.bin_width_s, binned.duration_s)
+    check_bins(binned.n_bins, binned.bin_width_s, binned.duration_s, file=file)
     fm = flid_map(binned, estimator=estimator)
     warnings = []
     try:

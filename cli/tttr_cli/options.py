@@ -248,12 +248,14 @@ def progress_bar(as_json: bool, total: int | None, *, desc: str, unit: str = "re
         bar.close()
 
 
-def check_bins(n_bins: int, bin_width_s: float, duration_s: float, *, option: str = "--bin", need: int = 2) -> None:
+def check_bins(n_bins: int, bin_width_s: float, duration_s: float, *, file=None, option: str = "--bin",
+               need: int = 2) -> None:
     """Usage error when the trace bin leaves fewer than ``need`` whole bins in the measurement."""
     if n_bins < need:
+        where = f"{file} lasts" if file is not None else "the measurement lasts"
         raise click.BadParameter(
-            f"{format_duration(bin_width_s)} leaves {n_bins} whole bin{'s' if n_bins != 1 else ''} in a "
-            f"{duration_s:.4g} s measurement; choose a bin shorter than {format_duration(duration_s / need)}",
+            f"{where} {duration_s:.4g} s: {format_duration(bin_width_s)} leaves {n_bins} whole "
+            f"bin{'s' if n_bins != 1 else ''}; choose a bin shorter than {format_duration(duration_s / need)}",
             param_hint=f"'{option}'")
 
 

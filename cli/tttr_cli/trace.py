@@ -30,7 +30,7 @@ def trace(file, bin_width_s, detectors, plot_path, force, as_json, **kwargs):
     stream = tttr.open(file, **reader_kwargs(kwargs))
     with progress_bar(as_json, stream.info.n_records, desc="binning") as update:
         tr = intensity_trace(stream, bin_width_s=bin_width_s, detectors=detectors, progress=update)
-    check_bins(tr.counts.shape[0], tr.bin_width_s, tr.measurement_s)
+    check_bins(tr.counts.shape[0], tr.bin_width_s, tr.measurement_s, file=file)
     q = mandel_q(tr.total, bin_width_s=tr.bin_width_s)
     curve = mandel_q_curve(tr.total, bin_width_s=tr.bin_width_s)
     if plot_path:
