@@ -6,9 +6,9 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, FRACTION, NON_NEGATIVE, check_bins, emit_json, force_option, format_duration,
-                      json_option, for_the_command_line, names_the_file, plot_option, progress_bar, reader_kwargs, reader_options,
-                      refuse_existing)
+from .options import (DURATION, FRACTION, NON_NEGATIVE, check_bins, emit_json, for_the_command_line, force_option,
+                      format_duration, json_option, names_the_file, plot_option, progress_bar, reader_kwargs,
+                      reader_options, refuse_existing)
 from .summary import pm, power_law_line
 
 

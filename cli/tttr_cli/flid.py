@@ -7,7 +7,8 @@ import click
 from tttr import defaults
 
 from .options import (DURATION, IntensityBands, check_bins, emit_json, force_option, format_duration, json_option,
-                      names_the_file, plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+                      names_the_file, open_with_nanotimes, plot_option, progress_bar, reader_kwargs, reader_options,
+                      refuse_existing)
 from .summary import pm
 
 
@@ -27,16 +28,11 @@ from .summary import pm
 @names_the_file
 def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, force, as_json, **kwargs):
     """FLID of FILE: per-bin intensity vs lifetime, region lifetimes, β."""
-    import tttr
-    from tttr.analysis._source import nanotime_problem
     from tttr.analysis.flid import binned_pass, flid_map, region_lifetimes
     from tttr.errors import AnalysisError
 
     refuse_existing(plot_path, force=force)
-    stream = tttr.open(file, **reader_kwargs(kwargs))
-    problem = nanotime_problem(stream.info)
-    if problem is not None:
-        raise AnalysisError(f"{file}: no FLID: {problem}")
+    stream = open_with_nanotimes(file, reader_kwargs(kwargs), "FLID")
     with progress_bar(as_json, stream.info.n_records, desc="binning") as update:
         binned = binned_pass(stream, bin_width_s=bin_width_s, progress=update)
     check_bins(binned.n_bins, binned.bin_width_s, binned.duration_s, file=file)

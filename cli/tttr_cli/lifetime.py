@@ -7,7 +7,8 @@ import click
 from tttr import defaults
 
 from .options import (DURATION_OR_ZERO, DetectorList, emit_json, force_option, format_duration, json_option,
-                      names_the_file, plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
+                      names_the_file, open_with_nanotimes, plot_option, progress_bar, reader_kwargs, reader_options,
+                      refuse_existing)
 from .summary import pm
 
 
@@ -29,18 +30,11 @@ def lifetime(file, model, tail_shift_s, t0_s, detectors, plot_path, force, as_js
     The fit is made on the decay merged to at most 1024 bins, exactly as ``tttr analyze``
     does, so both commands give one answer for one file.
     """
-    import tttr
     from tttr.analysis.lifetime import decay_histogram, fit_lifetime
-    from tttr.errors import AnalysisError
     from tttr.pipeline import rebinned_decay
 
     refuse_existing(plot_path, force=force)
-    stream = tttr.open(file, **reader_kwargs(kwargs))
-    from tttr.analysis._source import nanotime_problem
-
-    problem = nanotime_problem(stream.info)
-    if problem is not None:
-        raise AnalysisError(f"{file}: no lifetime: {problem}")
+    stream = open_with_nanotimes(file, reader_kwargs(kwargs), "lifetime")
     with progress_bar(as_json, stream.info.n_records, desc="histogramming") as update:
         hist = decay_histogram(stream, detectors=detectors, t0=t0_s * 1e9 if t0_s is not None else "halfmax",
                                progress=update)

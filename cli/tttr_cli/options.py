@@ -248,6 +248,25 @@ def progress_bar(as_json: bool, total: int | None, *, desc: str, unit: str = "re
         bar.close()
 
 
+def open_with_nanotimes(file, reader_opts: dict, what: str):
+    """Open ``file`` for an analysis that needs nanotimes of known unit (``what``: "FLID", ...).
+
+    Raises
+    ------
+    AnalysisError
+        The file is T2, or T3 without its nanotime unit (the message says which flag helps).
+    """
+    import tttr
+    from tttr.analysis._source import nanotime_problem
+    from tttr.errors import AnalysisError
+
+    stream = tttr.open(file, **reader_opts)
+    problem = nanotime_problem(stream.info)
+    if problem is not None:
+        raise AnalysisError(f"{file}: no {what}: {problem}")
+    return stream
+
+
 def check_bins(n_bins: int, bin_width_s: float, duration_s: float, *, file=None, option: str = "--bin",
                need: int = 2) -> None:
     """Usage error when the trace bin leaves fewer than ``need`` whole bins in the measurement."""
