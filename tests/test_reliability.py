@@ -28,6 +28,7 @@ from tttr.io._timeorder import backward_steps, monotonic_mask
 from tttr.io.events import PhotonChunk, StreamInfo
 from tttr.io.ptu import PTUWriter, read_ptu_header
 from tttr_cli.main import cli
+from conftest import SAMPLES
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -431,3 +432,25 @@ def test_flid_histogram_by_blocks_equals_one_histogram(tmp_path, monkeypatch):
     blocks = flid_mod.flid_map(binned)
     assert whole.histogram.sum() > 0
     np.testing.assert_array_equal(blocks.histogram, whole.histogram)
+
+
+def test_g2_nanotime_classes_do_not_allocate_across_a_time_gap():
+    """Two photons 1e12 ticks apart in one chunk: the per-class nanotime histograms of the g2
+    accumulator must cost memory by photons, not by the gap (a corrupt .spc asked for 2.1 GiB)."""
+    import tracemalloc
+
+    import numpy as np
+
+    import tttr
+    from tttr.analysis.g2 import G2Accumulator
+    from tttr.io.events import PhotonChunk
+
+    info = tttr.open(SAMPLES / "sim_auger.ptu").info
+    acc = G2Accumulator(info, detectors=(0, 1))
+    ts = np.array([0, 5, 10**12, 10**12 + 3, 2 * 10**12], np.int64)
+    chunk = PhotonChunk(ts, np.array([0, 1, 0, 1, 0], np.uint8), np.array([10, 20, 30, 40, 50], np.uint16))
+    tracemalloc.start()
+    acc.add(chunk)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2**20, peak  # dense over the gap would be 1e12/bin_ticks float64s

@@ -816,9 +816,11 @@ class G2Accumulator:
     def _add_classified(self, t, nt, is_b) -> None:
         if t.size == 0:
             return
-        b = t // self._class_bin_ticks
-        b0 = int(b[0])
-        rel = b - b0
+        # the occupied trace bins only, numbered in order: a dense range from the first to the
+        # last bin of the chunk would be as long as any gap in the data (a corrupt timestamp
+        # asked for gigabytes); empty bins carry no class anyway
+        _, rel = np.unique(t // self._class_bin_ticks, return_inverse=True)
+        rel = rel.ravel()
         n_bins = int(rel[-1]) + 1
         na = np.bincount(rel, weights=1 - is_b, minlength=n_bins)
         nb = np.bincount(rel, weights=is_b, minlength=n_bins)
