@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tttr.text import DASH, _finite, format_duration, pm
+from tttr.text import DASH, format_duration, is_number, pm
 
 from .options import for_the_command_line
 
@@ -10,7 +10,7 @@ __all__ = ["DASH", "pm", "power_law_line", "seconds"]
 
 
 def seconds(x) -> str:
-    return DASH if not _finite(x) else format_duration(x)
+    return DASH if not is_number(x) else format_duration(x)
 
 
 def power_law_line(state: str, pure: dict, truncated: dict | None, *, n_total: int | None = None) -> str:
@@ -19,20 +19,20 @@ def power_law_line(state: str, pure: dict, truncated: dict | None, *, n_total: i
     if n_total is not None:
         head += f" ({n_total:,})"
     alpha = pure.get("alpha")
-    if not _finite(alpha):
+    if not is_number(alpha):
         why = pure.get("warning") or "no fit"
         return f"{head}: power law not fitted ({for_the_command_line(str(why))})"
     n = pure.get("n")
     line = (f"{head}: α = {pm(alpha, pure.get('alpha_err'))} ({n:,} ≥ {seconds(pure.get('t_min_s'))})"
             if n is not None else f"{head}: α = {pm(alpha, pure.get('alpha_err'))}")
     gof = pure.get("p_value")
-    if _finite(gof):
+    if is_number(gof):
         line += f", fit p = {gof:.2g}"
-    if truncated and _finite(truncated.get("alpha")):
+    if truncated and is_number(truncated.get("alpha")):
         line += (f"; truncated α = {pm(truncated['alpha'], truncated.get('alpha_err'))}, "
                  f"τc = {pm(truncated.get('tau_c_s'), truncated.get('tau_c_err_s'), 's')}")
         pref, p = truncated.get("preferred"), truncated.get("p_value")
         if pref:
             name = "truncated" if pref == "truncated" else "pure"
-            line += f"; {name} preferred" + (f" (LR p = {p:.2g})" if _finite(p) else "")
+            line += f"; {name} preferred" + (f" (LR p = {p:.2g})" if is_number(p) else "")
     return line

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["trace_figure", "intensity_histogram_figure", "dwell_time_figure", "decay_figure", "flid_figure",
-           "g2_figure", "mandel_q_figure", "summary_figure", "save"]
+           "g2_figure", "mandel_q_figure", "summary_figure", "report_figures", "png_bytes", "save"]
 
 
 def _plt():
@@ -32,6 +32,18 @@ def _interactive() -> bool:
     import sys
 
     return hasattr(sys, "ps1")
+
+
+def png_bytes(fig, *, dpi: int = 150) -> bytes:
+    """``fig`` rendered as PNG bytes (tight bounding box), and closed."""
+    import io
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        _plt().close(fig)
+    return buf.getvalue()
 
 
 def save(fig, path, *, format: str | None = None, force: bool = False) -> str:  # noqa: A002 - matplotlib's name
@@ -468,12 +480,7 @@ def summary_figure(report, *, images: dict | None = None, dpi: int = 110):
 
     plt = _plt()
     if images is None:
-        images = {}
-        for name, f in report_figures(report).items():
-            buf = io.BytesIO()
-            f.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-            plt.close(f)
-            images[name] = buf.getvalue()
+        images = {name: png_bytes(f, dpi=dpi) for name, f in report_figures(report).items()}
     arrays = {name: plt.imread(io.BytesIO(data), format="png") for name, data in images.items()}
     layout = [("trace",), ("flid",), ("decay", "g2"), ("dwell", "mandel_q")]
     rows = [[n for n in row if n in arrays] for row in layout]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 
 from .results import flatten
 from .text import DASH, pm
@@ -100,12 +99,9 @@ def summary_rows(d: dict) -> list:
 
 
 def _png(fig) -> str:
-    from . import plot
+    from .plot import png_bytes
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plot._plt().close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(fig, dpi=110)).decode("ascii")
 
 
 def report_html(report, *, figures: dict | None = None, pngs: dict | None = None) -> str:

@@ -101,19 +101,9 @@ def _figures(report) -> dict:
 def _rendered(report) -> dict:
     """name -> PNG bytes of every figure, each drawn once (for the files, the summary page
     and the HTML report alike)."""
-    import io
+    from .plot import png_bytes
 
-    import matplotlib.pyplot as plt
-
-    pngs = {}
-    for name, fig in _figures(report).items():
-        buf = io.BytesIO()
-        try:
-            fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-        finally:
-            plt.close(fig)
-        pngs[name] = buf.getvalue()
-    return pngs
+    return {name: png_bytes(fig) for name, fig in _figures(report).items()}
 
 
 def outputs_complete(out_dir, stem: str, source, *, plots: bool = False) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DASH", "pm", "format_duration", "DURATION_UNITS"]
+__all__ = ["DASH", "pm", "format_duration", "is_number", "DURATION_UNITS"]
 
 DASH = "–"
 
@@ -16,7 +16,8 @@ DASH = "–"
 DURATION_UNITS = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
 
 
-def _finite(x) -> bool:
+def is_number(x) -> bool:
+    """A finite real number (not a bool, not None, not NaN or inf)."""
     return x is not None and isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -37,9 +38,9 @@ def pm(value, err=None, unit: str = "", *, digits: int = 4) -> str:
     share one power of ten: ``(2.300 ± 0.040)e7``.
     """
     u = f" {unit}" if unit else ""
-    if not _finite(value):
+    if not is_number(value):
         return DASH
-    if not _finite(err) or err <= 0:
+    if not is_number(err) or err <= 0:
         if isinstance(value, int):
             return f"{value:,}{u}"
         return f"{value:.{digits}g}{u}"
@@ -56,7 +57,7 @@ def pm(value, err=None, unit: str = "", *, digits: int = 4) -> str:
 
 def format_duration(seconds: float) -> str:
     """The shortest unit spelling of ``seconds`` (``0.01`` -> ``"10ms"``), four significant digits."""
-    if not _finite(seconds):
+    if not is_number(seconds):
         return DASH
     for unit in ("h", "min", "s", "ms", "us", "ns", "ps"):
         v = seconds / DURATION_UNITS[unit]
