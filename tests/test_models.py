@@ -87,25 +87,26 @@ def test_verdict_on_maps_that_follow_one_model(f, expected):
     assert fit.margin >= fit.margin_threshold
 
 
-@pytest.mark.parametrize("objective, tol, bias", [("binned", 0.15, -0.26), ("odr", 0.05, 0.0)])
-def test_mixed_ratio_three_to_one_is_recovered(objective, tol, bias):
+_BINNED_RATIO_BIAS = pytest.mark.xfail(
+    strict=True, reason="the binned objective (variance from the data) dilutes the lifetime groups at the clusters: "
+                        "3:1 reads 2.13-2.34 on seeds 0-2 (-26 %); docs/flid.md. odr is the ratio's estimator.")
+
+
+@pytest.mark.parametrize("objective, tol", [pytest.param("binned", 0.20, marks=_BINNED_RATIO_BIAS), ("odr", 0.05)])
+def test_mixed_ratio_three_to_one_is_recovered(objective, tol):
     # A_Auger : A_BC = 3 : 1 (seed 001, perovskite QD at <N> = 1), 60 000 bins = 10 min of 10 ms.
     # odr (latent lifetime per cell, Gaussian in both coordinates): mean 2.99 (−0.4 %),
     # spread 0.039 (1.3 %) in the 20-seed study of docs/flid.md, so 5 % is > 3 spreads.
-    # binned: its variance no longer depends on the candidate curve (docs/flid.md), and the
-    # dilution of the lifetime groups at the clusters is no longer offset by a curve-made
-    # variance: seeds 0–2 give 2.13, 2.20, 2.34 (bias −26 %, spread 0.1); 15 % around the
-    # biased value is > 3 spreads. The bias is documented; odr is the estimator of the ratio.
+    # binned: the original requirement (truth within 20 %) is kept and marked as a known,
+    # strict failure, so that the day the bias is removed this test says so.
     ratios = []
-    centre = 3.0 * (1.0 + bias)
     for seed in range(3):
         fit = fit_flid(random_flid(f=0.25, rng=seed), objective=objective)
         assert fit.verdict == "mixed"
-        assert fit.auger_bc_ratio == pytest.approx(centre, rel=tol)
+        assert fit.auger_bc_ratio == pytest.approx(3.0, rel=tol)
         ratios.append(fit.auger_bc_ratio)
-        if objective == "odr":
-            assert fit.models["mixed"].value("a_auger") == pytest.approx(0.75, abs=0.75 * tol)
-    assert np.mean(ratios) == pytest.approx(centre, rel=min(tol, 0.15))
+        assert fit.models["mixed"].value("a_auger") == pytest.approx(0.75, abs=0.75 * tol)
+    assert np.mean(ratios) == pytest.approx(3.0, rel=min(tol, 0.15))
 
 
 def test_curvature_test_sign():
