@@ -7,9 +7,8 @@ file at once) and the result types. Heavy modules (analysis, plotting) load on f
 from __future__ import annotations
 
 from .errors import FormatError, TruncatedFileWarning, TttrError
+from ._version import __version__
 from .io import PhotonChunk, StreamInfo, open, read
-
-__version__ = "0.1.0.dev0"
 
 
 def analyze(source, **options):
