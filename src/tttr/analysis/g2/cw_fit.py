@@ -138,6 +138,50 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
 
     if curve.spacing != "linear":
         raise ValueError("fit_cw_g2 needs a linear-bin histogram")
+    x, lo_ns, hi_ns, c, e = _cw_points(curve, fit_range_s)
+    params, t_lo, t_hi = _cw_start(x, c, e, amplitude, tau0_s, tau0_bound_s)
+
+    def mu_of(p):
+        shape = _bin_mean_exp(lo_ns, hi_ns, p["tau0_ns"], p["tau_a_ns"])
+        return e * p["amplitude"] * (1.0 - (1.0 - p["g2_zero"]) * shape)
+
+    def residual(p):
+        return _deviance_residuals(c, mu_of(p.valuesdict()))
+
+    res = lmfit.minimize(residual, params, method="leastsq", scale_covar=False)
+    best = res.params.valuesdict()
+    names = [n for n in ("g2_zero", "tau_a_ns", "tau0_ns", "amplitude") if res.params[n].vary]
+    mu = mu_of(best)
+    errs = _fisher_errors(res, best, names, mu_of, mu)
+    dof = max(x.size - len(names), 1)
+    pearson = float(np.sum((c - mu) ** 2 / np.maximum(mu, 1e-300)) / dof)
+    deviance = float(np.sum(_deviance_residuals(c, mu) ** 2))
+    model = ("A*(1-(1-g2_zero)*exp(-|tau-tau0|/tau_a))" if amplitude else "1-(1-g2_zero)*exp(-|tau-tau0|/tau_a)")
+    at_bound = _parameters_at_bound(res.params, names)
+    z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
+    ci = (float("nan"), float("nan"))
+    if not at_bound and np.isfinite(errs["g2_zero"]):
+        ci = _profile_interval(residual, res.params, deviance, z * z, max(errs["g2_zero"], 1e-3))
+        # the standard error: the larger of the Fisher one and the profile half-width
+        errs["g2_zero"] = max(errs["g2_zero"], (ci[1] - ci[0]) / (2 * z))
+    g_err = errs["g2_zero"]
+    if at_bound:
+        single, reason = None, "the CW fit hit the bound(s) " + ", ".join(at_bound) + ": no result"
+    elif not np.isfinite(g_err):
+        single, reason = None, "the CW fit gave no finite error"
+    else:
+        single, reason = _single_emitter(ci, "the CW g2(0) (no background correction)")
+    return CWG2Fit(g2_zero=float(best["g2_zero"]), g2_zero_err=errs["g2_zero"], tau_a_ns=float(best["tau_a_ns"]),
+                   tau_a_ns_err=errs["tau_a_ns"], tau0_ns=float(best["tau0_ns"]), tau0_ns_err=errs["tau0_ns"],
+                   amplitude=float(best["amplitude"]), amplitude_err=errs["amplitude"], model=model,
+                   n_points=int(x.size), deviance=deviance, redchi=pearson, success=bool(res.success),
+                   message=str(res.message), fit_range_s=(float(x.min()) * 1e-9, float(x.max()) * 1e-9),
+                   g2_zero_ci=ci, at_bound=tuple(at_bound), tau0_bounds_ns=(t_lo, t_hi), single_emitter=single,
+                   single_emitter_reason=reason, minimizer_result=res)
+
+
+def _cw_points(curve: G2Curve, fit_range_s):
+    """Lag (ns), bin edges (ns), counts and expected counts of the bins fitted."""
     lag_ns = curve.lag_s * 1e9
     sel = np.isfinite(curve.expected_counts) & (curve.expected_counts > 0)
     if fit_range_s is not None:
@@ -149,6 +193,13 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
     e = curve.expected_counts[sel]
     if x.size < 5 or c.sum() < 10:
         raise AnalysisError(f"too few photon pairs for a CW g2 fit ({int(c.sum())} pairs in {x.size} bins)")
+    return x, lo_ns, hi_ns, c, e
+
+
+def _cw_start(x, c, e, amplitude, tau0_s, tau0_bound_s):
+    """lmfit parameters with their starting values and bounds, and the allowed dip centre range (ns)."""
+    import lmfit
+
     g = c / e
     bin_ns = float(np.median(np.diff(x))) if x.size > 1 else 1.0
     span = float(x.max() - x.min())
@@ -176,19 +227,13 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
                min=t_lo if tau0_s is None else -np.inf, max=t_hi if tau0_s is None else np.inf,
                vary=tau0_s is None)
     params.add("amplitude", value=a0, min=0.0, vary=bool(amplitude))
+    return params, t_lo, t_hi
 
-    def mu_of(p):
-        shape = _bin_mean_exp(lo_ns, hi_ns, p["tau0_ns"], p["tau_a_ns"])
-        return e * p["amplitude"] * (1.0 - (1.0 - p["g2_zero"]) * shape)
 
-    def residual(p):
-        return _deviance_residuals(c, mu_of(p.valuesdict()))
-
-    res = lmfit.minimize(residual, params, method="leastsq", scale_covar=False)
-    best = res.params.valuesdict()
-    names = [n for n in ("g2_zero", "tau_a_ns", "tau0_ns", "amplitude") if res.params[n].vary]
+def _fisher_errors(res, best, names, mu_of, mu) -> dict:
+    """Standard errors from the Poisson Fisher information (numerical derivatives of ``mu``);
+    0 for fixed parameters, NaN for all when the information is singular. Sets ``stderr``."""
     errs = {n: 0.0 for n in ("g2_zero", "tau_a_ns", "tau0_ns", "amplitude")}
-    mu = mu_of(best)
     try:
         jac = []
         for n in names:
@@ -205,37 +250,18 @@ def fit_cw_g2(curve: G2Curve, *, amplitude: bool = True, fit_range_s: float | No
             res.params[n].stderr = errs[n]
     except np.linalg.LinAlgError:
         errs = {k: float("nan") for k in errs}
-    dof = max(x.size - len(names), 1)
-    pearson = float(np.sum((c - mu) ** 2 / np.maximum(mu, 1e-300)) / dof)
-    deviance = float(np.sum(_deviance_residuals(c, mu) ** 2))
-    model = ("A*(1-(1-g2_zero)*exp(-|tau-tau0|/tau_a))" if amplitude else "1-(1-g2_zero)*exp(-|tau-tau0|/tau_a)")
+    return errs
+
+
+def _parameters_at_bound(params, names) -> list:
+    """Names of the varied parameters within 1e-3 of their range of a bound (g2(0) = 0 excepted)."""
     at_bound = []
     for n in names:
-        par = res.params[n]
+        par = params[n]
         lo_b, hi_b = par.min, par.max
         if n == "g2_zero":
             lo_b = -np.inf  # g2(0) = 0 is a physical value, not a failed fit (the interval says how low)
         scale = (hi_b - lo_b) if np.isfinite(hi_b - lo_b) else max(abs(par.value), 1.0)
         if (np.isfinite(lo_b) and par.value - lo_b <= 1e-3 * scale) or (np.isfinite(hi_b) and hi_b - par.value <= 1e-3 * scale):
             at_bound.append(n)
-    z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
-    g_hat = float(best["g2_zero"])
-    ci = (float("nan"), float("nan"))
-    if not at_bound and np.isfinite(errs["g2_zero"]):
-        ci = _profile_interval(residual, res.params, deviance, z * z, max(errs["g2_zero"], 1e-3))
-        # the standard error: the larger of the Fisher one and the profile half-width
-        errs["g2_zero"] = max(errs["g2_zero"], (ci[1] - ci[0]) / (2 * z))
-    g_err = errs["g2_zero"]
-    if at_bound:
-        single, reason = None, "the CW fit hit the bound(s) " + ", ".join(at_bound) + ": no result"
-    elif not np.isfinite(g_err):
-        single, reason = None, "the CW fit gave no finite error"
-    else:
-        single, reason = _single_emitter(ci, "the CW g2(0) (no background correction)")
-    return CWG2Fit(g2_zero=float(best["g2_zero"]), g2_zero_err=errs["g2_zero"], tau_a_ns=float(best["tau_a_ns"]),
-                   tau_a_ns_err=errs["tau_a_ns"], tau0_ns=float(best["tau0_ns"]), tau0_ns_err=errs["tau0_ns"],
-                   amplitude=float(best["amplitude"]), amplitude_err=errs["amplitude"], model=model,
-                   n_points=int(x.size), deviance=deviance, redchi=pearson, success=bool(res.success),
-                   message=str(res.message), fit_range_s=(float(x.min()) * 1e-9, float(x.max()) * 1e-9),
-                   g2_zero_ci=ci, at_bound=tuple(at_bound), tau0_bounds_ns=(t_lo, t_hi), single_emitter=single,
-                   single_emitter_reason=reason, minimizer_result=res)
+    return at_bound
