@@ -191,20 +191,34 @@ def analyse(path):
     return fmap, regions, bg
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("flid")
-    out = {}
-    for model, params in EMITTERS.items():
-        for seed in SEEDS:
-            path = root / f"{model}_{seed}.ptu"
+class _SimulatedEmitters:
+    """The simulated 120-s files, each simulated and analysed once per session, when first asked for.
+
+    ``[model, seed]`` gives ``(truth, MLE map, regions, background)``; ``[model, seed, "mean"]``
+    the default mean-delay map of the same file. A test that asks for one emitter (``-k``)
+    simulates only that one's files.
+    """
+
+    def __init__(self, root):
+        self.root = root
+        self.cache = {}
+
+    def __getitem__(self, key):
+        model, seed = key[0], key[1]
+        if (model, seed) not in self.cache:
+            path = self.root / f"{model}_{seed}.ptu"
             truth = simulate_to_file(path, model=model, mode="t3", seed=seed, duration_s=DURATION_S, force=True,
-                                     **DWELLS, **params)
+                                     **DWELLS, **EMITTERS[model])
             fmap, regions, bg = analyse(path)
-            out[model, seed] = (truth, fmap, regions, bg)
-            out[model, seed, "mean"] = flid_map(binned_pass(path))  # the default map
-            path.unlink()
-    return out
+            self.cache[model, seed] = (truth, fmap, regions, bg)
+            self.cache[model, seed, "mean"] = flid_map(binned_pass(path))  # the default map
+            path.unlink()  # ~25 MB each; the analyses are what the tests use
+        return self.cache[key]
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory):
+    return _SimulatedEmitters(tmp_path_factory.mktemp("flid"))
 
 
 @pytest.mark.parametrize("model", list(EMITTERS))
