@@ -401,6 +401,46 @@ def test_dwell_exponent_of_the_drawn_trajectory():
     assert abs(dw["n_on_dwells"] - dw["n_off_dwells"]) <= 1  # alternating complete dwells
 
 
+@pytest.mark.parametrize("kw", [dict(model="auger", seed=7), dict(model="mixed", seed=8),
+                                dict(model="bc", mode="t2", excitation="cw", seed=9)])
+def test_switch_times_are_the_state_changes(kw):
+    run = simulate_photons(duration_s=5.0, **kw)
+    t, s = run.switch_times_s, run.state_sequence
+    end = run.truth["acquisition"]["duration_s"]
+    assert t[0] == 0 and np.all(np.diff(t) > 0) and t[-1] < end and len(t) > 20
+    assert np.all(s[1:] != s[:-1])
+    dur = np.diff(np.append(t, end))
+    per_state = np.bincount(s, weights=dur, minlength=len(run.truth["states"]))
+    time_s = np.array([st["time_s"] for st in run.truth["states"]])
+    if run.config.pulsed:
+        # the truth counts whole pulses per state: each stretch is off by less than one period
+        n_stretches = np.bincount(s, minlength=time_s.size)
+        assert np.all(np.abs(per_state - time_s) <= (n_stretches + 1) * run.config.period_s)
+        # every signal photon carries the state of the stretch its pulse falls in
+        sig = run.labels.state >= 0
+        k = np.searchsorted(t, run.labels.pulse[sig] * run.config.period_s, side="right") - 1
+        assert np.array_equal(s[k], run.labels.state[sig])
+    else:
+        assert per_state == pytest.approx(time_s, rel=1e-9, abs=1e-12)  # CW: the truth sums the same seconds
+    # complete ON dwells (not the first, from t = 0, nor the last, cut by the end) are the truth's
+    on = np.flatnonzero(s == 0)
+    inner = on[(on > 0) & (on < s.size - 1)]
+    assert inner.size == run.truth["dwell"]["n_on_dwells"]
+    assert dur[inner].mean() == pytest.approx(run.truth["dwell"]["mean_on_dwell_s"], rel=1e-9)
+
+
+def test_trajectory_is_optional_and_does_not_change_the_run():
+    kept = SimulatedStream(model="auger", duration_s=1.0, seed=4)
+    with pytest.raises(RuntimeError):
+        kept.record
+    n_kept = sum(len(c) for c in kept.chunks())
+    bare = SimulatedStream(model="auger", duration_s=1.0, seed=4, keep_trajectory=False)
+    n_bare = sum(len(c) for c in bare.chunks())
+    assert bare.trajectory is None and len(kept.trajectory) > 1
+    assert n_kept == n_bare and json.dumps(kept.truth()) == json.dumps(bare.truth())
+    assert kept.trajectory.durations_s.sum() == pytest.approx(kept.t_end_s, rel=1e-12)
+
+
 def coincidences(t_a, t_b, lo, hi):
     """Number of pairs with t_b - t_a in [lo, hi) (both arrays sorted)."""
     return int((np.searchsorted(t_b, t_a + hi, "left") - np.searchsorted(t_b, t_a + lo, "left")).sum())

@@ -18,7 +18,17 @@ Entry points
 :func:`simulate_photons`
     The whole measurement in memory (small runs, tests), with per-photon labels.
 :class:`SimulatedStream`
-    Block-by-block generation in bounded memory (what the two above use).
+    Block-by-block generation in bounded memory (what the two above use); after the run its
+    :attr:`~SimulatedStream.trajectory` holds the true state change points and its
+    :attr:`~SimulatedStream.record` what the truth is computed from.
+:func:`random_flid`
+    A synthetic FLID map (no photons) for tests of the FLID fits.
+
+Modules
+-------
+config (:class:`SimulationConfig`), states (emission states and rates), samplers (random
+streams, dwell times, switching processes), generator (:class:`SimulatedStream`,
+:func:`simulate_photons`), truth, files (:func:`simulate_to_file`), flid_map.
 
 The physics, the equations and how each truth value is derived are in
 ``docs/simulator.md``.
@@ -27,7 +37,9 @@ The physics, the equations and how each truth value is derived are in
 from .config import (DWELL_LAWS, MODELS, SOURCE_BACKGROUND, SOURCE_BIEXCITON, SOURCE_CASCADE_EXCITON,  # noqa: F401
                      SOURCE_EXCITON, SimulationConfig)
 from .files import simulate_to_file, truth_path
-from .generator import PhotonLabels, SimulatedPhotons, SimulatedStream, simulate_photons
+from .flid_map import random_flid
+from .generator import (GenerationRecord, PhotonLabels, SimulatedPhotons, SimulatedStream, StateTrajectory,
+                        simulate_photons)
 from .samplers import dwell_times
 from .states import EmitterState, emitter_states
 
@@ -44,4 +56,7 @@ __all__ = [
     "simulate_photons",
     "simulate_to_file",
     "truth_path",
+    "StateTrajectory",
+    "GenerationRecord",
+    "random_flid",
 ]

@@ -177,6 +177,15 @@ class SimulationConfig:
     auger_share: float | None = None
 
     def __post_init__(self):
+        self._normalise_fields()
+        self._check_choices()
+        self._check_numbers()
+        self._check_detectors()
+        self._check_model_options()
+        emitter_states(self)  # raises on unphysical quantum yields
+
+    def _normalise_fields(self):
+        """Tuples of floats for the per-detector and per-level fields; an int seed."""
         for name in ("bc_level_lifetimes_ns", "dark_counts_cps", "dead_time_ns", "detector_delays_ns"):
             object.__setattr__(self, name, tuple(float(v) for v in np.atleast_1d(getattr(self, name))))
         if self.seed is not None:
@@ -184,6 +193,8 @@ class SimulationConfig:
             if seed < 0:
                 raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
             object.__setattr__(self, "seed", seed)
+
+    def _check_choices(self):
         _check_choice("model", self.model, MODELS)
         _check_choice("mode", self.mode, ("t3", "t2"))
         _check_choice("excitation", self.excitation, ("pulsed", "cw"))
@@ -191,6 +202,9 @@ class SimulationConfig:
         _check_choice("dwell_law_off", self.dwell_law_off, DWELL_LAWS)
         if self.mode == "t3" and self.excitation != "pulsed":
             raise ValueError("T3 mode needs pulsed excitation (a CW measurement has no sync); use mode='t2'")
+
+    def _check_numbers(self):
+        """Positive, non-negative and bounded scalar parameters."""
         for name in ("duration_s", "repetition_rate_hz", "cw_excitation_rate_hz", "exciton_intensity_counts_per_10ms",
                      "exciton_lifetime_ns", "trion_lifetime_ns", "nanotimes_unit_s", "t2_timestamps_unit_s",
                      "block_duration_s", "truth_bin_width_s", "mean_excitons_per_pulse", "detection_efficiency",
@@ -209,12 +223,17 @@ class SimulationConfig:
             raise ValueError(f"detection_efficiency must be in (0, 1], not {self.detection_efficiency}")
         if not 0.0 <= self.splitter_ratio <= 1.0:
             raise ValueError(f"splitter_ratio must be in [0, 1], not {self.splitter_ratio}")
+
+    def _check_detectors(self):
         for name in ("dark_counts_cps", "dead_time_ns", "detector_delays_ns"):
             v = getattr(self, name)
             if len(v) != 2 or not all(math.isfinite(x) for x in v):
                 raise ValueError(f"{name} needs two finite values (one per detector), not {v!r}")
         if min(self.dark_counts_cps) < 0 or min(self.dead_time_ns) < 0:
             raise ValueError("dark_counts_cps and dead_time_ns must be >= 0")
+
+    def _check_model_options(self):
+        """Dwell laws, BC levels, the Auger share and the TCSPC bins of the period."""
         for side in ("on", "off"):
             law, alpha = getattr(self, f"dwell_law_{side}"), getattr(self, f"alpha_{side}")
             if law == "power_law" and alpha <= 1.0:
@@ -235,7 +254,6 @@ class SimulationConfig:
             if n_bins > 65535:
                 raise ValueError(f"{n_bins} TCSPC bins per period do not fit uint16 nanotimes; "
                                  "raise nanotimes_unit_s or the repetition rate")
-        emitter_states(self)  # raises on unphysical quantum yields
 
     @property
     def period_s(self) -> float:

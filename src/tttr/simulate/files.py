@@ -80,7 +80,7 @@ def simulate_to_file(out_path, *, model: str | None = None, mode: str | None = N
         for p in (out_path, tpath):
             if p.exists():
                 raise FileExistsError(f"{p}: exists; not overwritten (use force)")
-    stream = SimulatedStream(cfg)
+    stream = SimulatedStream(cfg, keep_trajectory=False)  # the file's truth does not list the switches
     cfg = stream.config
     t3 = stream.t3
     if fmt == "ptu":

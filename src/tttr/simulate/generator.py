@@ -14,7 +14,8 @@ from .states import emitter_states, _Rates
 from .samplers import _DrawStream, _streams, _DwellSampler, _DwellStats, _SwitchingProcess, _Trajectory
 from .truth import _photon_delay_mixture, _diff_cdf, _binned_truth, _assemble_truth
 
-__all__ = ['PhotonLabels', 'SimulatedPhotons', 'SimulatedStream', 'simulate_photons']
+__all__ = ['PhotonLabels', 'SimulatedPhotons', 'SimulatedStream', 'StateTrajectory', 'GenerationRecord',
+           'simulate_photons']
 
 
 #: Gaussian jitter is clipped at this many standard deviations, so that the earliest
@@ -66,6 +67,20 @@ class SimulatedPhotons:
     expected_counts_per_bin : (n_bins,) float64
         Noise-free expected recorded counts per truth bin
         (:meth:`SimulatedStream.expected_counts_per_bin`).
+    switch_times_s : (k,) float64 or None
+        When the emitter entered each state of ``state_sequence``, seconds from the start of
+        the measurement: ``switch_times_s[0] = 0``, then every change of state before the end
+        (:attr:`StateTrajectory.switch_times_s`). The true change points of the intensity
+        trace: a change-point method is validated against these.
+    state_sequence : (k,) int64 or None
+        The state (index into :func:`emitter_states` of the config, 0 = the bright ON state)
+        from ``switch_times_s[i]`` to ``switch_times_s[i + 1]`` (the last one to the end).
+
+    Notes
+    -----
+    ``switch_times_s`` is the time of the emitter's switch, not of a photon: the first photon
+    of the new state follows it by the waiting time of the next detection (plus the
+    detector delay and jitter). A state lasting less than a pulse period emits nothing.
     """
 
     photons: PhotonChunk
@@ -74,9 +89,80 @@ class SimulatedPhotons:
     config: SimulationConfig
     info: StreamInfo
     expected_counts_per_bin: np.ndarray
+    switch_times_s: np.ndarray | None = None
+    state_sequence: np.ndarray | None = None
 
     def __repr__(self):
         return f"SimulatedPhotons({self.config.model}, {self.info.mode}, n_photons={len(self.photons)})"
+
+
+@dataclass(frozen=True, eq=False)
+class StateTrajectory:
+    """The emitter's true state over the measurement, as change points.
+
+    Attributes
+    ----------
+    switch_times_s : (k,) float64
+        Start of each stretch in one state, seconds from the start of the measurement;
+        ``switch_times_s[0] = 0`` and every later entry is a change of state before the end.
+    state_sequence : (k,) int64
+        The state of each stretch (index into :attr:`SimulatedStream.states`, 0 = the bright
+        ON state); consecutive entries differ.
+    end_s : float
+        End of the measurement (the last stretch runs to it).
+
+    Notes
+    -----
+    Built from the generator's state segments as they are drawn (16 bytes per change of
+    state; kept only when the stream is made with ``keep_trajectory=True``, the default).
+    """
+
+    switch_times_s: np.ndarray
+    state_sequence: np.ndarray
+    end_s: float
+
+    def __len__(self):
+        return int(self.switch_times_s.shape[0])
+
+    @property
+    def durations_s(self) -> np.ndarray:
+        """Length of each stretch (the first and the last are censored by the measurement)."""
+        return np.diff(np.append(self.switch_times_s, self.end_s))
+
+
+@dataclass(frozen=True, eq=False)
+class GenerationRecord:
+    """What a finished run recorded besides its photons: everything its truth is computed from.
+
+    Attributes
+    ----------
+    background_cps : (2,) float64
+        Dark counts plus background light of each detector (1/s).
+    state_clock : (n_states,) float64
+        Time spent in each state, in units of the segment clock: pulses when pulsed,
+        seconds for CW.
+    bin_sums : (n_bins, 5) float64
+        Per truth bin (``truth_bin_width_s``): expected signal photons, their conditional
+        variance, the first-order dead-time loss, the clock units ON and all clock units.
+    loss_cps : (n_states,) float64
+        First-order dead-time loss rate of each state (1/s).
+    dwell_runs : dict
+        ``{"on": (n, total_s), "off": (n, total_s)}``: the complete ON and OFF runs of the
+        combined state (censored first and last runs excluded).
+    counts : dict
+        ``lost_dead_time`` (int), ``per_source`` ((4,) int64: exciton, cascade exciton,
+        biexciton, background) and ``per_detector`` ((2,) int64) of the recorded photons.
+    trajectory : StateTrajectory or None
+        The state change points (None when not kept).
+    """
+
+    background_cps: np.ndarray
+    state_clock: np.ndarray
+    bin_sums: np.ndarray
+    loss_cps: np.ndarray
+    dwell_runs: dict
+    counts: dict
+    trajectory: StateTrajectory | None = None
 
 
 _LABEL_KEYS = ("state", "pulse", "delay_ns")
@@ -88,6 +174,9 @@ class SimulatedStream:
     Parameters
     ----------
     config : SimulationConfig, optional
+    keep_trajectory : bool
+        Keep the state change points for :attr:`trajectory` (default True; 16 bytes per
+        change of state).
     **params
         Fields of :class:`SimulationConfig` (override ``config``).
 
@@ -101,13 +190,14 @@ class SimulatedStream:
 
     Notes
     -----
-    :meth:`chunks` can run once; :meth:`truth` is available after it is exhausted. The
+    :meth:`chunks` can run once; :meth:`truth`, :attr:`record` and :attr:`trajectory` are
+    available after it is exhausted. The
     emitter state, pending photons, dead-time memory and every random stream are carried
     from block to block, and every random stream is consumed in an order that does not
     depend on the blocks, so the photons do not depend on ``block_duration_s``.
     """
 
-    def __init__(self, config: SimulationConfig | None = None, **params):
+    def __init__(self, config: SimulationConfig | None = None, *, keep_trajectory: bool = True, **params):
         config = config or SimulationConfig()
         if params:
             config = replace(config, **params)
@@ -136,6 +226,9 @@ class SimulatedStream:
         self._done = False
         self._started = False
         self._truth = None
+        self._record = None
+        self._keep_trajectory = bool(keep_trajectory)
+        self._switch_parts = ([], [])  # segment starts (s) and states, as drawn
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -224,7 +317,7 @@ class SimulatedStream:
             def combine(levels):
                 return levels[0]
         self.processes = procs
-        self.trajectory = _Trajectory(procs, combine, self.t_end_s)
+        self._segment_source = _Trajectory(procs, combine, self.t_end_s)
         # live segments
         self._seg = {"start_s": np.empty(0), "end_s": np.empty(0), "state": np.empty(0, np.int64)}
         # truth accumulators
@@ -244,10 +337,14 @@ class SimulatedStream:
     def _ensure_segments(self, horizon_s: float):
         seg = self._seg
         while seg["end_s"].size == 0 or seg["end_s"][-1] < horizon_s:
-            st, en, sta = self.trajectory.segments(horizon_s)
+            st, en, sta = self._segment_source.segments(horizon_s)
             if st.size == 0:
                 break
             self._count_runs(st, en, sta)
+            if self._keep_trajectory:
+                inside = st < self.t_end_s
+                self._switch_parts[0].append(st[inside])
+                self._switch_parts[1].append(sta[inside])
             seg["start_s"] = np.concatenate((seg["start_s"], st))
             seg["end_s"] = np.concatenate((seg["end_s"], en))
             seg["state"] = np.concatenate((seg["state"], sta))
@@ -569,6 +666,34 @@ class SimulatedStream:
             self._truth = _assemble_truth(self)
         return self._truth
 
+    @property
+    def record(self) -> GenerationRecord:
+        """What the finished run recorded besides its photons (:class:`GenerationRecord`)."""
+        if not self._done:
+            raise RuntimeError("the record is known once chunks() has been exhausted")
+        if self._record is None:
+            runs = self._runs
+            self._record = GenerationRecord(
+                background_cps=self._bg_rate.copy(), state_clock=self._occupancy.copy(), bin_sums=self._bins,
+                loss_cps=self._loss_per_s(), dwell_runs={k: (int(runs[k][0]), float(runs[k][1])) for k in ("on", "off")},
+                counts={"lost_dead_time": int(self._counts["lost_dead_time"]),
+                        "per_source": self._counts["per_source"].copy(),
+                        "per_detector": self._counts["per_detector"].copy()},
+                trajectory=self._state_trajectory() if self._keep_trajectory else None)
+        return self._record
+
+    @property
+    def trajectory(self) -> StateTrajectory | None:
+        """The true state change points of the finished run (None without ``keep_trajectory``)."""
+        return self.record.trajectory
+
+    def _state_trajectory(self) -> StateTrajectory:
+        starts, states = self._switch_parts
+        t = np.concatenate(starts) if starts else np.zeros(1)
+        st = np.concatenate(states).astype(np.int64) if states else np.zeros(1, np.int64)
+        change = np.concatenate(([True], st[1:] != st[:-1]))  # equal neighbours are one stretch
+        return StateTrajectory(switch_times_s=t[change], state_sequence=st[change], end_s=float(self.t_end_s))
+
     def expected_counts_per_bin(self) -> np.ndarray:
         """Noise-free expected recorded counts of each full truth bin (after the run).
 
@@ -649,5 +774,7 @@ def simulate_photons(config: SimulationConfig | None = None, *, labels: bool = T
     if labels:
         lab = PhotonLabels(*(np.concatenate([getattr(x, f.name) for x in labs]) if labs else np.empty(0)
                              for f in fields(PhotonLabels)))
+    traj = stream.trajectory
     return SimulatedPhotons(photons=photons, labels=lab, truth=stream.truth(), config=stream.config, info=stream.info,
-                            expected_counts_per_bin=stream.expected_counts_per_bin())
+                            expected_counts_per_bin=stream.expected_counts_per_bin(),
+                            switch_times_s=traj.switch_times_s, state_sequence=traj.state_sequence)

@@ -57,7 +57,7 @@ def _diff_cdf(wa, la, wb, lb, x):
 def _g2_truth(sim: SimulatedStream, mean_signal_cps: np.ndarray) -> dict:
     c, r = sim.config, sim.rates
     split = np.array([c.splitter_ratio, 1 - c.splitter_ratio])
-    bg = sim._bg_rate
+    bg = sim.record.background_cps
     t = sim.t_end_s
     sa, sb = mean_signal_cps * split
     if not c.pulsed:
@@ -73,7 +73,7 @@ def _g2_truth(sim: SimulatedStream, mean_signal_cps: np.ndarray) -> dict:
         }
     p_ns = 1e9 / c.repetition_rate_hz
     half = p_ns / 2
-    n_pulses = sim._occupancy  # pulses spent in each state
+    n_pulses = sim.record.state_clock  # pulses spent in each state
     c_peak = {-1: 0.0, 0: 0.0, 1: 0.0}
     c_pulse_same, c_pulse_side = 0.0, 0.0
     for s in range(r.n):
@@ -123,7 +123,7 @@ def _q_ensemble(sim: SimulatedStream, mean_rate, var_rate, loss_rate) -> tuple:
     """Ensemble Mandel Q at the truth bin width when it has a closed form, else (None, reason)."""
     c = sim.config
     tb = sim.bin_width_s
-    bg = float(sim._bg_rate.sum())
+    bg = float(sim.record.background_cps.sum())
     if c.model == "nonblinking":
         m = (mean_rate[0] + bg - loss_rate[0]) * tb
         v = (var_rate[0] + bg - 3 * loss_rate[0]) * tb
@@ -176,9 +176,10 @@ def _clean(x):
 def _binned_truth(sim: SimulatedStream):
     """Noise-free expected recorded counts, conditional variances and ON flags of the full bins."""
     c, r = sim.config, sim.rates
-    loss = sim._loss_per_s()
-    bg_bin = float(sim._bg_rate.sum()) * sim.bin_width_s
-    b = sim._bins
+    rec = sim.record
+    loss = rec.loss_cps
+    bg_bin = float(rec.background_cps.sum()) * sim.bin_width_s
+    b = rec.bin_sums
     signal_b, var_b, loss_b = b[:, 0], b[:, 1], b[:, 2]
     if c.pulsed:
         on_ref = b[:, 4] * (r.mu[0] - loss[0] / c.repetition_rate_hz)  # b[:, 4]: pulses in the bin
@@ -191,35 +192,80 @@ def _binned_truth(sim: SimulatedStream):
 
 
 def _assemble_truth(sim: SimulatedStream) -> dict:
+    """The truth dict of a finished run (see ``docs/simulator.md``), from its public record."""
     from .._version import __version__
 
-    c, r, states = sim.config, sim.rates, sim.states
+    c, rec = sim.config, sim.record
     t_end = sim.t_end_s
-    tb = sim.bin_width_s
     unit_s = c.period_s if c.pulsed else 1.0  # segment clock unit
-    occ_s = sim._occupancy * unit_s  # seconds in each state
-    loss = sim._loss_per_s()
-    if c.pulsed:
-        mean_rate = r.mu * c.repetition_rate_hz
-        var_rate = (r.mu + 2 * r.both - r.mu ** 2) * c.repetition_rate_hz
-    else:
-        mean_rate = r.signal_cps
-        var_rate = r.signal_cps * (1.0 - 2.0 * r.signal_cps / r.antibunching_rate_hz)
+    occ_s = rec.state_clock * unit_s  # seconds in each state
+    mean_rate, var_rate = _photon_rates(sim)
     mean_signal_cps = float((occ_s * mean_rate).sum() / t_end) if t_end > 0 else 0.0
-    bg = sim._bg_rate
-
-    # binned truth
     lam, var, on_bins = _binned_truth(sim)
-    thr = defaults.THRESHOLD_FRACTION
-    vals, lens = _runs_of(on_bins)
-    inner_v, inner_l = vals[1:-1], lens[1:-1]
-    q_real = float((lam.var() + var.mean()) / lam.mean() - 1.0) if sim.n_bins and lam.mean() > 0 else None
-    q_ens, q_reason = _q_ensemble(sim, mean_rate, var_rate, loss)
 
-    on_time = float(sum(occ_s[s.index] for s in states if s.is_on))
-    runs = sim._runs
+    truth = {
+        "schema": _TRUTH_SCHEMA,
+        "tttr_version": __version__,
+        "seed": c.seed,
+        "config": c.to_dict(),
+        "acquisition": _acquisition_truth(sim, mean_signal_cps),
+        "states": _per_state_truth(sim, occ_s, mean_rate),
+        "on_state": sim.states[0].name,
+        "I1_counts_per_10ms": sim.states[0].intensity_counts_per_10ms,
+        "tau1_ns": sim.states[0].lifetime_ns,
+    }
+    truth.update(_dim_state_truth(c, sim.states))
+    if c.model == "mixed":
+        truth["mixture"] = _mixture_truth(c, sim.states, occ_s)
+    truth["on_fraction"] = _on_fraction_truth(sim, occ_s, on_bins)
+    truth["dwell"] = _dwell_truth(sim, on_bins)
+    truth["intensity"] = {
+        "mean_counts_per_bin_expected": float(lam.mean()) if lam.size else None,
+        "bin_width_s": sim.bin_width_s,
+    }
+    truth["g2"] = _g2_truth(sim, np.array(mean_signal_cps))
+    truth["mandel_q"] = _mandel_q_truth(sim, lam, var, mean_rate, var_rate)
+    return _clean(truth)
+
+
+def _photon_rates(sim: SimulatedStream):
+    """Mean and variance rate (1/s) of the detected signal photons of each state."""
+    c, r = sim.config, sim.rates
+    if c.pulsed:
+        return r.mu * c.repetition_rate_hz, (r.mu + 2 * r.both - r.mu ** 2) * c.repetition_rate_hz
+    return r.signal_cps, r.signal_cps * (1.0 - 2.0 * r.signal_cps / r.antibunching_rate_hz)
+
+
+def _acquisition_truth(sim: SimulatedStream, mean_signal_cps: float) -> dict:
+    c, rec = sim.config, sim.record
+    counts, bg = rec.counts, rec.background_cps
+    return {
+        "duration_s": sim.t_end_s,
+        "n_pulses": sim.n_pulses if c.pulsed else None,
+        "n_photons": int(counts["per_detector"].sum()),
+        "n_photons_per_detector": counts["per_detector"].tolist(),
+        "n_signal_photons": int(counts["per_source"][:3].sum()),
+        "n_background_photons": int(counts["per_source"][3]),
+        "n_photons_per_source": dict(zip(("exciton", "cascade_exciton", "biexciton", "background"),
+                                         counts["per_source"].tolist())),
+        "n_lost_dead_time": counts["lost_dead_time"],
+        "mean_signal_cps": mean_signal_cps,
+        "background_cps_per_detector": bg.tolist(),
+        "background_counts_per_10ms": float(bg.sum()) * 0.01,
+        "timestamps_unit_s": c.period_s if sim.t3 else c.t2_timestamps_unit_s,
+        "nanotimes_unit_s": c.nanotimes_unit_s if sim.t3 else None,
+        "tcspc_num_bins": sim.nb_period if sim.t3 else None,
+        "nanotime_rule": ("sync = floor(t / P), nanotime = floor((t - sync*P) / bin) with t = pulse*P + "
+                          "emission delay + detector delay + jitter: late photons wrap into later syncs"
+                          if sim.t3 else None),
+    }
+
+
+def _per_state_truth(sim: SimulatedStream, occ_s, mean_rate) -> list:
+    c, r, rec = sim.config, sim.rates, sim.record
+    t_end, loss, bg = sim.t_end_s, rec.loss_cps, rec.background_cps
     per_state = []
-    for s in states:
+    for s in sim.states:
         d = s.to_dict()
         d.update(
             time_s=float(occ_s[s.index]),
@@ -230,74 +276,61 @@ def _assemble_truth(sim: SimulatedStream) -> dict:
         if c.pulsed:
             d.update(detected_photons_per_pulse=float(r.mu[s.index]),
                      event_probability_per_pulse=float(r.q_event[s.index]),
-                     pulses=float(sim._occupancy[s.index]))
+                     pulses=float(rec.state_clock[s.index]))
         else:
             d.update(antibunching_rate_hz=float(r.antibunching_rate_hz[s.index]))
         per_state.append(d)
+    return per_state
 
-    truth = {
-        "schema": _TRUTH_SCHEMA,
-        "tttr_version": __version__,
-        "seed": c.seed,
-        "config": c.to_dict(),
-        "acquisition": {
-            "duration_s": t_end,
-            "n_pulses": sim.n_pulses if c.pulsed else None,
-            "n_photons": int(sim._counts["per_detector"].sum()),
-            "n_photons_per_detector": sim._counts["per_detector"].tolist(),
-            "n_signal_photons": int(sim._counts["per_source"][:3].sum()),
-            "n_background_photons": int(sim._counts["per_source"][3]),
-            "n_photons_per_source": dict(zip(("exciton", "cascade_exciton", "biexciton", "background"),
-                                             sim._counts["per_source"].tolist())),
-            "n_lost_dead_time": sim._counts["lost_dead_time"],
-            "mean_signal_cps": mean_signal_cps,
-            "background_cps_per_detector": bg.tolist(),
-            "background_counts_per_10ms": float(bg.sum()) * 0.01,
-            "timestamps_unit_s": c.period_s if sim.t3 else c.t2_timestamps_unit_s,
-            "nanotimes_unit_s": c.nanotimes_unit_s if sim.t3 else None,
-            "tcspc_num_bins": sim.nb_period if sim.t3 else None,
-            "nanotime_rule": ("sync = floor(t / P), nanotime = floor((t - sync*P) / bin) with t = pulse*P + "
-                              "emission delay + detector delay + jitter: late photons wrap into later syncs"
-                              if sim.t3 else None),
-        },
-        "states": per_state,
-        "on_state": states[0].name,
-        "I1_counts_per_10ms": states[0].intensity_counts_per_10ms,
-        "tau1_ns": states[0].lifetime_ns,
-    }
+
+def _dim_state_truth(c, states) -> dict:
+    """``I2``, ``τ2`` and β of the model's dim reference state (None for a non-blinking emitter)."""
     if c.model in ("auger", "mixed"):
         trion = next(s for s in states if s.charged and s.trap_level == 0)
-        truth.update(I2_counts_per_10ms=trion.intensity_counts_per_10ms, tau2_ns=trion.lifetime_ns,
-                     beta=trion.intensity_counts_per_10ms * states[0].lifetime_ns
-                     / (states[0].intensity_counts_per_10ms * trion.lifetime_ns))
-    elif c.model == "bc":
+        return dict(I2_counts_per_10ms=trion.intensity_counts_per_10ms, tau2_ns=trion.lifetime_ns,
+                    beta=trion.intensity_counts_per_10ms * states[0].lifetime_ns
+                    / (states[0].intensity_counts_per_10ms * trion.lifetime_ns))
+    if c.model == "bc":
         lvl = states[1]
-        truth.update(I2_counts_per_10ms=lvl.intensity_counts_per_10ms, tau2_ns=lvl.lifetime_ns,
-                     beta=1.0, bc_radiative_lifetime_ns=1.0 / states[0].radiative_rate_per_ns)
-    else:
-        truth.update(I2_counts_per_10ms=None, tau2_ns=None, beta=None)
-    if c.model == "mixed":
-        charged_t = float(sum(occ_s[s.index] for s in states if s.charged))
-        trap_t = float(sum(occ_s[s.index] for s in states if not s.charged and s.trap_level > 0))
-        truth["mixture"] = {
-            "auger_share": c.auger_share,
-            "a_auger_a_bc": (c.auger_share / (1.0 - c.auger_share)) if c.auger_share is not None else None,
-            "charged_time_s": charged_t,
-            "trap_time_s": trap_t,
-            "realized_a_auger_a_bc": charged_t / trap_t if trap_t > 0 else None,
-            "definition": ("A_Auger : A_BC = time in charged (trion) states : time in neutral trap (BC) states; "
-                           "auger_share p sets it to p : (1 - p) in expectation (one process whose OFF dwells "
-                           "are trion dwells with probability p); None: independent charging and trap processes"),
-        }
-    truth["on_fraction"] = {
+        return dict(I2_counts_per_10ms=lvl.intensity_counts_per_10ms, tau2_ns=lvl.lifetime_ns,
+                    beta=1.0, bc_radiative_lifetime_ns=1.0 / states[0].radiative_rate_per_ns)
+    return dict(I2_counts_per_10ms=None, tau2_ns=None, beta=None)
+
+
+def _mixture_truth(c, states, occ_s) -> dict:
+    charged_t = float(sum(occ_s[s.index] for s in states if s.charged))
+    trap_t = float(sum(occ_s[s.index] for s in states if not s.charged and s.trap_level > 0))
+    return {
+        "auger_share": c.auger_share,
+        "a_auger_a_bc": (c.auger_share / (1.0 - c.auger_share)) if c.auger_share is not None else None,
+        "charged_time_s": charged_t,
+        "trap_time_s": trap_t,
+        "realized_a_auger_a_bc": charged_t / trap_t if trap_t > 0 else None,
+        "definition": ("A_Auger : A_BC = time in charged (trion) states : time in neutral trap (BC) states; "
+                       "auger_share p sets it to p : (1 - p) in expectation (one process whose OFF dwells "
+                       "are trion dwells with probability p); None: independent charging and trap processes"),
+    }
+
+
+def _on_fraction_truth(sim: SimulatedStream, occ_s, on_bins) -> dict:
+    t_end, states = sim.t_end_s, sim.states
+    on_time = float(sum(occ_s[s.index] for s in states if s.is_on))
+    return {
         "time_weighted": on_time / t_end if t_end > 0 else None,
         "binned": float(on_bins.mean()) if on_bins.size else None,
-        "bin_width_s": tb,
+        "bin_width_s": sim.bin_width_s,
         "definition": (f"ON = state {states[0].name!r}. time_weighted: time in ON / duration. binned: "
                        f"fraction of the {sim.n_bins} full bins whose expected recorded count is >= "
-                       f"{thr} x the expected count of a bin spent entirely ON (noise-free threshold)"),
+                       f"{defaults.THRESHOLD_FRACTION} x the expected count of a bin spent entirely ON "
+                       "(noise-free threshold)"),
     }
-    truth["dwell"] = {
+
+
+def _dwell_truth(sim: SimulatedStream, on_bins) -> dict:
+    runs, tb = sim.record.dwell_runs, sim.bin_width_s
+    vals, lens = _runs_of(on_bins)
+    inner_v, inner_l = vals[1:-1], lens[1:-1]
+    dwell = {
         "processes": {p.name: {"on": p.stats_on.to_dict(), "off": p.stats_off.to_dict(),
                                "n_off_levels": p.n_off} for p in sim.processes},
         "n_on_dwells": runs["on"][0],
@@ -313,15 +346,16 @@ def _assemble_truth(sim: SimulatedStream) -> dict:
                       "and excluded); *_binned: runs of the noise-free binned ON/OFF trace, first and last "
                       "excluded; processes: every drawn dwell that starts inside the measurement",
     }
-    if c.model == "nonblinking":
-        truth["dwell"]["processes"] = {}
-    truth["intensity"] = {
-        "mean_counts_per_bin_expected": float(lam.mean()) if lam.size else None,
-        "bin_width_s": tb,
-    }
-    truth["g2"] = _g2_truth(sim, np.array(mean_signal_cps))
-    truth["mandel_q"] = {
-        "bin_width_s": tb,
+    if sim.config.model == "nonblinking":
+        dwell["processes"] = {}
+    return dwell
+
+
+def _mandel_q_truth(sim: SimulatedStream, lam, var, mean_rate, var_rate) -> dict:
+    q_real = float((lam.var() + var.mean()) / lam.mean() - 1.0) if sim.n_bins and lam.mean() > 0 else None
+    q_ens, q_reason = _q_ensemble(sim, mean_rate, var_rate, sim.record.loss_cps)
+    return {
+        "bin_width_s": sim.bin_width_s,
         "realized": q_real,
         "ensemble": q_ens,
         "ensemble_null_reason": q_reason,
@@ -331,4 +365,3 @@ def _assemble_truth(sim: SimulatedStream) -> dict:
                       "photon statistics (antibunching) or the CW renewal Fano factor, Poisson background, "
                       "and first-order dead-time losses. ensemble: the stationary value where it exists",
     }
-    return _clean(truth)

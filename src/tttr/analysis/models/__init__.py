@@ -25,7 +25,7 @@ equations (Eqs. 1–3, numpy), lmfit_models (their lmfit models), points (steady
 lifetime noise, binned points), background, engine (binned and ODR fits, curvature test),
 verdict, fit (:func:`fit_flid`), results (:class:`ModelFit`, :class:`FlidFit`), options (names
 and defaults). :func:`random_flid` (a synthetic map) lives with the simulator
-(:mod:`tttr.simulate`) and is re-exported here.
+(:mod:`tttr.simulate.flid_map`) and is re-exported here.
 """
 
 from ..flid import beta
@@ -37,8 +37,8 @@ from .options import (CRITERIA, DEFAULT_MARGIN, DEFAULT_MIN_POINTS, DEFAULT_SWIT
 from .background import region_background_counts
 from .points import switching_mask
 from .results import FlidFit, ModelFit
-from .synthetic import random_flid
 from .verdict import verdict_of
+from ...simulate.flid_map import random_flid  # noqa: E402  (moved to the simulator side)
 
 __all__ = [
     "auger_intensity",

@@ -1,11 +1,17 @@
-"""A synthetic FLID map following Eq. 3 with shot noise (for tests of the fits)."""
+"""A synthetic FLID map following Eq. 3 of seed 001 with shot noise, for tests of the FLID fits.
+
+No photons are simulated: per-bin intensities and lifetimes are drawn directly. Re-exported by
+:mod:`tttr.analysis.models` (where it used to live).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..flid import FlidMap
-from .equations import mixed_intensity
+if TYPE_CHECKING:
+    from ..analysis.flid import FlidMap
 
 __all__ = ['random_flid']
 
@@ -46,6 +52,11 @@ def random_flid(n_bins: int = 60_000, *, f: float = 0.25, i1: float = 760.0, tau
     this tests the fit of the FLID models against a known curve (the photon simulator's
     ``mixed`` emitter has no Eq. 3 amplitudes, docs/flid.md).
     """
+    # imported here: tttr.analysis.models re-exports this function, so a module-level import
+    # would make the two packages import each other
+    from ..analysis.flid import FlidMap
+    from ..analysis.models.equations import mixed_intensity
+
     rng = np.random.default_rng(rng)
     lo, hi = min(tau1_ns, tau2_ns), max(tau1_ns, tau2_ns)
     span = hi - lo
