@@ -479,6 +479,20 @@ def test_cw_fit_recovers_g2_zero_and_tau_a():
     assert abs(fixed.g2_zero - truth["g2_zero"]) < 0.1 * truth["g2_zero"]
 
 
+def test_cw_fit_is_a_fit_result():
+    from tttr.fit_result import FitResult
+
+    ph, _ = cw_hbt(np.random.default_rng(3), duration_s=2.0, k_exc_hz=5e7, k_r_hz=2e8, detected_cps=1e6,
+                   bg_cps_per_det=1.1e5)
+    fit = G.g2(ph, window_s=100e-9, bin_s=100e-12).analysis
+    assert isinstance(fit, FitResult)
+    assert set(fit.fit_errors()) == set(fit.fit_values()) == {"g2_zero", "tau_a_ns", "tau0_ns", "amplitude"}
+    assert fit.fit_values()["tau_a_ns"] == fit.tau_a_ns and fit.fit_errors()["tau_a_ns"] == fit.tau_a_ns_err
+    assert fit.fit_statistics()["n"] == fit.n_points and fit.fit_statistics()["chi2_reduced"] == fit.redchi
+    text = fit.report()
+    assert fit.model in text and f"{fit.g2_zero:.6g} +/- {fit.g2_zero_err:.6g}" in text
+
+
 # --------------------------------------------------------------------------- bad input
 def test_one_detector_is_an_analysis_error():
     info = make_info("T2", 1e-12, path="one.ptu")

@@ -163,6 +163,22 @@ def test_to_dict_is_json_safe_with_the_cli_keys():
     assert "verdict='mixed'" in repr(fit)
 
 
+def test_model_and_flid_fits_are_fit_results():
+    from tttr.fit_result import FitResult
+
+    fit = fit_flid(random_flid(f=0.25, rng=5))
+    for r in (fit, *fit.models.values()):
+        assert isinstance(r, FitResult)
+        assert set(r.fit_errors()) == set(r.fit_values())
+        text = r.report()
+        assert r.fit_model() in text and all(k in text for k in r.fit_values())
+    m = fit.models["mixed"]
+    assert m.fit_values()["f"] == m.value("f") and m.fit_errors()["f"] == m.stderr("f")
+    assert m.fit_errors()["tau1"] is None and m.fit_statistics()["bic"] == m.bic  # the anchors are fixed
+    assert fit.fit_statistics()["bic_mixed"] == m.bic and fit.fit_values()["beta"] == fit.beta
+    assert f"{fit.beta:.6g} +/- {fit.beta_err:.6g}" in fit.report()
+
+
 # ------------------------------------------------------------- simulated photon files
 # ≈ 50 kcps (time-averaged signal) with truncated power-law dwells (α = 1.5, t_min = 1 ms,
 # τ_c = 1 s: ergodic over minutes, 50 % ON per switching process on average)

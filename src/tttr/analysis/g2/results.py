@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ... import defaults
+from ...fit_result import FitResult
 from ...results import Result
 
 __all__ = ["G2Curve", "PulsedG2", "CWG2Fit", "BackgroundCorrectedG2"]
@@ -111,7 +112,7 @@ class PulsedG2(Result):
 
 
 @dataclass(frozen=True, repr=False)
-class CWG2Fit(Result):
+class CWG2Fit(Result, FitResult):
     """Fit of ``A·[1 − (1 − g2(0))·exp(−|τ − τ0|/τ_a)]`` to a CW g2 histogram.
 
     Attributes
@@ -168,6 +169,23 @@ class CWG2Fit(Result):
     single_emitter: bool | None = None
     single_emitter_reason: str = ""
     minimizer_result: object = field(default=None, compare=False)
+
+    def fit_model(self) -> str:
+        """The fitted formula (:attr:`model`)."""
+        return self.model
+
+    def fit_values(self) -> dict:
+        """``g2_zero``, ``tau_a_ns``, ``tau0_ns``, ``amplitude``."""
+        return {"g2_zero": self.g2_zero, "tau_a_ns": self.tau_a_ns, "tau0_ns": self.tau0_ns, "amplitude": self.amplitude}
+
+    def fit_errors(self) -> dict:
+        """Standard errors (0 for a fixed parameter), keyed as :meth:`fit_values`."""
+        return {"g2_zero": self.g2_zero_err, "tau_a_ns": self.tau_a_ns_err, "tau0_ns": self.tau0_ns_err,
+                "amplitude": self.amplitude_err}
+
+    def fit_statistics(self) -> dict:
+        """``n`` (lag bins), the Poisson ``deviance`` and the Pearson ``chi2_reduced``."""
+        return {"n": self.n_points, "deviance": self.deviance, "chi2_reduced": self.redchi}
 
     def to_dict(self, *, arrays: bool = True) -> dict:
         """JSON-safe dictionary of the fit (the lmfit ``MinimizerResult`` is left out)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...fit_result import FitResult
 from ...results import Result
 from .lmfit_models import _FUNCS
 
@@ -13,7 +14,7 @@ __all__ = ['ModelFit', 'FlidFit']
 
 
 @dataclass(frozen=True, repr=False)
-class ModelFit(Result):
+class ModelFit(Result, FitResult):
     """One FLID model fitted by :func:`fit_flid`.
 
     Attributes
@@ -57,6 +58,25 @@ class ModelFit(Result):
         e = self.params[name]["stderr"]
         return float("nan") if e is None else float(e)
 
+    def fit_model(self) -> str:
+        """The model's name and its equation in seed 001."""
+        return {"auger": "auger (seed 001 Eq. 1)", "bc": "bc (seed 001 Eq. 2)",
+                "mixed": "mixed (seed 001 Eq. 3)"}.get(self.name, self.name)
+
+    def fit_values(self) -> dict:
+        """Every parameter (fitted, fixed and derived), ``{name: value}``."""
+        return {k: float(p["value"]) for k, p in self.params.items()}
+
+    def fit_errors(self) -> dict:
+        """Standard errors keyed as :meth:`fit_values` (None for the fixed anchors and where the fit gives none)."""
+        return {k: (None if p["stderr"] is None or not (p["vary"] or p.get("derived")) else float(p["stderr"]))
+                for k, p in self.params.items()}
+
+    def fit_statistics(self) -> dict:
+        """``n`` (points), ``n_varys``, ``chi2``, ``chi2_reduced``, ``aic`` and ``bic``."""
+        return {"n": self.n_points, "n_varys": self.n_varys, "chi2": self.chisqr, "chi2_reduced": self.redchi,
+                "aic": self.aic, "bic": self.bic}
+
     def eval(self, tau) -> np.ndarray:
         """The fitted curve at ``tau`` (ns), counts per bin (background not added back)."""
         func = _FUNCS[self.name]
@@ -65,7 +85,7 @@ class ModelFit(Result):
 
 
 @dataclass(frozen=True, repr=False)
-class FlidFit(Result):
+class FlidFit(Result, FitResult):
     """FLID model fits, the blinking-type verdict, β and the curvature test (science.md §3.1).
 
     Attributes
@@ -157,6 +177,26 @@ class FlidFit(Result):
     def fits(self) -> dict:
         """Alias of :attr:`models`."""
         return self.models
+
+    def fit_model(self) -> str:
+        """The models compared and the verdict (each model's own fit: ``models[name].report()``)."""
+        names = ", ".join(self.models) or "none (single blob)"
+        return f"FLID models {names} ranked by {self.criterion.upper()}; verdict {self.verdict}"
+
+    def fit_values(self) -> dict:
+        """β, the anchor lifetimes and ``A_Auger/A_BC`` of the mixed fit."""
+        return {"beta": self.beta, "tau1_ns": self.tau1_ns, "tau2_ns": self.tau2_ns,
+                "auger_bc_ratio": self.auger_bc_ratio}
+
+    def fit_errors(self) -> dict:
+        """Errors keyed as :meth:`fit_values` (the anchors are fixed: None)."""
+        return {"beta": self.beta_err, "tau1_ns": None, "tau2_ns": None, "auger_bc_ratio": self.auger_bc_ratio_err}
+
+    def fit_statistics(self) -> dict:
+        """``n`` (points fitted), the verdict's ``margin`` and the criterion of every model."""
+        out = {"n": int(np.asarray(self.tau_ns).size), "margin": self.margin}
+        out.update({f"{self.criterion}_{k}": getattr(m, self.criterion) for k, m in self.models.items()})
+        return out
 
     def __repr__(self) -> str:
         crit = {k: round(getattr(m, self.criterion), 1) for k, m in self.models.items()}
