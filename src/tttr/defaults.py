@@ -147,3 +147,73 @@ G2_CI_LEVEL: float = 0.95
 #: give none. HBT delay mismatches are cable/electronics delays of a few ns; 10 ns keeps the
 #: fit from placing the dip on a noise dip hundreds of ns away (issue 13).
 G2_CW_TAU0_MAX_S: float = 10e-9
+
+# ------------------------------------- FLID emission states and g2 internals (§3.1, §6)
+# (moved from analysis/flid_states.py and analysis/g2/; the modules keep their old names as
+# aliases of these values)
+
+#: β between a BC level (β = 1) and a trion (β ≈ 2; seed 001 measures 1.82): a charged
+#: level needs ρ above this and 3 σ above the BC band ``1 + FLID_BC_TOLERANCE``.
+FLID_BETA_SPLIT: float = 1.4
+
+#: |ρ − 1| allowed for a state on the BC line on top of 3 σ (systematics of the pooled,
+#: mono-exponential lifetime of a level: IRF offset, residual mixtures at the band edges).
+FLID_BC_TOLERANCE: float = 0.2
+
+#: Lowest ρ of a charged (trion-like) state: a BC level needs ρ 3 σ below it. (Trions of
+#: CdSe/CdS and perovskite dots have β ≈ 1.6–2.2; seed 001: 1.82.)
+FLID_CHARGED_MIN_BETA: float = 1.5
+
+#: Fewer steady bins than this share of the bins with a lifetime means the emitter switches
+#: faster than the bin: every "level" is then a mixture of states, and mixtures of Auger states
+#: (ρ 0.86–0.95 along the Eq.-1 curve for β 1.8, τ2/τ1 0.2) and of BC states (ρ down to 0.8)
+#: cannot be told apart. Measured: 2 % steady bins for exponential 5 ms dwells at 10 ms bins,
+#: 94–98 % for power-law dwells from 2 ms and for slower switching (benchmarks/independent_emitters.py).
+FLID_MIN_STEADY_SHARE: float = 0.25
+
+#: A level holds at least this share of the steady bins, and this many bins, to vote.
+FLID_MIN_LEVEL_SHARE: float = 0.02
+FLID_MIN_LEVEL_BINS: int = 20
+
+#: Relative distance in lifetime from the exciton–trion mixing curve (Eq. 1) within which a
+#: BC-like level is taken for a mixture: the charged level that anchors the curve is pulled
+#: by ≈ 0.3 ns (7 %) by the mixtures at the edge of its band, which moves the curve by up to
+#: ≈ 2 % half-way (random_flid maps, seeds 0–2).
+FLID_MIXTURE_TOLERANCE: float = 0.03
+
+#: Relative lifetime difference above which two states of one intensity band are split.
+FLID_LIFETIME_SPLIT: float = 0.25
+
+#: Mandel Q below this many standard errors: no blinking.
+FLID_Q_SIGMA: float = 5.0
+
+#: A T3 period within this of a whole number of nanotime ticks is taken as whole (then the
+#: fine time is exact): measured sync rates are quoted to 6–7 digits, so a real mismatch is
+#: far larger and a rounding one far smaller.
+G2_INTEGER_RATIO_TOL: float = 1e-6
+
+#: Intensity classes of the g2 nanotime histograms, ``floor(2·log2(n + 1))`` of a trace bin's
+#: count: classes 2^½ apart; 40 reach 2^19.5 ≈ 7·10⁵ photons per bin (the last class takes
+#: anything above).
+G2_INTENSITY_CLASSES: int = 40
+
+#: Peak shapes need at least this many nanotime bins per period (coarser histograms give none).
+G2_SHAPE_MIN_BINS: int = 16
+
+#: The tail fit of a delay histogram merges it down to at most this many bins.
+G2_SHAPE_FIT_BINS: int = 512
+
+#: Wrapped tail terms q**n of a delay density are kept while above this (1e-7 of a peak is
+#: far below any pair count of a measurement).
+G2_WRAP_CUTOFF: float = 1e-7
+
+#: A tail longer than this many periods (q > e**-1) is not unwrapped: the repetition rate is
+#: then too high for the lifetime, and the shape is left to the window ratio.
+G2_MAX_TAIL_PERIODS: float = 1.0
+
+#: The peak-overlap matrix is taken as singular (no overlap correction) when |det| is below this.
+G2_OVERLAP_MIN_DETERMINANT: float = 1e-9
+
+#: CW fit: a parameter within this fraction of its allowed range of a bound counts as on the
+#: bound (the fit is then no result).
+G2_CW_AT_BOUND_FRACTION: float = 1e-3

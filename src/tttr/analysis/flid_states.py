@@ -17,39 +17,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import defaults
 from ..results import Result
 from .lifetime import per_bin_mle_lifetime
 from .photon_stats import histogram_peaks, mandel_q, smoothed_intensity_histogram
 
 __all__ = ["FlidLevel", "FlidStates", "flid_states", "BETA_SPLIT", "BC_TOLERANCE", "CHARGED_MIN_BETA"]
 
-#: β between a BC level (β = 1) and a trion (β ≈ 2; seed 001 measures 1.82): a charged
-#: level needs ρ above this and 3 σ above the BC band ``1 + BC_TOLERANCE``.
-BETA_SPLIT = 1.4
-#: |ρ − 1| allowed for a state on the BC line on top of 3 σ (systematics of the pooled,
-#: mono-exponential lifetime of a level: IRF offset, residual mixtures at the band edges).
-BC_TOLERANCE = 0.2
-#: Lowest ρ of a charged (trion-like) state: a BC level needs ρ 3 σ below it. (Trions of
-#: CdSe/CdS and perovskite dots have β ≈ 1.6–2.2; seed 001: 1.82.)
-CHARGED_MIN_BETA = 1.5
-#: Fewer steady bins than this share of the bins with a lifetime means the emitter switches
-#: faster than the bin: every "level" is then a mixture of states, and mixtures of Auger states
-#: (ρ 0.86–0.95 along the Eq.-1 curve for β 1.8, τ2/τ1 0.2) and of BC states (ρ down to 0.8)
-#: cannot be told apart. Measured: 2 % steady bins for exponential 5 ms dwells at 10 ms bins,
-#: 94–98 % for power-law dwells from 2 ms and for slower switching (benchmarks/independent_emitters.py).
-MIN_STEADY_SHARE = 0.25
-#: A level holds at least this share of the steady bins to vote (and 20 bins).
-MIN_LEVEL_SHARE = 0.02
-MIN_LEVEL_BINS = 20
-#: Relative distance in lifetime from the exciton–trion mixing curve (Eq. 1) within which a
-#: BC-like level is taken for a mixture: the charged level that anchors the curve is pulled
-#: by ≈ 0.3 ns (7 %) by the mixtures at the edge of its band, which moves the curve by up to
-#: ≈ 2 % half-way (random_flid maps, seeds 0–2).
-MIXTURE_TOLERANCE = 0.03
-#: Relative lifetime difference above which two states of one intensity band are split.
-LIFETIME_SPLIT = 0.25
-#: Mandel Q below this many standard errors: no blinking.
-Q_SIGMA = 5.0
+# Thresholds of the state classification; values and provenance in tttr.defaults.
+BETA_SPLIT = defaults.FLID_BETA_SPLIT
+BC_TOLERANCE = defaults.FLID_BC_TOLERANCE
+CHARGED_MIN_BETA = defaults.FLID_CHARGED_MIN_BETA
+MIN_STEADY_SHARE = defaults.FLID_MIN_STEADY_SHARE
+MIN_LEVEL_SHARE = defaults.FLID_MIN_LEVEL_SHARE
+MIN_LEVEL_BINS = defaults.FLID_MIN_LEVEL_BINS
+MIXTURE_TOLERANCE = defaults.FLID_MIXTURE_TOLERANCE
+LIFETIME_SPLIT = defaults.FLID_LIFETIME_SPLIT
+Q_SIGMA = defaults.FLID_Q_SIGMA
 
 
 @dataclass(frozen=True, repr=False)

@@ -15,8 +15,8 @@ from .timebase import fine_time_base
 
 __all__ = ["G2Accumulator", "LongLagAccumulator"]
 
-#: Intensity classes of the nanotime histograms (floor(2·log2(n + 1)) of a trace bin's count).
-_N_CLASSES = 40
+#: Intensity classes of the nanotime histograms (floor(2·log2(n + 1)) of a trace bin's count; tttr.defaults).
+_N_CLASSES = defaults.G2_INTENSITY_CLASSES
 
 
 class G2Accumulator:

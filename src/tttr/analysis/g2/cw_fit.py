@@ -254,7 +254,8 @@ def _fisher_errors(res, best, names, mu_of, mu) -> dict:
 
 
 def _parameters_at_bound(params, names) -> list:
-    """Names of the varied parameters within 1e-3 of their range of a bound (g2(0) = 0 excepted)."""
+    """Names of the varied parameters within ``defaults.G2_CW_AT_BOUND_FRACTION`` of their range of a
+    bound (g2(0) = 0 excepted)."""
     at_bound = []
     for n in names:
         par = params[n]
@@ -262,6 +263,7 @@ def _parameters_at_bound(params, names) -> list:
         if n == "g2_zero":
             lo_b = -np.inf  # g2(0) = 0 is a physical value, not a failed fit (the interval says how low)
         scale = (hi_b - lo_b) if np.isfinite(hi_b - lo_b) else max(abs(par.value), 1.0)
-        if (np.isfinite(lo_b) and par.value - lo_b <= 1e-3 * scale) or (np.isfinite(hi_b) and hi_b - par.value <= 1e-3 * scale):
+        tol = defaults.G2_CW_AT_BOUND_FRACTION * scale
+        if (np.isfinite(lo_b) and par.value - lo_b <= tol) or (np.isfinite(hi_b) and hi_b - par.value <= tol):
             at_bound.append(n)
     return at_bound

@@ -24,16 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ... import defaults
+
 __all__ = ["DelayDensity", "delay_density", "peak_window_matrix", "poisson_ratio_interval"]
 
-#: Smallest number of nanotime bins per period for a shape (coarser histograms give none).
-_MIN_BINS = 16
-#: Most bins of the tail fit (the histogram is merged down to this).
-_FIT_BINS = 512
-#: Wrapped tail terms q**n are kept while above this.
-_WRAP_CUTOFF = 1e-7
-#: A tail longer than this many periods (q > e**-1) is not unwrapped.
-_MAX_TAIL_PERIODS = 1.0
+# Shape construction limits; values and provenance in tttr.defaults.
+_MIN_BINS = defaults.G2_SHAPE_MIN_BINS
+_FIT_BINS = defaults.G2_SHAPE_FIT_BINS
+_WRAP_CUTOFF = defaults.G2_WRAP_CUTOFF
+_MAX_TAIL_PERIODS = defaults.G2_MAX_TAIL_PERIODS
 
 
 @dataclass(frozen=True)

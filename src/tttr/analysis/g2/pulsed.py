@@ -285,7 +285,7 @@ def _overlap_matrix(curve: G2Curve, shapes, period, ks_arr, wins, tau0, notes):
         M = peak_window_matrix(shapes, curve.nanotime_unit_s, period,
                                float(curve.offsets_s[1] - curve.offsets_s[0]), np.array(wins), ks_arr,
                                centre_s=tau0)
-        if not np.all(np.isfinite(M)) or abs(np.linalg.det(M)) < 1e-9:
+        if not np.all(np.isfinite(M)) or abs(np.linalg.det(M)) < defaults.G2_OVERLAP_MIN_DETERMINANT:
             raise ValueError("singular peak-overlap matrix")
         return M, True
     except ValueError as exc:

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ... import defaults
 from ...io.events import StreamInfo
 from ...kernels import correlate as _k
 
 __all__ = ["TimeBase", "fine_time_base"]
 
-#: T3 period / nanotime unit ratios closer than this to an integer count as an integer.
-_INTEGER_RATIO_TOL = 1e-6
+#: T3 period / nanotime unit ratios closer than this to an integer count as an integer (tttr.defaults).
+_INTEGER_RATIO_TOL = defaults.G2_INTEGER_RATIO_TOL
 #: Fine unit of T3 streams whose period is not a whole number of nanotime ticks: 1 ps.
 _PS = 1e-12
 _ONE = 1 << _k.FRAC_BITS
