@@ -10,7 +10,7 @@ import numpy as np
 from .. import defaults
 from .states import emitter_states
 
-__all__ = ['MODELS', 'DWELL_LAWS', 'SimulationConfig']
+__all__ = ["MODELS", "DWELL_LAWS", "SimulationConfig"]
 
 
 #: Emitter models (``docs/science.md`` §3.1; seed 001).

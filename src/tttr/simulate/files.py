@@ -7,10 +7,10 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from .config import SimulationConfig, _check_choice
+from .config import _check_choice, SimulationConfig
 from .generator import SimulatedStream
 
-__all__ = ['truth_path', 'simulate_to_file']
+__all__ = ["truth_path", "simulate_to_file"]
 
 
 def truth_path(out_path) -> Path:

@@ -6,14 +6,13 @@ No photons are simulated: per-bin intensities and lifetimes are drawn directly. 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..analysis.flid import FlidMap
 
-__all__ = ['random_flid']
+__all__ = ["random_flid"]
 
 
 def random_flid(n_bins: int = 60_000, *, f: float = 0.25, i1: float = 760.0, tau1_ns: float = 24.7,

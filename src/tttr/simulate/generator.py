@@ -7,12 +7,12 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from ..io.events import PhotonChunk, StreamInfo, concatenate_chunks
+from ..io.events import concatenate_chunks, PhotonChunk, StreamInfo
 from ..kernels import simulate as _k
-from .config import SOURCE_EXCITON, SOURCE_CASCADE_EXCITON, SOURCE_BIEXCITON, SOURCE_BACKGROUND, SimulationConfig
+from .config import SimulationConfig, SOURCE_BACKGROUND, SOURCE_BIEXCITON, SOURCE_CASCADE_EXCITON, SOURCE_EXCITON
+from .samplers import _DrawStream, _DwellSampler, _DwellStats, _streams, _SwitchingProcess, _Trajectory
 from .states import emitter_states, _Rates
-from .samplers import _DrawStream, _streams, _DwellSampler, _DwellStats, _SwitchingProcess, _Trajectory
-from .truth import _photon_delay_mixture, _diff_cdf, _binned_truth, _assemble_truth
+from .truth import _assemble_truth, _binned_truth, _diff_cdf, _photon_delay_mixture
 
 __all__ = ['PhotonLabels', 'SimulatedPhotons', 'SimulatedStream', 'StateTrajectory', 'GenerationRecord',
            'simulate_photons']
@@ -675,7 +675,8 @@ class SimulatedStream:
             runs = self._runs
             self._record = GenerationRecord(
                 background_cps=self._bg_rate.copy(), state_clock=self._occupancy.copy(), bin_sums=self._bins,
-                loss_cps=self._loss_per_s(), dwell_runs={k: (int(runs[k][0]), float(runs[k][1])) for k in ("on", "off")},
+                loss_cps=self._loss_per_s(),
+                dwell_runs={k: (int(runs[k][0]), float(runs[k][1])) for k in ("on", "off")},
                 counts={"lost_dead_time": int(self._counts["lost_dead_time"]),
                         "per_source": self._counts["per_source"].copy(),
                         "per_detector": self._counts["per_detector"].copy()},

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from .config import DWELL_LAWS, _check_choice
+from .config import _check_choice, DWELL_LAWS
 
-__all__ = ['dwell_times']
+__all__ = ["dwell_times"]
 
 
 class _DrawStream:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import SimulationConfig
 
-__all__ = ['EmitterState', 'emitter_states']
+__all__ = ["EmitterState", "emitter_states"]
 
 
 @dataclass(frozen=True)

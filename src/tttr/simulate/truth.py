@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import defaults
 from .states import _Rates
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .generator import SimulatedStream

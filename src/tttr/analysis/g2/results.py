@@ -176,7 +176,8 @@ class CWG2Fit(Result, FitResult):
 
     def fit_values(self) -> dict:
         """``g2_zero``, ``tau_a_ns``, ``tau0_ns``, ``amplitude``."""
-        return {"g2_zero": self.g2_zero, "tau_a_ns": self.tau_a_ns, "tau0_ns": self.tau0_ns, "amplitude": self.amplitude}
+        return {"g2_zero": self.g2_zero, "tau_a_ns": self.tau_a_ns, "tau0_ns": self.tau0_ns,
+                "amplitude": self.amplitude}
 
     def fit_errors(self) -> dict:
         """Standard errors (0 for a fixed parameter), keyed as :meth:`fit_values`."""

@@ -7,7 +7,7 @@ import numpy as np
 from ..flid import FlidMap, RegionLifetimes
 from ..lifetime import per_bin_mle_lifetime
 
-__all__ = ['region_background_counts']
+__all__ = ["region_background_counts"]
 
 
 def region_background_counts(source, regions: RegionLifetimes) -> float:

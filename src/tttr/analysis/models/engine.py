@@ -7,7 +7,7 @@ import math
 import numpy as np
 from lmfit import minimize
 
-from .lmfit_models import _MODELS, _FUNCS
+from .lmfit_models import _FUNCS, _MODELS
 from .results import ModelFit
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ['auger_intensity', 'bc_intensity', 'mixed_intensity']
+__all__ = ["auger_intensity", "bc_intensity", "mixed_intensity"]
 
 
 def auger_intensity(tau, i1, tau1, i2, tau2):

@@ -7,14 +7,15 @@ import numpy as np
 from ...errors import AnalysisError
 from ..flid import FlidMap, RegionLifetimes
 from ..flid_states import flid_states
-from .options import MODEL_NAMES, OBJECTIVES, CRITERIA, DEFAULT_MARGIN, DEFAULT_MIN_POINTS, SINGLE_BLOB_SPREAD, DEFAULT_SWITCH_SIGMA, _MIXED_STARTS, DEFAULT_SWITCH_REACH
+from .background import _background_error, _corrected_lifetimes, region_background_counts, _total_background
+from .engine import _curvature, _data_slope, _fit_binned, _fit_odr
+from .options import (CRITERIA, DEFAULT_MARGIN, DEFAULT_MIN_POINTS, DEFAULT_SWITCH_REACH, DEFAULT_SWITCH_SIGMA,
+                      _MIXED_STARTS, MODEL_NAMES, OBJECTIVES, SINGLE_BLOB_SPREAD)
+from .points import _binned_points, _intensity_spread, _levels, _lifetime_noise, switching_mask
 from .results import FlidFit
-from .background import region_background_counts, _total_background, _background_error, _corrected_lifetimes
-from .points import switching_mask, _levels, _intensity_spread, _lifetime_noise, _binned_points
-from .engine import _data_slope, _fit_binned, _fit_odr, _curvature
 from .verdict import verdict_of
 
-__all__ = ['fit_flid']
+__all__ = ["fit_flid"]
 
 
 def fit_flid(flid: FlidMap, models=MODEL_NAMES, *, regions: RegionLifetimes | None = None,

@@ -7,7 +7,7 @@ from lmfit import Model
 
 from .equations import auger_intensity, bc_intensity, mixed_intensity
 
-__all__ = ['AugerModel', 'BCModel', 'MixedModel']
+__all__ = ["AugerModel", "BCModel", "MixedModel"]
 
 
 def _weights_of(data, kwargs):

@@ -8,9 +8,9 @@ import numpy as np
 
 from ...errors import AnalysisError
 from ..photon_stats import histogram_peaks, smoothed_intensity_histogram
-from .options import DEFAULT_SWITCH_SIGMA, LEVEL_MIN_HEIGHT, DEFAULT_SWITCH_REACH
+from .options import DEFAULT_SWITCH_REACH, DEFAULT_SWITCH_SIGMA, LEVEL_MIN_HEIGHT
 
-__all__ = ['switching_mask']
+__all__ = ["switching_mask"]
 
 
 _Z98 = 2.0537489  # standard normal 98th percentile: a Poisson level's 2-98 % span is 2·z98·√I

@@ -10,7 +10,7 @@ from ...fit_result import FitResult
 from ...results import Result
 from .lmfit_models import _FUNCS
 
-__all__ = ['ModelFit', 'FlidFit']
+__all__ = ["ModelFit", "FlidFit"]
 
 
 @dataclass(frozen=True, repr=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..flid_states import BETA_SPLIT
 from .options import DEFAULT_MARGIN
 
-__all__ = ['verdict_of']
+__all__ = ["verdict_of"]
 
 
 def _verdict(fits: dict, criterion: str, margin: float):
