@@ -28,7 +28,8 @@ Modules
 -------
 config (:class:`SimulationConfig`), states (emission states and rates), samplers (random
 streams, dwell times, switching processes), generator (:class:`SimulatedStream`,
-:func:`simulate_photons`), truth, files (:func:`simulate_to_file`), flid_map.
+:func:`simulate_photons`), records (what a run hands back), truth, files
+(:func:`simulate_to_file`), flid_map.
 
 The physics, the equations and how each truth value is derived are in
 ``docs/simulator.md``.
@@ -38,8 +39,8 @@ from .config import (DWELL_LAWS, MODELS, SOURCE_BACKGROUND, SOURCE_BIEXCITON, SO
                      SOURCE_EXCITON, SimulationConfig)
 from .files import simulate_to_file, truth_path
 from .flid_map import random_flid
-from .generator import (GenerationRecord, PhotonLabels, SimulatedPhotons, SimulatedStream, StateTrajectory,
-                        simulate_photons)
+from .generator import SimulatedStream, simulate_photons
+from .records import GenerationRecord, PhotonLabels, SimulatedPhotons, StateTrajectory
 from .samplers import dwell_times
 from .states import EmitterState, emitter_states
 
