@@ -253,49 +253,12 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
     if model not in ("mono", "bi"):
         raise ValueError(f"model must be 'mono' or 'bi', not {model!r}")
     h = _coerce_hist(hist, bin_width_ns, period_ns)
-    dt = h.bin_width_ns
-    if detector is None:
-        y = h.summed.astype(float)
-        t0_default = h.t0_ns
-    else:
-        if not 0 <= int(detector) < h.counts.shape[0]:
-            raise AnalysisError(f"detector {detector} is not in the histogram")
-        y = h.counts[int(detector)].astype(float)
-        t0_default = h.t0_ns - h.detector_shifts_bins[int(detector)] * dt
-    n_bins = y.shape[0]
-    P = h.period_ns
-    n_r = _range_bins(y, int(round(P / dt)) if P else None)
-    if periodic is None:
-        periodic = P is not None
-    if periodic and P is None:
-        raise AnalysisError("a periodic model needs the laser period (period_ns)")
-    t0 = float(t0_ns) if t0_ns is not None else float(t0_default)
-    if P is not None:
-        t0 = t0 % P
-    if not np.isfinite(t0):
-        raise AnalysisError("time zero is undefined (empty histogram?)")
-    shift = float(tail_shift_ns)
-    t_lo = np.arange(n_bins) * dt
-    centers = t_lo + 0.5 * dt
-    in_range = np.arange(n_bins) < n_r
-
-    # ------------------------------------------------------------------ the window
-    if window_ns is not None:
-        a, b = float(window_ns[0]), float(window_ns[1])
-        mask = (centers >= a) & (centers < b) if a <= b else (centers >= a) | (centers < b)
-        win = (a, b)
-    elif irf is not None:
-        mask = in_range.copy()
-        win = (0.0, n_r * dt)
-    else:
-        if periodic:
-            age = np.mod(t_lo - t0, P)
-            mask = (age >= shift) & (age + dt <= P - shift)
-            win = ((t0 + shift) % P, (t0 - shift) % P)
-        else:
-            mask = t_lo >= t0 + shift
-            win = (t0 + shift, n_r * dt)
-    mask &= in_range
+    y, t0_default = _fitted_row(h, detector)
+    ax = _axis(y, h.bin_width_ns, h.period_ns, periodic)
+    ax.t0 = _time_zero(t0_ns, t0_default, ax.P)
+    ax.shift = float(tail_shift_ns)
+    dt, P, n_r = ax.dt, ax.P, ax.n_r
+    mask, win = _window_mask(ax, window_ns, irf)
     idx = np.flatnonzero(mask)
     ncomp = 1 if model == "mono" else 2
     fit_bg = isinstance(background, str)
@@ -306,33 +269,155 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
     n = y[idx]
     if idx.size <= k + 1 or n.sum() < 10 * k:
         raise AnalysisError(f"too little data to fit: {idx.size} bins and {int(n.sum())} photons in the window")
+    Pm = P if ax.periodic else None
+    basis, conv = _model_basis(ax, irf, idx, Pm)
 
-    # ------------------------------------------------------------------- the model
-    Pm = P if periodic else None
+    B0 = _background_start(h, y, n, ax, background, fit_bg, detector)
+    tau0 = _tau_start(y, ax, B0)
+    t0_start = _t0_start(conv, tau0, ax.t0, dt) if fit_t0 else ax.t0
+    lower, upper = _bounds(ncomp, fit_bg, fit_t0, dt / 50.0, 1e3 * (P if P else n_r * dt), t0_start, n_r, dt)
+    prob = _Poisson(n, basis, ncomp, fit_bg, B0, fit_t0, ax.t0, dt)
+    sig = max(float(n.sum() - B0 * idx.size), 1.0)
+    starts = _start_points(basis, ncomp, tau0, sig, t0_start, B0, fit_bg, fit_t0)
+    th, ok, msg = _best_fit(prob, starts, lower, upper, fit_t0, ncomp)
+
+    cov, ok, msg = _covariance(prob, th, k, ok, msg)
+    err = np.sqrt(np.abs(np.diag(cov)))
+    A, taus, B, t0_fit = prob.unpack(th)
+    A_err, tau_err = err[0: 2 * ncomp: 2], err[1: 2 * ncomp: 2]
+    mt = _mean_lifetimes(A, taus, cov, ncomp)
+
+    m_win = prob.model(th)
+    dof = int(idx.size - k)
+    dev, chi2 = _deviance_and_chi2(n, m_win)
+    model_counts = _model_counts(ax, conv, A, taus, B, t0_fit, Pm)
+    bg_err = float(err[2 * ncomp]) if fit_bg else float("nan")
+    t0_err = float(err[-1]) if fit_t0 else float("nan")
+    irf_shift = (t0_fit - conv.peak_center_ns) if conv is not None else float("nan")
+    names = _param_names(ncomp, fit_bg, fit_t0)
+    if ncomp == 1:
+        tau_ns, tau_e = float(taus[0]), float(tau_err[0])
+        t2, t2e, a2, a2e = (float("nan"),) * 4
+    else:
+        tau_ns, tau_e = mt["tau_int"], mt["tau_int_err"]
+        t2, t2e, a2, a2e = float(taus[1]), float(tau_err[1]), float(mt["fr"][1]), mt["fr_err"][1]
+    return LifetimeFit(
+        model=model, tau_ns=tau_ns, tau_err_ns=tau_e, tau1_ns=float(taus[0]), tau1_err_ns=float(tau_err[0]),
+        tau2_ns=t2, tau2_err_ns=t2e, a1=float(mt["fr"][0]), a1_err=mt["fr_err"][0], a2=a2, a2_err=a2e,
+        tau_amp_ns=float(mt["tau_amp"]), tau_amp_err_ns=mt["tau_amp_err"], tau_int_ns=float(mt["tau_int"]),
+        tau_int_err_ns=mt["tau_int_err"], amplitudes=np.asarray(A, float), amplitudes_err=np.asarray(A_err, float),
+        signal_counts=float(mt["SAt"] / dt), background_per_bin=float(B), background_err=bg_err,
+        background_fixed=not fit_bg, t0_ns=float(t0_fit), t0_err_ns=t0_err, irf_shift_ns=float(irf_shift),
+        periodic=bool(ax.periodic), period_ns=P, window_ns=win, tail_shift_ns=ax.shift, bin_width_ns=dt,
+        n_photons=int(y.sum()), n_photons_window=int(n.sum()), n_bins_window=int(idx.size), dof=dof,
+        chi2_reduced=chi2 / dof, deviance=dev, deviance_reduced=dev / dof, aic=dev + 2 * k,
+        bic=dev + k * math.log(idx.size), param_names=tuple(names), params=np.asarray(th, float),
+        covariance=cov, success=bool(ok), message=msg, counts=y, model_counts=model_counts, window_mask=mask,
+    )
+
+
+# ========================================================================== fit steps
+class _Axis:
+    """The microtime axis of the row fitted: bin width, period, occupied range, t0, tail shift."""
+
+    def __init__(self, dt: float, P: float | None, n_bins: int, n_r: int, periodic: bool):
+        self.dt = dt
+        self.P = P
+        self.n_bins = n_bins
+        self.n_r = n_r
+        self.periodic = periodic
+        self.t_lo = np.arange(n_bins) * dt
+        self.centers = self.t_lo + 0.5 * dt
+        self.in_range = np.arange(n_bins) < n_r
+        self.t0 = float("nan")
+        self.shift = 0.0
+
+
+def _fitted_row(h: DecayHistogram, detector: int | None):
+    """The counts fitted (the aligned sum, or one detector's row) and their default t0 (ns)."""
+    if detector is None:
+        return h.summed.astype(float), h.t0_ns
+    if not 0 <= int(detector) < h.counts.shape[0]:
+        raise AnalysisError(f"detector {detector} is not in the histogram")
+    return h.counts[int(detector)].astype(float), h.t0_ns - h.detector_shifts_bins[int(detector)] * h.bin_width_ns
+
+
+def _axis(y: np.ndarray, dt: float, P: float | None, periodic: bool | None) -> _Axis:
+    """The axis of ``y``; ``periodic`` defaults to whether the period is known."""
+    n_r = _range_bins(y, int(round(P / dt)) if P else None)
+    if periodic is None:
+        periodic = P is not None
+    if periodic and P is None:
+        raise AnalysisError("a periodic model needs the laser period (period_ns)")
+    return _Axis(dt, P, y.shape[0], n_r, periodic)
+
+
+def _time_zero(t0_ns: float | None, t0_default: float, P: float | None) -> float:
+    """The t0 used (ns): the one given, else the histogram's, wrapped into the period."""
+    t0 = float(t0_ns) if t0_ns is not None else float(t0_default)
+    if P is not None:
+        t0 = t0 % P
+    if not np.isfinite(t0):
+        raise AnalysisError("time zero is undefined (empty histogram?)")
+    return t0
+
+
+def _window_mask(ax: _Axis, window_ns, irf):
+    """Bins fitted (mask) and the window ``(start, stop)`` in ns (see :func:`fit_lifetime`)."""
+    dt, P, t0, shift = ax.dt, ax.P, ax.t0, ax.shift
+    if window_ns is not None:
+        a, b = float(window_ns[0]), float(window_ns[1])
+        mask = (ax.centers >= a) & (ax.centers < b) if a <= b else (ax.centers >= a) | (ax.centers < b)
+        win = (a, b)
+    elif irf is not None:
+        mask = ax.in_range.copy()
+        win = (0.0, ax.n_r * dt)
+    elif ax.periodic:
+        age = np.mod(ax.t_lo - t0, P)
+        mask = (age >= shift) & (age + dt <= P - shift)
+        win = ((t0 + shift) % P, (t0 - shift) % P)
+    else:
+        mask = ax.t_lo >= t0 + shift
+        win = (t0 + shift, ax.n_r * dt)
+    mask &= ax.in_range
+    return mask, win
+
+
+def _model_basis(ax: _Axis, irf, idx: np.ndarray, Pm: float | None):
+    """``basis(tau, t0)``: unit decay over the window's bins, and the IRF convolution (or None)."""
+    dt = ax.dt
     if irf is None:
-        t_win = t_lo[idx]
+        t_win = ax.t_lo[idx]
 
         def basis(tau, t0_):
             return exponential_bin_means(t_win, dt, t0_, tau, Pm)
 
-        conv = None
-    else:
-        irf_arr = irf.summed if isinstance(irf, DecayHistogram) else irf
-        conv = _IrfConvolution(irf_arr, dt, n_bins, n_r, P, periodic)
+        return basis, None
+    irf_arr = irf.summed if isinstance(irf, DecayHistogram) else irf
+    conv = _IrfConvolution(irf_arr, dt, ax.n_bins, ax.n_r, ax.P, ax.periodic)
 
-        def basis(tau, t0_):
-            return conv.basis(tau, t0_, idx)
+    def basis(tau, t0_):
+        return conv.basis(tau, t0_, idx)
 
-    # ------------------------------------------------------------ starting values
+    return basis, conv
+
+
+def _background_start(h: DecayHistogram, y, n, ax: _Axis, background, fit_bg: bool, detector) -> float:
+    """Start (fitted background) or fixed value of the background, counts per bin."""
     if fit_bg:
-        B0 = estimate_background(y, dt, t0, period_ns=P)[0] if detector is not None else h.background_per_bin
-        B0 = max(float(B0), 1e-3 * max(float(n.mean()), 1e-3))
-    else:
-        B0 = float(background)
-        if B0 < 0:
-            raise AnalysisError("a fixed background must be >= 0")
-    age_c = (np.mod(centers - t0, P) if P is not None else centers - t0)
-    tail = (age_c >= shift) & in_range & ((age_c <= P - shift) if P is not None else True)
+        B0 = estimate_background(y, ax.dt, ax.t0, period_ns=ax.P)[0] if detector is not None else h.background_per_bin
+        return max(float(B0), 1e-3 * max(float(n.mean()), 1e-3))
+    B0 = float(background)
+    if B0 < 0:
+        raise AnalysisError("a fixed background must be >= 0")
+    return B0
+
+
+def _tau_start(y, ax: _Axis, B0: float) -> float:
+    """Starting τ: the truncation-corrected mean delay of the background-subtracted tail."""
+    dt, P, t0, shift = ax.dt, ax.P, ax.t0, ax.shift
+    age_c = (np.mod(ax.centers - t0, P) if P is not None else ax.centers - t0)
+    tail = (age_c >= shift) & ax.in_range & ((age_c <= P - shift) if P is not None else True)
     wts = np.clip(y[tail] - B0, 0.0, None)
     x = age_c[tail] - shift
     W = float(x.max()) if x.size else 0.0
@@ -341,36 +426,49 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
         mean = float((wts * x).sum() / wts.sum())
         t_est = truncation_corrected_lifetime(np.array([mean]), W)[0]
         tau0 = float(t_est) if np.isfinite(t_est) else max(mean, dt)
-    tau0 = float(np.clip(tau0, 2 * dt, 0.5 * (P if P else n_r * dt)))
-    tau_lo = dt / 50.0
-    tau_hi = 1e3 * (P if P else n_r * dt)
-    sig = max(float(n.sum() - B0 * idx.size), 1.0)
+    return float(np.clip(tau0, 2 * dt, 0.5 * (P if P else ax.n_r * dt)))
 
-    def make_start(taus, fr, t0s):
+
+def _t0_start(conv: _IrfConvolution, tau0: float, t0: float, dt: float) -> float:
+    """Start of a fitted t0: the model's half-max rise placed on the data's (probe shift: a
+    quarter of the grid)."""
+    probe = 0.25 * conv.n_grid * dt
+    rise = estimate_t0(conv.basis(tau0, probe, np.arange(conv.n_grid)), dt)
+    return t0 - (rise - probe)
+
+
+def _bounds(ncomp: int, fit_bg: bool, fit_t0: bool, tau_lo: float, tau_hi: float, t0_start: float, n_r: int,
+            dt: float):
+    """Lower and upper bounds of the parameters (amplitude, τ per component; background; t0)."""
+    lower = [0.0, tau_lo] * ncomp + ([0.0] if fit_bg else []) + ([t0_start - 0.5 * n_r * dt] if fit_t0 else [])
+    upper = [np.inf, tau_hi] * ncomp + ([np.inf] if fit_bg else []) + ([t0_start + 0.5 * n_r * dt] if fit_t0 else [])
+    return np.array(lower), np.array(upper)
+
+
+def _start_points(basis, ncomp: int, tau0: float, sig: float, t0_start: float, B0: float, fit_bg: bool,
+                  fit_t0: bool):
+    """Starting parameter vectors: one for ``"mono"``, three (τ1, τ2) pairs around ``tau0``
+    for ``"bi"``, amplitudes sharing the window's signal ``sig``; ``B0`` and ``t0_start`` are
+    appended when the background and t0 are fitted."""
+
+    def make_start(taus, fr):
         th = []
         for t, f in zip(taus, fr):
-            e = basis(t, t0s).sum()
+            e = basis(t, t0_start).sum()
             th += [max(f * sig / e, 1e-6) if e > 0 else 1.0, t]
         if fit_bg:
             th.append(B0)
         if fit_t0:
-            th.append(t0s)
+            th.append(t0_start)
         return np.array(th, float)
 
-    t0_start = t0
-    if fit_t0:  # place the model's half-max rise on the data's (probe shift: a quarter range)
-        probe = 0.25 * conv.n_grid * dt
-        rise = estimate_t0(conv.basis(tau0, probe, np.arange(conv.n_grid)), dt)
-        t0_start = t0 - (rise - probe)
-    lower = [0.0, tau_lo] * ncomp + ([0.0] if fit_bg else []) + ([t0_start - 0.5 * n_r * dt] if fit_t0 else [])
-    upper = [np.inf, tau_hi] * ncomp + ([np.inf] if fit_bg else []) + ([t0_start + 0.5 * n_r * dt] if fit_t0 else [])
-    lower, upper = np.array(lower), np.array(upper)
-    prob = _Poisson(n, basis, ncomp, fit_bg, B0, fit_t0, t0, dt)
     if ncomp == 1:
-        starts = [make_start([tau0], [1.0], t0_start)]
-    else:
-        starts = [make_start([tau0 * r1, tau0 * r2], [0.5, 0.5], t0_start)
-                  for r1, r2 in ((2.0, 0.5), (1.5, 0.25), (3.0, 0.7))]
+        return [make_start([tau0], [1.0])]
+    return [make_start([tau0 * r1, tau0 * r2], [0.5, 0.5]) for r1, r2 in ((2.0, 0.5), (1.5, 0.25), (3.0, 0.7))]
+
+
+def _best_fit(prob: _Poisson, starts, lower, upper, fit_t0: bool, ncomp: int):
+    """The optimum of the best-likelihood start, long component first: ``(theta, ok, msg)``."""
     best = None
     for th0 in starts:
         th0 = np.clip(th0, lower, upper)
@@ -386,8 +484,11 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
     if ncomp == 2 and th[1] < th[3]:  # long component first
         th = th.copy()
         th[[0, 1, 2, 3]] = th[[2, 3, 0, 1]]
+    return th, ok, msg
 
-    # ------------------------------------------------------------------ errors
+
+def _covariance(prob: _Poisson, th, k: int, ok: bool, msg: str):
+    """Inverse observed information at ``th`` (NaN, and the fit marked failed, if singular)."""
     try:
         H = prob.hessian(th)
         cov = np.linalg.inv(H)
@@ -397,10 +498,12 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
         cov = np.full((k, k), np.nan)
         ok = False
         msg += "; the observed information is singular (parameters not identifiable)"
-    err = np.sqrt(np.abs(np.diag(cov)))
-    A, taus, B, t0_fit = prob.unpack(th)
-    A_err, tau_err = err[0: 2 * ncomp: 2], err[1: 2 * ncomp: 2]
-    # derived quantities by the delta method on (A1, tau1, A2, tau2)
+    return cov, ok, msg
+
+
+def _mean_lifetimes(A, taus, cov, ncomp: int) -> dict:
+    """Amplitude fractions and the amplitude- and intensity-weighted mean lifetimes, with their
+    errors by the delta method on ``(A1, tau1, A2, tau2)``."""
     ci = np.arange(2 * ncomp)
     C = cov[np.ix_(ci, ci)]
 
@@ -425,44 +528,31 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
         g[0::2] = -A[i] / SA ** 2
         g[2 * i] += 1.0 / SA
         fr_err.append(delta(g))
-    tau_amp_err = delta(g_amp)
-    tau_int_err = delta(g_int)
+    return {"SAt": SAt, "tau_amp": tau_amp, "tau_int": tau_int, "fr": fr, "fr_err": fr_err,
+            "tau_amp_err": delta(g_amp), "tau_int_err": delta(g_int)}
 
-    # ---------------------------------------------------------------- statistics
-    m_win = prob.model(th)
-    dof = int(idx.size - k)
+
+def _deviance_and_chi2(n, m):
+    """Poisson deviance ``2 Σ [m - n + n ln(n / m)]`` and Pearson's ``Σ (n - m)² / m``."""
     pos = n > 0
-    dev = 2.0 * float(np.sum(m_win - n) - np.sum(n[pos] * np.log(m_win[pos] / n[pos])))
-    chi2 = float(np.sum((n - m_win) ** 2 / m_win))
-    all_idx = np.arange(n_bins)
+    dev = 2.0 * float(np.sum(m - n) - np.sum(n[pos] * np.log(m[pos] / n[pos])))
+    chi2 = float(np.sum((n - m) ** 2 / m))
+    return dev, chi2
+
+
+def _model_counts(ax: _Axis, conv, A, taus, B, t0_fit: float, Pm: float | None) -> np.ndarray:
+    """The fitted model in every bin of the histogram (also outside the window)."""
     if conv is None:
-        full_basis = [exponential_bin_means(t_lo, dt, t0_fit, t, Pm) for t in taus]
+        full_basis = [exponential_bin_means(ax.t_lo, ax.dt, t0_fit, t, Pm) for t in taus]
     else:
+        all_idx = np.arange(ax.n_bins)
         full_basis = [conv.basis(t, t0_fit, all_idx) for t in taus]
-    model_counts = np.full(n_bins, float(B)) + sum(a * e for a, e in zip(A, full_basis))
-    bg_err = float(err[2 * ncomp]) if fit_bg else float("nan")
-    t0_err = float(err[-1]) if fit_t0 else float("nan")
-    irf_shift = (t0_fit - conv.peak_center_ns) if conv is not None else float("nan")
+    return np.full(ax.n_bins, float(B)) + sum(a * e for a, e in zip(A, full_basis))
+
+
+def _param_names(ncomp: int, fit_bg: bool, fit_t0: bool) -> list:
+    """Names of the free parameters, in the order of the parameter vector."""
     names = []
     for i in range(ncomp):
         names += [f"amplitude{i + 1}", f"tau{i + 1}_ns"]
-    names += (["background_per_bin"] if fit_bg else []) + (["t0_ns"] if fit_t0 else [])
-    if ncomp == 1:
-        tau_ns, tau_e = float(taus[0]), float(tau_err[0])
-        t2, t2e, a2, a2e = (float("nan"),) * 4
-    else:
-        tau_ns, tau_e = tau_int, tau_int_err
-        t2, t2e, a2, a2e = float(taus[1]), float(tau_err[1]), float(fr[1]), fr_err[1]
-    return LifetimeFit(
-        model=model, tau_ns=tau_ns, tau_err_ns=tau_e, tau1_ns=float(taus[0]), tau1_err_ns=float(tau_err[0]),
-        tau2_ns=t2, tau2_err_ns=t2e, a1=float(fr[0]), a1_err=fr_err[0], a2=a2, a2_err=a2e,
-        tau_amp_ns=float(tau_amp), tau_amp_err_ns=tau_amp_err, tau_int_ns=float(tau_int), tau_int_err_ns=tau_int_err,
-        amplitudes=np.asarray(A, float), amplitudes_err=np.asarray(A_err, float),
-        signal_counts=float(SAt / dt), background_per_bin=float(B), background_err=bg_err,
-        background_fixed=not fit_bg, t0_ns=float(t0_fit), t0_err_ns=t0_err, irf_shift_ns=float(irf_shift),
-        periodic=bool(periodic), period_ns=P, window_ns=win, tail_shift_ns=shift, bin_width_ns=dt,
-        n_photons=int(y.sum()), n_photons_window=int(n.sum()), n_bins_window=int(idx.size), dof=dof,
-        chi2_reduced=chi2 / dof, deviance=dev, deviance_reduced=dev / dof, aic=dev + 2 * k,
-        bic=dev + k * math.log(idx.size), param_names=tuple(names), params=np.asarray(th, float),
-        covariance=cov, success=bool(ok), message=msg, counts=y, model_counts=model_counts, window_mask=mask,
-    )
+    return names + (["background_per_bin"] if fit_bg else []) + (["t0_ns"] if fit_t0 else [])
