@@ -7,6 +7,7 @@ the statistics (each assertion says which).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -479,6 +480,30 @@ def test_results_are_json_safe_and_readable():
     assert row["tau_ns"] == pytest.approx(fit.tau_ns) and row["tau2_ns"] is None
     assert "tau_ns=" in repr(fit) and "mono" in repr(fit) and len(repr(fit)) < 400
     assert "DecayHistogram(" in repr(h)
+
+
+def test_lifetime_fit_follows_the_fit_result_convention():
+    from tttr.fit_result import FitResult
+
+    rng = np.random.default_rng(23)
+    h = histogram(simulate_nanotimes(rng, 200_000, [24.7, 5.0], [0.5, 0.5]))
+    for model in ("mono", "bi"):
+        fit = lt.fit_lifetime(h, model=model)
+        assert isinstance(fit, FitResult)
+        values, errors = fit.fit_values(), fit.fit_errors()
+        assert list(values) == list(errors)  # one error per value, same keys
+        tau_key = "tau_ns" if model == "mono" else "tau1_ns"
+        assert values[tau_key] == getattr(fit, tau_key)
+        assert errors[tau_key] == getattr(fit, tau_key.replace("_ns", "_err_ns"))
+        assert fit.fit_statistics()["dof"] == fit.dof and fit.fit_statistics()["n"] == fit.n_photons_window
+        text = fit.report()
+        assert f"{model}-exponential" in fit.fit_model() and fit.fit_model() in text
+        line = next(x for x in text.splitlines() if x.split() and x.split()[0] == tau_key)
+        assert f"{values[tau_key]:.6g} +/- {errors[tau_key]:.6g}" in line
+        # the fixed t0 of a tail fit has no error: no "+/-" on its line
+        assert "+/-" not in next(x for x in text.splitlines() if x.split() and x.split()[0] == "t0_ns")
+    # the mixin adds no field: the JSON keys are the dataclass fields
+    assert set(fit.to_dict()) == {f.name for f in dataclasses.fields(fit)}
 
 
 def test_real_file_keeps_every_photon(real):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import defaults
 from ...errors import AnalysisError
+from ...fit_result import FitResult
 from ...results import Result
 from .calibration import _range_bins, estimate_background, estimate_t0
 from .decay_models import _IrfConvolution, exponential_bin_means
@@ -24,7 +25,7 @@ __all__ = ["LifetimeFit", "fit_lifetime"]
 
 
 @dataclass(frozen=True, repr=False)
-class LifetimeFit(Result):
+class LifetimeFit(Result, FitResult):
     """Result of :func:`fit_lifetime`.
 
     Attributes
@@ -140,6 +141,38 @@ class LifetimeFit(Result):
     counts: np.ndarray
     model_counts: np.ndarray
     window_mask: np.ndarray
+
+    # ----------------------------------------------------- the fit-result convention
+    def fit_model(self) -> str:
+        """``"mono-exponential"`` or ``"bi-exponential"``, with background, periodicity and IRF."""
+        name = f"{self.model}-exponential decay + {'fixed' if self.background_fixed else 'constant'} background"
+        if self.periodic:
+            name += ", periodic"
+        if np.isfinite(self.irf_shift_ns):
+            name += ", IRF reconvolution"
+        return name + " (Poisson maximum likelihood)"
+
+    def _value_error_names(self) -> list:
+        if self.model == "mono":
+            pairs = [("tau_ns", "tau_err_ns")]
+        else:
+            pairs = [("tau1_ns", "tau1_err_ns"), ("tau2_ns", "tau2_err_ns"), ("a1", "a1_err"), ("a2", "a2_err"),
+                     ("tau_amp_ns", "tau_amp_err_ns"), ("tau_int_ns", "tau_int_err_ns")]
+        return pairs + [("background_per_bin", "background_err"), ("t0_ns", "t0_err_ns")]
+
+    def fit_values(self) -> dict:
+        """τ (mono) or τ1, τ2, a1, a2, τ_amp, τ_int (bi); background per bin; t0."""
+        return {v: getattr(self, v) for v, _ in self._value_error_names()}
+
+    def fit_errors(self) -> dict:
+        """Standard errors of :meth:`fit_values` (NaN for a fixed background or t0)."""
+        return {v: getattr(self, e) for v, e in self._value_error_names()}
+
+    def fit_statistics(self) -> dict:
+        """Photons and bins in the window, degrees of freedom, χ²/dof, deviance/dof, AIC, BIC."""
+        return {"n": self.n_photons_window, "n_bins": self.n_bins_window, "dof": self.dof,
+                "chi2_reduced": self.chi2_reduced, "deviance_reduced": self.deviance_reduced,
+                "aic": self.aic, "bic": self.bic, "success": self.success}
 
     def __repr__(self) -> str:
         if self.model == "mono":
