@@ -148,8 +148,8 @@ class BinnedAccumulator:
 
     def __init__(self, info: StreamInfo, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
                  t0_ticks: int | None = None, window_ticks: int | None = None, detector_shift_ticks=None,
-                 n_levels: int = 1024, n_columns: int = 2048, calibrate: bool = True,
-                 calibration_photons: int = 1 << 20):
+                 n_levels: int = defaults.DECAY_MATRIX_LEVELS, n_columns: int = defaults.DECAY_MATRIX_COLUMNS,
+                 calibrate: bool = True, calibration_photons: int = defaults.CALIBRATION_PHOTONS):
         self.info = info
         self.bin_ticks = bin_ticks_for(bin_width_s, info.timestamps_unit_s)
         self.bin_width_s = self.bin_ticks * info.timestamps_unit_s
@@ -208,7 +208,7 @@ class BinnedAccumulator:
             sel = self.det_sel[chunk.detectors] if len(chunk) else np.zeros(0, bool)
             span_ticks = max(1, int(chunk.timestamps[-1] - chunk.timestamps[0])) if len(chunk) > 1 else 1
             mean_i = sel.sum() * self.bin_ticks / span_ticks
-            self.level_width = max(1, math.ceil(8 * mean_i / self.n_levels))
+            self.level_width = max(1, math.ceil(defaults.DECAY_MATRIX_INTENSITY_SPAN * mean_i / self.n_levels))
             self.cube = np.zeros((self.n_levels, ncol), np.int64)
         else:
             self.t0 = 0 if self.t0 is None else self.t0
@@ -265,9 +265,10 @@ class BinnedAccumulator:
         """
         acq = self.info.acquisition_time_s
         if acq and acq > 0:
-            n = int(min(acq * 1.05 / self.bin_width_s + 1024, defaults.MAX_TRACE_BINS))
-            return max(n, 1024)
-        return 1024
+            n = int(min(acq * defaults.TRACE_CAPACITY_MARGIN / self.bin_width_s + defaults.TRACE_INITIAL_BINS,
+                        defaults.MAX_TRACE_BINS))
+            return max(n, defaults.TRACE_INITIAL_BINS)
+        return defaults.TRACE_INITIAL_BINS
 
     def _check_budget(self, n_bins: int, n_det: int) -> None:
         """AnalysisError if ``n_bins`` bins of ``n_det`` detectors exceed the memory limits."""

@@ -15,13 +15,6 @@ from ... import defaults
 
 __all__ = ["estimate_t0", "estimate_background"]
 
-#: Width (ns) of the moving average applied before locating a rise or a peak.
-_SMOOTH_NS = 0.1
-#: Percentile of the smoothed histogram taken as the foot of the rising edge.
-_FOOT_PERCENTILE = 5.0
-#: The flat region before the rise is used for the background only if it spans at least
-#: this fraction of the period (science.md §2); otherwise the end of the period is used.
-_MIN_PRE_RISE_FRACTION = 0.05
 
 
 def _smooth_circular(c: np.ndarray, width: int) -> np.ndarray:
@@ -34,14 +27,14 @@ def _smooth_circular(c: np.ndarray, width: int) -> np.ndarray:
 
 
 def _smoothed(counts, bin_width_ns: float, n_circle: int | None):
-    """Circular moving average of ~_SMOOTH_NS (odd width in bins) and that width."""
+    """Circular moving average of ~``DECAY_SMOOTH_NS`` (odd width in bins) and that width."""
     c = np.asarray(counts, float)
     if n_circle is not None:
         c = c[: int(n_circle)]
     n = c.shape[0]
     if n == 0 or not c.sum() > 0:
         return None, 1
-    width = max(1, int(round(_SMOOTH_NS / float(bin_width_ns)))) | 1
+    width = max(1, int(round(defaults.DECAY_SMOOTH_NS / float(bin_width_ns)))) | 1
     if width >= n:
         width = 1
     return _smooth_circular(c, width), width
@@ -60,7 +53,7 @@ def _has_rise(counts, bin_width_ns: float, n_circle: int | None) -> bool:
         return False
     lam = max(float(np.median(s)) * w, 1e-9)
     k = float(s.max()) * w
-    return bool(scipy.stats.poisson.sf(math.ceil(k) - 1, lam) * (s.shape[0] / w) < 1e-3)
+    return bool(scipy.stats.poisson.sf(math.ceil(k) - 1, lam) * (s.shape[0] / w) < defaults.DECAY_RISE_SIGNIFICANCE)
 
 
 def estimate_t0(counts, bin_width_ns: float, *, method: str = "halfmax", n_circle: int | None = None) -> float:
@@ -102,7 +95,7 @@ def estimate_t0(counts, bin_width_ns: float, *, method: str = "halfmax", n_circl
         return (k + 0.5) * dt
     if method != "halfmax":
         raise ValueError(f"t0 method must be 'halfmax' or 'peak', not {method!r}")
-    foot = float(np.percentile(s, _FOOT_PERCENTILE))
+    foot = float(np.percentile(s, defaults.DECAY_FOOT_PERCENTILE))
     level = foot + 0.5 * (s[k] - foot)
     r = np.roll(s, -(k + 1))  # r[n - 1] is the peak
     below = np.flatnonzero(r[:-1] < level)
@@ -115,17 +108,13 @@ def estimate_t0(counts, bin_width_ns: float, *, method: str = "halfmax", n_circl
     return float(((j + 0.5 + frac) * dt) % (n * dt))
 
 
-#: The occupied range is taken to be the whole period when photons reach this close to its end.
-_RANGE_FULL_FRACTION = 0.98
-
-
 def _range_bins(c: np.ndarray, n_period: int | None = None) -> int:
     """Bins of the occupied microtime range: last non-empty bin + 1, or the whole period when
     that reaches within 2 % of the period's end (the last bins of a period can be empty by
     chance at low background; a TDC range shorter than the period ends far earlier)."""
     nz = np.flatnonzero(c)
     last = int(nz[-1]) + 1 if nz.size else int(c.shape[0])
-    if n_period and last >= _RANGE_FULL_FRACTION * n_period:
+    if n_period and last >= defaults.DECAY_RANGE_FULL_FRACTION * n_period:
         last = max(last, min(int(n_period), int(c.shape[0])))
     return last
 
@@ -170,7 +159,7 @@ def estimate_background(counts, bin_width_ns: float, t0_ns: float, *, period_ns:
     guard = defaults.TAIL_SHIFT_NS
     j = int(math.floor((t0_ns - guard) / dt)) if np.isfinite(t0_ns) else 0
     j = min(j, n_r)
-    if j > 0 and j * dt >= _MIN_PRE_RISE_FRACTION * per:
+    if j > 0 and j * dt >= defaults.BACKGROUND_MIN_PRE_RISE_FRACTION * per:
         per_bin = float(c[:j].mean())
         method = "pre-rise"
     else:

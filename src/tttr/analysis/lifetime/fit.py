@@ -308,7 +308,8 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
     B0 = _background_start(h, y, n, ax, background, fit_bg, detector)
     tau0 = _tau_start(y, ax, B0)
     t0_start = _t0_start(conv, tau0, ax.t0, dt) if fit_t0 else ax.t0
-    lower, upper = _bounds(ncomp, fit_bg, fit_t0, dt / 50.0, 1e3 * (P if P else n_r * dt), t0_start, n_r, dt)
+    lower, upper = _bounds(ncomp, fit_bg, fit_t0, dt / defaults.LIFETIME_TAU_MIN_DIVISOR,
+                           defaults.LIFETIME_TAU_MAX_RANGES * (P if P else n_r * dt), t0_start, n_r, dt)
     prob = _Poisson(n, basis, ncomp, fit_bg, B0, fit_t0, ax.t0, dt)
     sig = max(float(n.sum() - B0 * idx.size), 1.0)
     starts = _start_points(basis, ncomp, tau0, sig, t0_start, B0, fit_bg, fit_t0)
@@ -497,7 +498,7 @@ def _start_points(basis, ncomp: int, tau0: float, sig: float, t0_start: float, B
 
     if ncomp == 1:
         return [make_start([tau0], [1.0])]
-    return [make_start([tau0 * r1, tau0 * r2], [0.5, 0.5]) for r1, r2 in ((2.0, 0.5), (1.5, 0.25), (3.0, 0.7))]
+    return [make_start([tau0 * r1, tau0 * r2], [0.5, 0.5]) for r1, r2 in defaults.LIFETIME_BI_START_RATIOS]
 
 
 def _best_fit(prob: _Poisson, starts, lower, upper, fit_t0: bool, ncomp: int):
@@ -509,7 +510,7 @@ def _best_fit(prob: _Poisson, starts, lower, upper, fit_t0: bool, ncomp: int):
         # start is already within the IRF width, and its own value says nothing of its scale)
         scale = np.where(np.abs(th0) > 0, np.abs(th0), 1.0)
         if fit_t0:
-            scale[-1] = 0.1
+            scale[-1] = defaults.LIFETIME_T0_SCALE_NS
         th, f, ok, msg = _minimize(prob, th0, lower, upper, scale)
         if best is None or f < best[1]:
             best = (th, f, ok, msg)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import defaults
+
 __all__: list = []
 
 
@@ -47,9 +49,9 @@ class _Poisson:
     def _derivs(self, th, second: bool):
         A, tau, B, t0 = self.unpack(th)
         out = []
-        g = 1e-2 * self.dt
+        g = defaults.LIFETIME_T0_STEP_BINS * self.dt
         for t in tau:
-            h = 1e-4 * t
+            h = defaults.LIFETIME_TAU_STEP_FRACTION * t
             e = self.basis(t, t0)
             ep, em = self.basis(t + h, t0), self.basis(t - h, t0)
             d = {"E": e, "Et": (ep - em) / (2 * h)}
@@ -129,7 +131,7 @@ def _minimize(prob: _Poisson, th0, lower, upper, scale):
     lam = 1e-3
     converged = False
     it = 0
-    for it in range(1, 501):
+    for it in range(1, defaults.LIFETIME_MAX_ITERATIONS + 1):
         use_newton = lam <= 1e-6  # close to the optimum: observed information, quadratic steps
         if use_newton:
             g = prob.grad(th)
@@ -151,7 +153,7 @@ def _minimize(prob: _Poisson, th0, lower, upper, scale):
         except np.linalg.LinAlgError:
             lam = max(lam * 10, 1e-4)
             continue
-        if use_newton and 0 <= dec < 1e-10:  # within 1e-10 NLL of the quadratic minimum
+        if use_newton and 0 <= dec < defaults.LIFETIME_NEWTON_DECREMENT:  # within 1e-10 NLL of the quadratic minimum
             converged = True
             break
         step = np.zeros_like(th)
