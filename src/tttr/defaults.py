@@ -193,6 +193,15 @@ DECAY_MATRIX_INTENSITY_SPAN: float = 8.0
 TRACE_INITIAL_BINS: int = 1024
 TRACE_CAPACITY_MARGIN: float = 1.05
 
+#: Decay models of a lifetime fit, and the default (science.md §2).
+LIFETIME_MODELS: tuple = ("mono", "bi")
+LIFETIME_MODEL: str = "mono"
+
+#: Lifetime fits of the whole decay are made on it merged to at most this many bins: a
+#: 12 500-bin decay (16 ps) costs seconds per bi-exponential fit and holds no more information
+#: on ns lifetimes than ~200 ps bins. (``pipeline.rebinned_decay`` uses the same number.)
+LIFETIME_FIT_MAX_BINS: int = 1024
+
 #: Bounds of a fitted τ: from the bin width divided by this (τ unresolvable below) ...
 LIFETIME_TAU_MIN_DIVISOR: float = 50.0
 #: ... to this many times the period or occupied range (a flat decay, not a lifetime).

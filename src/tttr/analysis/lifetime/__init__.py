@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .calibration import estimate_background, estimate_t0
 from .decay_models import exponential_bin_means
-from .fit import LifetimeFit, fit_lifetime
+from .fit import LIFETIME_MODELS, LifetimeFit, decay_lifetime, fit_lifetime
 from .histogram import DecayAccumulator, DecayHistogram, decay_histogram
 from .per_bin import (lifetime_window_ns, mean_delay_lifetime, per_bin_background_counts, per_bin_mle_lifetime,
                       truncation_corrected_lifetime)
@@ -39,6 +39,8 @@ __all__ = [
     "exponential_bin_means",
     "LifetimeFit",
     "fit_lifetime",
+    "decay_lifetime",
+    "LIFETIME_MODELS",
     "lifetime_window_ns",
     "per_bin_background_counts",
     "mean_delay_lifetime",

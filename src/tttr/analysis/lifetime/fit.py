@@ -17,11 +17,14 @@ from ...fit_result import FitResult
 from ...results import Result
 from .calibration import _range_bins, estimate_background, estimate_t0
 from .decay_models import _IrfConvolution, exponential_bin_means
-from .histogram import DecayHistogram
+from .histogram import DecayHistogram, decay_histogram
 from .per_bin import truncation_corrected_lifetime
 from .poisson import _minimize, _Poisson
 
-__all__ = ["LifetimeFit", "fit_lifetime"]
+__all__ = ["LIFETIME_MODELS", "LifetimeFit", "fit_lifetime", "decay_lifetime"]
+
+#: The decay models :func:`fit_lifetime` knows (kept in :mod:`tttr.defaults` for the command line).
+LIFETIME_MODELS = defaults.LIFETIME_MODELS
 
 
 @dataclass(frozen=True, repr=False)
@@ -283,7 +286,7 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
       IRF); ``signal_counts = Σ A_k τ_k / bin`` is the photon content of the fitted decay.
       ``tau1_ns >= tau2_ns`` by convention. For ``"bi"``, ``tau_ns`` is τ_int.
     """
-    if model not in ("mono", "bi"):
+    if model not in LIFETIME_MODELS:
         raise ValueError(f"model must be 'mono' or 'bi', not {model!r}")
     h = _coerce_hist(hist, bin_width_ns, period_ns)
     y, t0_default = _fitted_row(h, detector)
@@ -348,6 +351,42 @@ def fit_lifetime(hist, *, model: str = "mono", t0_ns: float | None = None,
         bic=dev + k * math.log(idx.size), param_names=tuple(names), params=np.asarray(th, float),
         covariance=cov, success=bool(ok), message=msg, counts=y, model_counts=model_counts, window_mask=mask,
     )
+
+
+def decay_lifetime(source, *, model: str = defaults.LIFETIME_MODEL, tail_shift_ns: float = defaults.TAIL_SHIFT_NS,
+                   t0="halfmax", max_bins: int = defaults.LIFETIME_FIT_MAX_BINS, **options):
+    """Decay histogram of a source and its lifetime fit, made as ``tttr analyze`` makes it.
+
+    Parameters
+    ----------
+    source : str, Path, TTTRStream or PhotonChunk
+        As in :func:`~tttr.analysis.lifetime.decay_histogram`.
+    model : {"mono", "bi"}
+    tail_shift_ns : float
+        The tail fit starts this long after t0.
+    t0 : {"halfmax", "peak"} or float
+        Time zero of the decay (ns) or how it is found.
+    max_bins : int
+        The fit is made on the decay merged to at most this many bins
+        (:meth:`DecayHistogram.rebinned`).
+    **options
+        Further options of :func:`~tttr.analysis.lifetime.decay_histogram` (``detectors``,
+        reader options such as ``sync_rate_hz``, ``progress``).
+
+    Returns
+    -------
+    hist : DecayHistogram
+        The full-resolution decay.
+    fit : LifetimeFit
+        The fit of the merged decay.
+
+    Notes
+    -----
+    The one library call of the ``tttr lifetime`` command: both commands fit the same merged
+    decay, so they give one answer for one file.
+    """
+    hist = decay_histogram(source, t0=t0, **options)
+    return hist, fit_lifetime(hist.rebinned(max_bins), model=model, tail_shift_ns=tail_shift_ns)
 
 
 # ========================================================================== fit steps
@@ -538,6 +577,11 @@ def _covariance(prob: _Poisson, th, k: int, ok: bool, msg: str):
 def _mean_lifetimes(A, taus, cov, ncomp: int) -> dict:
     """Amplitude fractions and the amplitude- and intensity-weighted mean lifetimes, with their
     errors by the delta method on ``(A1, tau1, A2, tau2)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # all amplitudes 0: NaN, not a warning
+        return _mean_lifetimes_of(A, taus, cov, ncomp)
+
+
+def _mean_lifetimes_of(A, taus, cov, ncomp: int) -> dict:
     ci = np.arange(2 * ncomp)
     C = cov[np.ix_(ci, ci)]
 

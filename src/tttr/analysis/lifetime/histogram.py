@@ -15,6 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ... import defaults
 from ...errors import AnalysisError
 from ...io.events import PhotonChunk, StreamInfo
 from ...kernels.decay import accumulate_decay, accumulate_decay_gated
@@ -102,6 +103,26 @@ class DecayHistogram(Result):
     def bin_centers_ns(self) -> np.ndarray:
         """(n_bins,) bin centres in ns."""
         return (np.arange(self.n_bins) + 0.5) * self.bin_width_ns
+
+    def rebinned(self, max_bins: int = defaults.LIFETIME_FIT_MAX_BINS) -> "DecayHistogram":
+        """The aligned, summed decay with bins merged so that at most ``max_bins`` remain.
+
+        Notes
+        -----
+        ``k = ceil(n_bins / max_bins)`` consecutive bins are summed (a last incomplete group is
+        dropped); the result is not re-aligned and keeps ``t0_ns`` from this full-resolution
+        histogram; its background is re-estimated on the merged bins. ``self`` is returned
+        when no merging is needed. Used for the lifetime fits of ``tttr analyze`` and
+        ``tttr lifetime`` (see ``defaults.LIFETIME_FIT_MAX_BINS``).
+        """
+        n = self.summed.size
+        k = max(1, -(-n // max_bins))
+        if k == 1:
+            return self
+        m = (n // k) * k
+        merged = self.summed[:m].reshape(-1, k).sum(axis=1)
+        return DecayHistogram.from_counts(merged, self.bin_width_ns * k, period_ns=self.period_ns, align=False,
+                                          t0=float(self.t0_ns))
 
     @classmethod
     def from_counts(cls, counts, bin_width_ns: float, *, period_ns: float | None = None,
