@@ -138,10 +138,14 @@ class BinnedAccumulator:
     -----
     The decay rise (t0) and the detector delays are properties of the set-up, not of the
     emitter's state, so they are estimated from the decay histogram of the first
-    ``calibration_photons`` photons (2**20 by default; all of them in a shorter file), which
-    are held back until then: this keeps the analysis to one pass, with memory bounded by
-    that number, and the result does not depend on the chunk size. Pass t0 and the shifts
-    explicitly to override. The intensity level width is chosen so that the decay matrix
+    ``calibration_photons`` photons (``defaults.CALIBRATION_PHOTONS``; all of them in a
+    shorter file), which are held back until then: this keeps the analysis to one pass, with
+    memory bounded by that number, and the result does not depend on the chunk size. The
+    estimate is :meth:`tttr.analysis.lifetime.DecayAccumulator.calibration`, the same one the
+    decay accumulator gives the lifetime fit, so the FLID, the region lifetimes and the fit of
+    the whole decay share one t0 and one alignment; here t0 is rounded to the nanotime tick
+    (``t0_ticks``), as the per-bin delays are integer ticks. Pass t0 and the shifts explicitly
+    to override. The intensity level width is chosen so that the decay matrix
     covers 8× the mean intensity of those photons; brighter bins go to the last row and are
     counted in ``clipped_bins``.
     """
@@ -217,13 +221,14 @@ class BinnedAccumulator:
             self.cube = np.zeros((1, 1), np.int64)
 
     def _calibrate_from(self, chunk: PhotonChunk) -> None:
-        """t0 and detector shifts from the decay histogram of the first chunk."""
+        """t0 and detector shifts from the calibration of the decay accumulator (the decay of
+        the first ``calibration_photons`` photons), the one the lifetime fit uses too."""
         from .lifetime import DecayAccumulator
 
         dets = [int(d) for d in np.flatnonzero(self.det_sel[: int(chunk.detectors.max()) + 1])]
-        acc = DecayAccumulator(self.info, detectors=dets or None)
+        acc = DecayAccumulator(self.info, detectors=dets or None, calibration_photons=self._n_cal)
         acc.add(chunk)
-        hist = acc.result()
+        hist = acc.calibration()
         self.calibration = hist
         if not self._shift_given:
             for d, s in enumerate(hist.detector_shifts_bins):
