@@ -124,7 +124,7 @@ def test_binned_and_decay_accumulators_share_one_calibration():
     cal = first.result()
     assert d.t0_ns == cal.t0_ns and d.t0_method == "halfmax"
     assert np.array_equal(d.detector_shifts_bins, cal.detector_shifts_bins)
-    assert b.t0_ticks == round(d.t0_ns / unit_ns)
+    assert b.t0_ns == d.t0_ns and b.t0_ticks == round(d.t0_ns / unit_ns)
     assert np.array_equal(b.detector_shift_ticks[:2], d.detector_shifts_bins)
     # detector 1's 2 ns lag, in ticks (whichever detector is the reference)
     assert d.detector_shifts_bins[1] - d.detector_shifts_bins[0] == -20

@@ -77,6 +77,9 @@ class BinnedData(Result):
     photons_per_detector : (256,) int64 or None
         Every photon of the file by detector, including those of the dropped last partial
         bin (sums to ``n_photons``).
+    t0_ns : float
+        Time zero of the calibration before rounding to the tick (ns; the lifetime fit's t0);
+        ``t0_ticks`` is it rounded. NaN when t0 was given or not estimated.
     """
 
     counts: np.ndarray
@@ -98,6 +101,7 @@ class BinnedData(Result):
     duration_s: float
     clipped_bins: int
     photons_per_detector: np.ndarray | None = None
+    t0_ns: float = float("nan")
 
     @property
     def n_bins(self) -> int:
@@ -180,6 +184,7 @@ class BinnedAccumulator:
         self.rebin = 1
         self.period = 0
         self.calibration = None
+        self.t0_ns = float("nan")
         cap = self._initial_capacity()
         self.counts = np.zeros((cap, 2), np.int32)
         self.n_win = np.zeros(cap, np.int32)
@@ -235,6 +240,7 @@ class BinnedAccumulator:
                 self.shift[d] = int(s)
         if self.t0 is None and np.isfinite(hist.t0_ns):
             self.t0 = int(round(hist.t0_ns / hist.bin_width_ns))
+            self.t0_ns = float(hist.t0_ns)
 
     def _ensure(self, last_bin: int, max_det: int) -> None:
         nb, nd = self.counts.shape
@@ -386,5 +392,5 @@ class BinnedAccumulator:
             nanotimes_unit_s=self.info.nanotimes_unit_s, t0_ticks=int(self.t0), window_ticks=int(self.window),
             detector_shift_ticks=self.shift.copy(), detectors=dets, n_photons=int(self._n_photons),
             duration_s=(self._last_ts + 1) * self.info.timestamps_unit_s if self._last_ts >= 0 else 0.0,
-            clipped_bins=clipped, photons_per_detector=self._per_detector.copy(),
+            clipped_bins=clipped, photons_per_detector=self._per_detector.copy(), t0_ns=self.t0_ns,
         )
