@@ -355,7 +355,8 @@ def decay_histogram(source, *, info: StreamInfo | None = None, chunk_records: in
     source : str, Path, TTTRStream or PhotonChunk
         A path is opened with :func:`tttr.open`; a stream is read chunk by chunk.
     info : StreamInfo, optional
-        Metadata for a bare :class:`PhotonChunk` (defaults to the stream's ``info``).
+        Metadata for a bare :class:`PhotonChunk` (defaults to the stream's ``info``); without
+        it, the chunk's units come from ``nanotimes_unit_s`` and ``period_s``.
     chunk_records : int, optional
         Records per chunk when streaming (default ``defaults.CHUNK_RECORDS``).
     **options
@@ -386,8 +387,8 @@ def decay_histogram(source, *, info: StreamInfo | None = None, chunk_records: in
     acc_options = {k: options.pop(k) for k in list(options) if k in acc_names}
     if acc_options.get("nanotimes_unit_s") is not None:
         options["nanotimes_unit_s"] = acc_options["nanotimes_unit_s"]  # a reader may need it too (.spc without .set)
-    if isinstance(source, PhotonChunk) and info is not None:
-        chunks: Iterable[PhotonChunk] = [source]
+    if isinstance(source, PhotonChunk) and (info is not None or getattr(source, "info", None) is None):
+        chunks: Iterable[PhotonChunk] = [source]  # bare photons: the accumulator options give the units
     else:
         src_info, chunks = stream_of(source, chunk_records=chunk_records, **options)
         info = info if info is not None else src_info
