@@ -95,3 +95,42 @@ def test_bin_width_rounds_to_whole_ticks():
     assert bin_ticks_for(10e-3, 1 / 78.133041e6) == 781330
     with pytest.raises(ValueError):
         bin_ticks_for(0, 1e-7)
+
+
+def test_binned_and_decay_accumulators_share_one_calibration():
+    """t0 and the detector shifts of the FLID sums and of the whole decay come from one
+    calibration (the decay of the first photons), even when later photons would move them."""
+    from tttr.analysis.lifetime import DecayAccumulator
+
+    rng = np.random.default_rng(5)
+    n, n_cal, unit_ns = 60_000, 20_000, 0.1  # 100 ps ticks, 1000 ticks = the 100 ns period
+    # the rise sits at 20 ns for the calibration photons and at 23 ns afterwards (a drift of
+    # 30 ticks, far beyond the sub-tick scatter of a half-maximum estimate from 20 000 photons)
+    rise = np.where(np.arange(n) < n_cal, 20.0, 23.0)
+    det = rng.integers(0, 2, n).astype(np.uint8)
+    t = rise + 2.0 * det + rng.normal(0, 0.05, n) + rng.exponential(5.0, n)  # detector 1 lags 2 ns
+    nt = (np.mod(t, 100.0) / unit_ns).astype(np.uint16)
+    ts = np.cumsum(rng.geometric(0.02, n)).astype(np.int64)
+    info = _info()
+    binned = BinnedAccumulator(info, bin_width_s=1e-5, calibration_photons=n_cal)
+    decay = DecayAccumulator(info, calibration_photons=n_cal)
+    for a in range(0, n, 7_000):  # chunk boundaries away from the calibration's end
+        chunk = PhotonChunk(ts[a:a + 7_000], det[a:a + 7_000], nt[a:a + 7_000])
+        binned.add(chunk)
+        decay.add(chunk)
+    b, d = binned.result(), decay.result()
+    first = DecayAccumulator(info, calibration_photons=None)
+    first.add(PhotonChunk(ts[:n_cal], det[:n_cal], nt[:n_cal]))
+    cal = first.result()
+    assert d.t0_ns == cal.t0_ns and d.t0_method == "halfmax"
+    assert np.array_equal(d.detector_shifts_bins, cal.detector_shifts_bins)
+    assert b.t0_ns == d.t0_ns and b.t0_ticks == round(d.t0_ns / unit_ns)
+    assert np.array_equal(b.detector_shift_ticks[:2], d.detector_shifts_bins)
+    # detector 1's 2 ns lag, in ticks (whichever detector is the reference)
+    assert d.detector_shifts_bins[1] - d.detector_shifts_bins[0] == -20
+    # the calibration is of the first photons: every photon's histogram rises ~3 ns later
+    whole = DecayAccumulator(info, calibration_photons=None)
+    whole.add(PhotonChunk(ts, det, nt))
+    assert whole.result().t0_ns - d.t0_ns > 1.0
+    # and the histogram still holds every photon, the same as the uncalibrated one's counts
+    assert np.array_equal(d.counts, whole.result().counts) and d.n_photons == n

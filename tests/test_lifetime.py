@@ -7,8 +7,10 @@ the statistics (each assertion says which).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -479,6 +481,58 @@ def test_results_are_json_safe_and_readable():
     assert row["tau_ns"] == pytest.approx(fit.tau_ns) and row["tau2_ns"] is None
     assert "tau_ns=" in repr(fit) and "mono" in repr(fit) and len(repr(fit)) < 400
     assert "DecayHistogram(" in repr(h)
+
+
+def test_lifetime_fit_follows_the_fit_result_convention():
+    from tttr.fit_result import FitResult
+
+    rng = np.random.default_rng(23)
+    h = histogram(simulate_nanotimes(rng, 200_000, [24.7, 5.0], [0.5, 0.5]))
+    for model in ("mono", "bi"):
+        fit = lt.fit_lifetime(h, model=model)
+        assert isinstance(fit, FitResult)
+        values, errors = fit.fit_values(), fit.fit_errors()
+        assert list(values) == list(errors)  # one error per value, same keys
+        tau_key = "tau_ns" if model == "mono" else "tau1_ns"
+        assert values[tau_key] == getattr(fit, tau_key)
+        assert errors[tau_key] == getattr(fit, tau_key.replace("_ns", "_err_ns"))
+        assert fit.fit_statistics()["dof"] == fit.dof and fit.fit_statistics()["n"] == fit.n_photons_window
+        text = fit.report()
+        assert f"{model}-exponential" in fit.fit_model() and fit.fit_model() in text
+        line = next(x for x in text.splitlines() if x.split() and x.split()[0] == tau_key)
+        assert f"{values[tau_key]:.6g} +/- {errors[tau_key]:.6g}" in line
+        # the fixed t0 of a tail fit has no error: no "+/-" on its line
+        assert "+/-" not in next(x for x in text.splitlines() if x.split() and x.split()[0] == "t0_ns")
+    # the mixin adds no field: the JSON keys are the dataclass fields
+    assert set(fit.to_dict()) == {f.name for f in dataclasses.fields(fit)}
+
+
+def test_decay_lifetime_fits_the_merged_decay_as_analyze_does():
+    from tttr.pipeline import rebinned_decay
+
+    rng = np.random.default_rng(29)
+    nt = simulate_nanotimes(rng, 100_000, 5.0)
+    hist, fit = lt.decay_lifetime(chunk_of(nt), info=info_t3(), model="mono")
+    merged = hist.rebinned()
+    k = -(-hist.n_bins // 1024)  # bins merged: ceil(12 500 / 1024) = 13
+    assert merged.n_bins == hist.n_bins // k and merged.bin_width_ns == pytest.approx(k * DT)
+    assert merged.summed.sum() == hist.summed[: merged.n_bins * k].sum() and merged.t0_ns == hist.t0_ns
+    # the same merged decay as the pipeline's, hence the same fit as `tttr analyze`
+    assert np.array_equal(rebinned_decay(hist).summed, merged.summed)
+    assert fit.tau_ns == lt.fit_lifetime(rebinned_decay(hist), model="mono").tau_ns
+    assert hist.rebinned(max_bins=hist.n_bins) is hist
+
+
+def test_lifetime_command_takes_a_sync_rate(tmp_path):
+    from click.testing import CliRunner
+    from tttr_cli.main import cli
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "sim_auger.ptu"
+    res = CliRunner().invoke(cli, ["lifetime", str(sample), "--sync-rate", "5e6", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    hist, fit = lt.decay_lifetime(str(sample), sync_rate_hz=5e6)
+    assert out["tau_ns"] == pytest.approx(fit.tau_ns, rel=1e-12) and out["n_photons"] == hist.n_photons
 
 
 def test_real_file_keeps_every_photon(real):

@@ -14,7 +14,7 @@ from .summary import pm
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=str))
-@click.option("--model", type=click.Choice(["mono", "bi"]), default="mono", show_default=True)
+@click.option("--model", type=click.Choice(defaults.LIFETIME_MODELS), default=defaults.LIFETIME_MODEL, show_default=True)
 @click.option("--tail-shift", "tail_shift_s", type=DURATION_OR_ZERO, default=defaults.TAIL_SHIFT_NS * 1e-9,
               show_default=format_duration(defaults.TAIL_SHIFT_NS * 1e-9), help="Tail fit starts this long after t0.")
 @click.option("--t0", "t0_s", type=DURATION_OR_ZERO, default=None, help="Time zero (default: rising edge at half maximum).")
@@ -30,15 +30,14 @@ def lifetime(file, model, tail_shift_s, t0_s, detectors, plot_path, force, as_js
     The fit is made on the decay merged to at most 1024 bins, exactly as ``tttr analyze``
     does, so both commands give one answer for one file.
     """
-    from tttr.analysis.lifetime import decay_histogram, fit_lifetime
-    from tttr.pipeline import rebinned_decay
+    from tttr.analysis.lifetime import decay_lifetime
 
     refuse_existing(plot_path, force=force)
     stream = open_with_nanotimes(file, reader_kwargs(kwargs), "lifetime")
+    t0 = {} if t0_s is None else {"t0": t0_s * 1e9}
     with progress_bar(as_json, stream.info.n_records, desc="histogramming") as update:
-        hist = decay_histogram(stream, detectors=detectors, t0=t0_s * 1e9 if t0_s is not None else "halfmax",
-                               progress=update)
-    fit = fit_lifetime(rebinned_decay(hist), model=model, tail_shift_ns=tail_shift_s * 1e9)
+        hist, fit = decay_lifetime(stream, model=model, tail_shift_ns=tail_shift_s * 1e9, detectors=detectors,
+                                   progress=update, **t0)
     if plot_path:
         from tttr import plot
 

@@ -217,3 +217,76 @@ G2_OVERLAP_MIN_DETERMINANT: float = 1e-9
 #: CW fit: a parameter within this fraction of its allowed range of a bound counts as on the
 #: bound (the fit is then no result).
 G2_CW_AT_BOUND_FRACTION: float = 1e-3
+
+# -------------------------- decay histograms, lifetime fits, the binned pass (§2, §3)
+# (analysis/lifetime/, analysis/binned.py)
+#: Width (ns) of the circular moving average applied before locating a decay's rise or peak:
+#: 0.1 ns is no wider than the IRF of SPAD/TCSPC set-ups (~0.1-0.5 ns FWHM), so the rise keeps
+#: its place, and spans several bins at 4-16 ps nanotime units, so the noise averages.
+DECAY_SMOOTH_NS: float = 0.1
+
+#: Percentile of the smoothed decay taken as the foot of the rising edge (the background, or
+#: the minimum of the wrapped tails just before the rise): a low percentile, not the minimum,
+#: so that one empty bin does not set it.
+DECAY_FOOT_PERCENTILE: float = 5.0
+
+#: Significance of a detector's rise: aligned only if no flat Poisson histogram of the same
+#: median shows so high a smoothed peak with probability 1e-3 (over all windows of the period).
+DECAY_RISE_SIGNIFICANCE: float = 1e-3
+
+#: The region before the rise gives the background only if it spans at least this fraction of
+#: the period (science.md §2); shorter, it holds too few bins and the period's end is used.
+BACKGROUND_MIN_PRE_RISE_FRACTION: float = 0.05
+
+#: The occupied microtime range is the whole period when photons reach within 2 % of its end
+#: (the last bins of a period can be empty by chance at low background).
+DECAY_RANGE_FULL_FRACTION: float = 0.98
+
+#: Photons at the start of a stream from which t0 and the detector alignment are calibrated:
+#: 2**20 photons put ~10**3 counts per 16 ps bin at the peak of a ns decay, which fixes the
+#: half-maximum rise to about a picosecond, while holding them back costs ~11 MB.
+CALIBRATION_PHOTONS: int = 1 << 20
+
+#: Rows (intensity levels) and target columns (rebinned nanotimes) of the intensity-resolved
+#: decay matrix of the binned pass: 1024 × 2048 int64 is 16 MB; 2048 columns keep ≤ 100 ps
+#: columns for periods up to 200 ns.
+DECAY_MATRIX_LEVELS: int = 1024
+DECAY_MATRIX_COLUMNS: int = 2048
+
+#: The decay matrix's rows cover this many times the mean intensity of the calibration photons;
+#: brighter bins go to the last row (and are counted as clipped). A blinking emitter's ON level
+#: is its mean divided by its ON fraction, so 8× covers ON fractions down to 1/8 with Poisson room.
+DECAY_MATRIX_INTENSITY_SPAN: float = 8.0
+
+#: Trace bins allocated before the first photon when the header states no acquisition time,
+#: and the margin added to a stated acquisition time (5 %, plus that many bins).
+TRACE_INITIAL_BINS: int = 1024
+TRACE_CAPACITY_MARGIN: float = 1.05
+
+#: Decay models of a lifetime fit, and the default (science.md §2).
+LIFETIME_MODELS: tuple = ("mono", "bi")
+LIFETIME_MODEL: str = "mono"
+
+#: Lifetime fits of the whole decay are made on it merged to at most this many bins: a
+#: 12 500-bin decay (16 ps) costs seconds per bi-exponential fit and holds no more information
+#: on ns lifetimes than ~200 ps bins. (``pipeline.rebinned_decay`` uses the same number.)
+LIFETIME_FIT_MAX_BINS: int = 1024
+
+#: Bounds of a fitted τ: from the bin width divided by this (τ unresolvable below) ...
+LIFETIME_TAU_MIN_DIVISOR: float = 50.0
+#: ... to this many times the period or occupied range (a flat decay, not a lifetime).
+LIFETIME_TAU_MAX_RANGES: float = 1e3
+
+#: Starting (τ1, τ2) of a bi-exponential fit as multiples of the tail's mean-delay lifetime;
+#: the best likelihood of the three is kept (one long/short split may converge to a saddle).
+LIFETIME_BI_START_RATIOS: tuple = ((2.0, 0.5), (1.5, 0.25), (3.0, 0.7))
+
+#: Poisson optimiser of the lifetime fit: iteration cap, convergence when the Newton decrement
+#: gᵀH⁻¹g is below this (NLL within 1e-10 of its minimum, far below the 0.5 of one standard
+#: error), central-difference steps of ∂m/∂τ (fraction of τ) and ∂m/∂t0 (fraction of a bin),
+#: and the scale of a fitted t0 (ns; its start lies within the IRF width already).
+LIFETIME_MAX_ITERATIONS: int = 500
+LIFETIME_NEWTON_DECREMENT: float = 1e-10
+LIFETIME_TAU_STEP_FRACTION: float = 1e-4
+LIFETIME_T0_STEP_BINS: float = 1e-2
+LIFETIME_T0_SCALE_NS: float = 0.1

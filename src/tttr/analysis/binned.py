@@ -77,6 +77,9 @@ class BinnedData(Result):
     photons_per_detector : (256,) int64 or None
         Every photon of the file by detector, including those of the dropped last partial
         bin (sums to ``n_photons``).
+    t0_ns : float
+        Time zero of the calibration before rounding to the tick (ns; the lifetime fit's t0);
+        ``t0_ticks`` is it rounded. NaN when t0 was given or not estimated.
     """
 
     counts: np.ndarray
@@ -98,6 +101,7 @@ class BinnedData(Result):
     duration_s: float
     clipped_bins: int
     photons_per_detector: np.ndarray | None = None
+    t0_ns: float = float("nan")
 
     @property
     def n_bins(self) -> int:
@@ -138,18 +142,22 @@ class BinnedAccumulator:
     -----
     The decay rise (t0) and the detector delays are properties of the set-up, not of the
     emitter's state, so they are estimated from the decay histogram of the first
-    ``calibration_photons`` photons (2**20 by default; all of them in a shorter file), which
-    are held back until then: this keeps the analysis to one pass, with memory bounded by
-    that number, and the result does not depend on the chunk size. Pass t0 and the shifts
-    explicitly to override. The intensity level width is chosen so that the decay matrix
+    ``calibration_photons`` photons (``defaults.CALIBRATION_PHOTONS``; all of them in a
+    shorter file), which are held back until then: this keeps the analysis to one pass, with
+    memory bounded by that number, and the result does not depend on the chunk size. The
+    estimate is :meth:`tttr.analysis.lifetime.DecayAccumulator.calibration`, the same one the
+    decay accumulator gives the lifetime fit, so the FLID, the region lifetimes and the fit of
+    the whole decay share one t0 and one alignment; here t0 is rounded to the nanotime tick
+    (``t0_ticks``), as the per-bin delays are integer ticks. Pass t0 and the shifts explicitly
+    to override. The intensity level width is chosen so that the decay matrix
     covers 8× the mean intensity of those photons; brighter bins go to the last row and are
     counted in ``clipped_bins``.
     """
 
     def __init__(self, info: StreamInfo, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
                  t0_ticks: int | None = None, window_ticks: int | None = None, detector_shift_ticks=None,
-                 n_levels: int = 1024, n_columns: int = 2048, calibrate: bool = True,
-                 calibration_photons: int = 1 << 20):
+                 n_levels: int = defaults.DECAY_MATRIX_LEVELS, n_columns: int = defaults.DECAY_MATRIX_COLUMNS,
+                 calibrate: bool = True, calibration_photons: int = defaults.CALIBRATION_PHOTONS):
         self.info = info
         self.bin_ticks = bin_ticks_for(bin_width_s, info.timestamps_unit_s)
         self.bin_width_s = self.bin_ticks * info.timestamps_unit_s
@@ -176,6 +184,7 @@ class BinnedAccumulator:
         self.rebin = 1
         self.period = 0
         self.calibration = None
+        self.t0_ns = float("nan")
         cap = self._initial_capacity()
         self.counts = np.zeros((cap, 2), np.int32)
         self.n_win = np.zeros(cap, np.int32)
@@ -208,7 +217,7 @@ class BinnedAccumulator:
             sel = self.det_sel[chunk.detectors] if len(chunk) else np.zeros(0, bool)
             span_ticks = max(1, int(chunk.timestamps[-1] - chunk.timestamps[0])) if len(chunk) > 1 else 1
             mean_i = sel.sum() * self.bin_ticks / span_ticks
-            self.level_width = max(1, math.ceil(8 * mean_i / self.n_levels))
+            self.level_width = max(1, math.ceil(defaults.DECAY_MATRIX_INTENSITY_SPAN * mean_i / self.n_levels))
             self.cube = np.zeros((self.n_levels, ncol), np.int64)
         else:
             self.t0 = 0 if self.t0 is None else self.t0
@@ -217,19 +226,21 @@ class BinnedAccumulator:
             self.cube = np.zeros((1, 1), np.int64)
 
     def _calibrate_from(self, chunk: PhotonChunk) -> None:
-        """t0 and detector shifts from the decay histogram of the first chunk."""
+        """t0 and detector shifts from the calibration of the decay accumulator (the decay of
+        the first ``calibration_photons`` photons), the one the lifetime fit uses too."""
         from .lifetime import DecayAccumulator
 
         dets = [int(d) for d in np.flatnonzero(self.det_sel[: int(chunk.detectors.max()) + 1])]
-        acc = DecayAccumulator(self.info, detectors=dets or None)
+        acc = DecayAccumulator(self.info, detectors=dets or None, calibration_photons=self._n_cal)
         acc.add(chunk)
-        hist = acc.result()
+        hist = acc.calibration()
         self.calibration = hist
         if not self._shift_given:
             for d, s in enumerate(hist.detector_shifts_bins):
                 self.shift[d] = int(s)
         if self.t0 is None and np.isfinite(hist.t0_ns):
             self.t0 = int(round(hist.t0_ns / hist.bin_width_ns))
+            self.t0_ns = float(hist.t0_ns)
 
     def _ensure(self, last_bin: int, max_det: int) -> None:
         nb, nd = self.counts.shape
@@ -265,9 +276,10 @@ class BinnedAccumulator:
         """
         acq = self.info.acquisition_time_s
         if acq and acq > 0:
-            n = int(min(acq * 1.05 / self.bin_width_s + 1024, defaults.MAX_TRACE_BINS))
-            return max(n, 1024)
-        return 1024
+            n = int(min(acq * defaults.TRACE_CAPACITY_MARGIN / self.bin_width_s + defaults.TRACE_INITIAL_BINS,
+                        defaults.MAX_TRACE_BINS))
+            return max(n, defaults.TRACE_INITIAL_BINS)
+        return defaults.TRACE_INITIAL_BINS
 
     def _check_budget(self, n_bins: int, n_det: int) -> None:
         """AnalysisError if ``n_bins`` bins of ``n_det`` detectors exceed the memory limits."""
@@ -380,5 +392,5 @@ class BinnedAccumulator:
             nanotimes_unit_s=self.info.nanotimes_unit_s, t0_ticks=int(self.t0), window_ticks=int(self.window),
             detector_shift_ticks=self.shift.copy(), detectors=dets, n_photons=int(self._n_photons),
             duration_s=(self._last_ts + 1) * self.info.timestamps_unit_s if self._last_ts >= 0 else 0.0,
-            clipped_bins=clipped, photons_per_detector=self._per_detector.copy(),
+            clipped_bins=clipped, photons_per_detector=self._per_detector.copy(), t0_ns=self.t0_ns,
         )
