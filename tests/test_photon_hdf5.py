@@ -616,3 +616,27 @@ def test_temporary_file_lives_in_destination_folder(tmp_path):
     with ph.PhotonHDF5Writer(out, **writer_args("T2")) as w:
         w.write(synthetic("T2", n=10))
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------------------------------
+# layering: io names its version through the leaf module, never the package root
+# ---------------------------------------------------------------------------------------
+
+
+def test_io_imports_no_name_of_the_package_root():
+    """``from .. import X`` in io may only import submodules of tttr (an upward arrow otherwise)."""
+    import ast
+    import importlib.util
+
+    import tttr.io
+
+    io_dir = Path(tttr.io.__file__).parent
+    offenders = []
+    for path in sorted(io_dir.rglob("*.py")):
+        depth = len(path.relative_to(io_dir).parts)  # 1 in io/, 2 in io/photon_hdf5/
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module is None and node.level == depth + 1:
+                for alias in node.names:
+                    if importlib.util.find_spec(f"tttr.{alias.name}") is None:
+                        offenders.append(f"{path.name}: {alias.name}")
+    assert offenders == []

@@ -69,18 +69,9 @@ def _convert(kind: str, value, what: str):
 
 
 def _software_version() -> str:
-    try:
-        from ... import __version__  # noqa: PLC0415
+    from ..._version import __version__  # noqa: PLC0415 - a leaf module, not the package root
 
-        return str(__version__)
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        from importlib.metadata import version  # noqa: PLC0415
-
-        return version("tttr")
-    except Exception:  # noqa: BLE001
-        return "unknown"
+    return str(__version__)
 
 
 def _check_user_dict(name: str, given, allowed: dict, reserved=()) -> dict:
