@@ -449,18 +449,53 @@ def test_unknown_metadata_fields_are_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_markers_are_not_written_and_warned(tmp_path):
+def test_markers_and_sync_events_are_kept_under_user(tmp_path):
     out = tmp_path / "markers.h5"
-    c = PhotonChunk(
-        timestamps=np.array([1, 5], np.int64),
-        detectors=np.array([0, 1], np.uint8),
-        marker_timestamps=np.array([3], np.int64),
-        markers=np.array([1], np.uint8),
-    )
-    with pytest.warns(TttrWarning, match="1 marker"):
-        with ph.PhotonHDF5Writer(out, **writer_args("T2")) as w:
+    chunks = [
+        PhotonChunk(
+            timestamps=np.array([1, 5], np.int64),
+            detectors=np.array([0, 1], np.uint8),
+            marker_timestamps=np.array([3], np.int64),
+            markers=np.array([1], np.uint8),
+            sync_timestamps=np.array([0, 2, 4], np.int64),
+        ),
+        PhotonChunk(  # a chunk of markers only
+            timestamps=np.array([], np.int64),
+            detectors=np.array([], np.uint8),
+            marker_timestamps=np.array([7, 8], np.int64),
+            markers=np.array([2, 4], np.uint8),
+        ),
+    ]
+    with ph.PhotonHDF5Writer(out, **writer_args("T2")) as w:  # no warning any more (warnings are errors)
+        for c in chunks:
             w.write(c)
-    assert len(ph.open_stream(out).read()) == 2
+    assert len(ph.open_stream(out).read()) == 2  # photons only among the photons
+    with h5py.File(out, "r") as f:
+        m = f["user/tttr/markers"]
+        assert m["timestamps"][:].tolist() == [3, 7, 8] and m["timestamps"].dtype == np.int64
+        assert m["bits"][:].tolist() == [1, 2, 4] and m["bits"].dtype == np.uint8
+        assert m["timestamps_unit"][()] == writer_args("T2")["timestamps_unit_s"]
+        assert f["user/tttr/sync/timestamps"][:].tolist() == [0, 2, 4]
+    phconvert_check(out)  # /user is outside the validated specification
+    # a photons-only file has no /user group at all
+    plain = tmp_path / "plain.h5"
+    with ph.PhotonHDF5Writer(plain, **writer_args("T2")) as w:
+        w.write(synthetic("T2", n=10))
+    with h5py.File(plain, "r") as f:
+        assert "user" not in f
+
+
+def test_convert_keeps_the_markers_of_a_real_file(real, tmp_path):
+    import tttr
+
+    src = real("pq_hydraharp_v2_t3_microtime200_beads_image.ptu")  # 100 markers (SOURCES.md)
+    whole = tttr.read(src)
+    out = ph.write_photon_hdf5(tmp_path / "beads.h5", tttr.open(src), chunk_size=7_000)
+    with h5py.File(out, "r") as f:
+        np.testing.assert_array_equal(f["user/tttr/markers/timestamps"][:], whole.marker_timestamps)
+        np.testing.assert_array_equal(f["user/tttr/markers/bits"][:], whole.markers)
+    assert whole.markers.size == 100
+    phconvert_check(out)
 
 
 def _info_t2(tmp_path):

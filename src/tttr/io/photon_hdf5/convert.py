@@ -40,7 +40,8 @@ def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = N
       ``/acquisition_duration`` is ``info.acquisition_time_s`` when positive (else the
       timestamp span); ``/provenance`` gets the source's file name, full path and
       modification time; ``/description`` names the source file and its record type.
-    * The source's markers and T2 sync events are not written (the writer warns).
+    * The source's markers and T2 sync events are kept under ``/user/tttr`` (see
+      :class:`PhotonHDF5Writer`).
     """
     chunk_size = kw.pop("chunk_size", None)
     if info is None:

@@ -7,12 +7,10 @@ its files.
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ...errors import TttrWarning
 from .._atomic import new_temporary, output_errors, place
 from .._h5guard import open_guarded_h5, output_error
 from ..events import PhotonChunk
@@ -35,6 +33,12 @@ from .spec import (
 
 #: Elements per HDF5 chunk of the photon arrays (512 KiB of int64 timestamps).
 H5_CHUNK = 1 << 16
+
+#: TITLE of the ``/user/tttr`` groups that keep the non-photon events.
+_EVENT_TITLES = {
+    "markers": "Marker events of the source file: timestamps (unit timestamps_unit, s) and marker bits.",
+    "sync": "T2 laser sync events of the source file: timestamps (unit timestamps_unit, s).",
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -177,8 +181,13 @@ class PhotonHDF5Writer:
       period (seen in real HydraHarp and PicoHarp files), while readers derive the
       nominal count as period / resolution.
     * Markers and T2 sync events have no place among Photon-HDF5 photons (the spec's
-      ``non_photon_id`` would mix them into ``detectors``); they are not written and
-      :meth:`close` warns (:class:`~tttr.errors.TttrWarning`) with their number.
+      ``non_photon_id`` would mix them into ``detectors``, where every reader would count
+      them as photons). They are kept under ``/user/tttr`` (outside the validated
+      specification): ``/user/tttr/markers/{timestamps, bits}`` (int64 ticks, uint8
+      marker bits) and ``/user/tttr/sync/timestamps`` (int64 ticks), in the unit of
+      ``/photon_data/timestamps`` (also stored there as ``timestamps_unit``, seconds).
+      The groups exist only when such events were written, so a photons-only file is
+      unchanged.
     """
 
     def __init__(
@@ -312,6 +321,7 @@ class PhotonHDF5Writer:
         if self.t3:
             arrays.append(("nanotimes", np.uint16))
         self._ds = {}
+        self._opts = opts
         for name, dtype in arrays:
             ds = pd.create_dataset(name, shape=(0,), dtype=dtype, **opts)
             _set_title(ds, pdf[name][1])
@@ -408,8 +418,7 @@ class PhotonHDF5Writer:
                 raise ValueError(f"nanotimes ({nt.shape}) and timestamps ({ts.shape}) differ in length")
         elif nt is not None:
             raise ValueError("chunk has nanotimes but the writer is T2 (give nanotimes_unit_s for a T3 file)")
-        self._n_markers += int(np.asarray(chunk.markers).shape[0])
-        self._n_sync += int(np.asarray(chunk.sync_timestamps).shape[0])
+        self._write_events(chunk)
         if n == 0:
             return
         ts = _fit(ts, np.int64, "timestamps")
@@ -430,6 +439,38 @@ class PhotonHDF5Writer:
         lo, hi = int(ts.min()), int(ts.max())
         self._ts_min = lo if self._ts_min is None else min(self._ts_min, lo)
         self._ts_max = hi if self._ts_max is None else max(self._ts_max, hi)
+
+    def _write_events(self, chunk: PhotonChunk) -> None:
+        """Append the chunk's markers and T2 sync events under ``/user/tttr`` (see Notes)."""
+        mts = np.asarray(chunk.marker_timestamps)
+        bits = np.asarray(chunk.markers)
+        if mts.shape != bits.shape or mts.ndim != 1:
+            raise ValueError(f"marker_timestamps ({mts.shape}) and markers ({bits.shape}) must be 1-D of one length")
+        if bits.shape[0]:
+            self._append_events(
+                "markers",
+                {"timestamps": _fit(mts, np.int64, "marker_timestamps"), "bits": _fit(bits, np.uint8, "markers")},
+            )
+            self._n_markers += int(bits.shape[0])
+        sync = np.asarray(chunk.sync_timestamps)
+        if sync.shape[0]:
+            self._append_events("sync", {"timestamps": _fit(sync, np.int64, "sync_timestamps")})
+            self._n_sync += int(sync.shape[0])
+
+    def _append_events(self, kind: str, arrays: dict) -> None:
+        """Append ``arrays`` to the resizable datasets of ``/user/tttr/<kind>`` (made on first use)."""
+        group = self._f.require_group(f"user/tttr/{kind}")
+        if "timestamps_unit" not in group:
+            group.attrs["TITLE"] = np.bytes_(_EVENT_TITLES[kind].encode())
+            group.create_dataset("timestamps_unit", data=np.float64(self.timestamps_unit_s))
+            for name, arr in arrays.items():
+                group.create_dataset(name, shape=(0,), dtype=arr.dtype, **self._opts)
+        for name, arr in arrays.items():
+            ds = group[name]
+            start = ds.shape[0]
+            ds.resize((start + arr.shape[0],))
+            ds[start:] = arr
+        self._check_disk()
 
     def _finish_layout(self) -> None:
         f = self._f
@@ -507,13 +548,6 @@ class PhotonHDF5Writer:
             raise
         self._tmp = None
         self._closed = True
-        if self._n_markers or self._n_sync:
-            warnings.warn(
-                f"{self.path}: {self._n_markers} marker and {self._n_sync} sync events were not written "
-                "(Photon-HDF5 photon arrays hold photons only)",
-                TttrWarning,
-                stacklevel=2,
-            )
         return self.path
 
     def _check_disk(self) -> None:
