@@ -8,7 +8,8 @@ from typing import Iterable
 
 from ...errors import FormatError
 from ..events import PhotonChunk, StreamInfo
-from .writer import PhotonHDF5Writer
+from .source_metadata import source_metadata
+from .writer import PhotonHDF5Writer, _checked_measurement
 
 
 def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = None, **kw) -> Path:
@@ -40,6 +41,10 @@ def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = N
       ``/acquisition_duration`` is ``info.acquisition_time_s`` when positive (else the
       timestamp span); ``/provenance`` gets the source's file name, full path and
       modification time; ``/description`` names the source file and its record type.
+    * What the source's header states is written too (provenance software, version and
+      creation time, author, sample, a comment, declared detectors, the measurement type
+      and detector roles, the true duration of a measurement stopped early): see
+      :mod:`tttr.io.photon_hdf5.source_metadata`. ``**kw`` overrides it field by field.
     * The source's markers and T2 sync events are kept under ``/user/tttr`` (see
       :class:`PhotonHDF5Writer`).
     """
@@ -62,12 +67,24 @@ def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = N
             info.acquisition_time_s if info.acquisition_time_s and info.acquisition_time_s > 0 else None
         ),
     )
+    meta = source_metadata(info, getattr(source_stream_or_chunks, "header", None))
+    if meta.get("notes"):
+        args["description"] = args["description"][:-1] + "; " + "; ".join(meta["notes"]) + "."
+    args["detectors"] = meta.get("detectors", ())
+    if meta.get("acquisition_duration_s"):
+        args["acquisition_duration_s"] = meta["acquisition_duration_s"]
+    args.update(_measurement_args(meta))
     provenance = {"filename": src.name}
     if src.exists():
         provenance["filename_full"] = str(src.resolve())
         mtime = _dt.datetime.fromtimestamp(src.stat().st_mtime)
         provenance["modification_time"] = mtime.strftime("%Y-%m-%d %H:%M:%S")
+    provenance.update(meta.get("provenance", {}))
     provenance.update(kw.pop("provenance", None) or {})
+    for group in ("identity", "sample", "setup"):
+        merged = {**meta.get(group, {}), **(kw.pop(group, None) or {})}
+        if merged:
+            args[group] = merged
     args.update(kw)
     args["provenance"] = provenance
     if hasattr(source_stream_or_chunks, "chunks"):
@@ -78,3 +95,21 @@ def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = N
         for chunk in chunks:
             writer.write(chunk)
     return writer.path
+
+
+def _measurement_args(meta: dict) -> dict:
+    """``measurement_type``/``detectors_specs`` writer arguments from the source, when valid.
+
+    Notes
+    -----
+    A type or channel layout the writer cannot describe falls back to "generic" with the
+    roles kept, then to the default layout (every detector a split channel).
+    """
+    specs = meta.get("detectors_specs")
+    for mtype, sp in ((meta.get("measurement_type", "generic"), specs), ("generic", specs)):
+        try:
+            _checked_measurement(mtype, sp)
+        except ValueError:
+            continue
+        return {"measurement_type": mtype, "detectors_specs": sp}
+    return {}

@@ -62,6 +62,34 @@ _PHOTON_DATA_FIELDS = {
 #: TITLE of detectors_specs/split_ch<N>; "{NTH}" is an ordinal (see :func:`_ordinal`).
 _SPLIT_CH_TITLE = "Pixel IDs for the {NTH} channel split through a non-polarizing beam splitter."
 
+#: The measurement types of the specification (phconvert 0.10.2's ``valid_meas_types``).
+#: None describes an antibunching (HBT) pair by name: it is "generic" data whose detectors
+#: are split channels of one spectral band and polarization.
+MEASUREMENT_TYPES = ("smFRET", "smFRET-usALEX", "smFRET-usALEX-3c", "smFRET-nsALEX", "generic")
+
+#: The types :class:`~tttr.io.photon_hdf5.writer.PhotonHDF5Writer` can describe completely
+#: (the ALEX types also need the alternation periods, which no supported source states).
+WRITABLE_MEASUREMENT_TYPES = ("generic", "smFRET")
+
+
+def channel_title(feature: str, n: int) -> str:
+    """TITLE of ``detectors_specs/<feature>_ch<n>`` (feature: spectral, polarization, split).
+
+    Notes
+    -----
+    The specification's templates, expanded as phconvert 0.10.2's validator does: the
+    spectral channels 1 and 2 also name their smFRET role (donor, acceptor).
+    """
+    nth = _ordinal(n)
+    if feature == "split":
+        return _SPLIT_CH_TITLE.replace("{NTH}", nth)
+    if feature == "polarization":
+        return f"Pixel IDs for the {nth} polarization channel."
+    if feature == "spectral":
+        role = {1: " (i.e. donor in a 2-color smFRET measurement)", 2: " (i.e. acceptor in a 2-color smFRET measurement)"}
+        return f"Pixel IDs for the {nth} spectral channel{role.get(n, '')}."
+    raise ValueError(f"unknown detectors_specs feature {feature!r}")
+
 _SETUP_FIELDS = {
     # mandatory structure: computed by the writer, never taken from the caller
     "num_pixels": ("scalar", "Total number of detector pixels."),

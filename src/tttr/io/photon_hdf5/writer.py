@@ -7,6 +7,7 @@ its files.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,9 @@ from .spec import (
     _SAMPLE_FIELDS,
     _SETUP_FIELDS,
     _SETUP_OPTIONAL,
+    WRITABLE_MEASUREMENT_TYPES,
     _SPLIT_CH_TITLE,
+    channel_title,
     FORMAT_NAME,
     FORMAT_URL,
     FORMAT_VERSION,
@@ -137,6 +140,12 @@ class PhotonHDF5Writer:
     acquisition_duration_s : float, optional
         ``/acquisition_duration``. Default: span of the timestamps written (max - min)
         times ``timestamps_unit_s``.
+    measurement_type : {"generic", "smFRET"}, optional
+        ``measurement_specs/measurement_type`` (default "generic").
+    detectors_specs : dict, optional
+        Detector roles: ``{"spectral_ch1": [0], "spectral_ch2": [1]}``,
+        ``polarization_chN`` or ``split_chN`` keys (numbered from 1) to lists of detector
+        ids. Default: every detector is a split channel (see Notes).
     compression : {"gzip", "lzf", None}, optional
         HDF5 filter of the photon arrays (default "gzip" level 4, with shuffle; readable
         by every HDF5 installation, PyTables and h5py alike).
@@ -165,10 +174,13 @@ class PhotonHDF5Writer:
       duration, a derived ``tcspc_num_bins``) are written at :meth:`close`; the file's
       content does not depend on how the photons were split into chunks.
     * Layout choices, all so that phconvert 0.10.2's ``assert_valid_photon_hdf5`` (strict
-      descriptions) accepts the file: ``measurement_type`` is "generic"; one spot, one
-      spectral and one polarization channel; every detector is a split channel
-      (``num_split_ch`` = number of detectors, ``detectors_specs/split_ch<k>`` =
-      ``[id_k]``), which is how an HBT pair is described; one excitation source, never
+      descriptions) accepts the file: ``measurement_type`` is "generic" unless given;
+      one spot; without ``detectors_specs``, one spectral and one polarization channel
+      and every detector a split channel (``num_split_ch`` = number of detectors,
+      ``detectors_specs/split_ch<k>`` = ``[id_k]``), which is how the specification
+      describes an HBT (antibunching) pair, for which it has no type of its own; with
+      ``detectors_specs``, the channel counts are the numbers of ``spectral_chN``,
+      ``polarization_chN`` and ``split_chN`` fields given; one excitation source, never
       alternated, pulsed when a repetition rate is known (always in T3), else CW;
       ``/setup/detectors/{id,counts}`` are filled; every node carries the TITLE the
       specification prescribes; ``format_name``, ``format_version`` and ``format_url``
@@ -207,6 +219,8 @@ class PhotonHDF5Writer:
         force: bool = False,
         acquisition_duration_s: float | None = None,
         compression: str | None = "gzip",
+        measurement_type: str = "generic",
+        detectors_specs: dict | None = None,
     ):
         self.path = Path(path)
         self._f = None
@@ -251,6 +265,11 @@ class PhotonHDF5Writer:
         if compression not in ("gzip", "lzf", None):
             raise ValueError(f"compression must be 'gzip', 'lzf' or None, not {compression!r}")
         self._compression = compression
+        self.measurement_type, self._det_specs = _checked_measurement(measurement_type, detectors_specs)
+        self._num_ch = {
+            feature: sum(1 for k in self._det_specs if k.startswith(f"{feature}_ch")) or 1
+            for feature in ("spectral", "polarization", "split")
+        }
 
         # running statistics (all independent of how the photons are chunked)
         self.n_photons = 0
@@ -331,7 +350,7 @@ class PhotonHDF5Writer:
         self._field(g, "timestamps_unit", *pdf["timestamps_specs/timestamps_unit"], np.float64(self.timestamps_unit_s))
 
         meas = self._field(pd, "measurement_specs", *pdf["measurement_specs"], None)
-        self._field(meas, "measurement_type", *pdf["measurement_specs/measurement_type"], "generic")
+        self._field(meas, "measurement_type", *pdf["measurement_specs/measurement_type"], self.measurement_type)
         if self.laser_repetition_rate_hz is not None:
             self._field(
                 meas,
@@ -347,8 +366,8 @@ class PhotonHDF5Writer:
             setup,
             {
                 "num_spots": np.int64(1),
-                "num_spectral_ch": np.int64(1),
-                "num_polarization_ch": np.int64(1),
+                "num_spectral_ch": np.int64(self._num_ch["spectral"]),
+                "num_polarization_ch": np.int64(self._num_ch["polarization"]),
                 "modulated_excitation": np.int64(0),
                 "lifetime": np.int64(1 if self.t3 else 0),
                 "excitation_alternated": np.array([0], np.uint8),
@@ -477,7 +496,8 @@ class PhotonHDF5Writer:
         pd = f["photon_data"]
         pdf = _PHOTON_DATA_FIELDS
         seen = np.flatnonzero(self._counts)
-        ids = sorted(set(self.detectors) | {int(i) for i in seen}) or [0]
+        in_specs = {int(i) for ids_k in self._det_specs.values() for i in ids_k}
+        ids = sorted(set(self.detectors) | {int(i) for i in seen} | in_specs) or [0]
         ids_arr = np.array(ids, np.uint8)
 
         if self.t3:
@@ -495,16 +515,21 @@ class PhotonHDF5Writer:
         specs = self._field(
             pd["measurement_specs"], "detectors_specs", *pdf["measurement_specs/detectors_specs"], None
         )
-        if len(ids) > 1:
-            for k, d in enumerate(ids, start=1):
-                title = _SPLIT_CH_TITLE.replace("{NTH}", _ordinal(k))
-                self._field(specs, f"split_ch{k}", "array", title, np.array([d], np.uint8))
+        if self._det_specs:
+            for name, members in self._det_specs.items():
+                feature, _, n = name.partition("_ch")
+                self._field(specs, name, "array", channel_title(feature, int(n)), members)
+            num_split = self._num_ch["split"]
+        else:
+            if len(ids) > 1:
+                for k, d in enumerate(ids, start=1):
+                    title = _SPLIT_CH_TITLE.replace("{NTH}", _ordinal(k))
+                    self._field(specs, f"split_ch{k}", "array", title, np.array([d], np.uint8))
+            num_split = max(len(ids), 1)
 
         setup = f["setup"]
         sf = _SETUP_FIELDS
-        self._fields(
-            setup, {"num_pixels": np.int64(len(ids)), "num_split_ch": np.int64(max(len(ids), 1))}, sf
-        )
+        self._fields(setup, {"num_pixels": np.int64(len(ids)), "num_split_ch": np.int64(num_split)}, sf)
         det_group = self._field(setup, "detectors", *sf["detectors"], None)
         self._field(det_group, "id", *sf["detectors/id"], ids_arr)
         self._field(det_group, "counts", *sf["detectors/counts"], self._counts[ids_arr].astype(np.int64))
@@ -597,6 +622,48 @@ class PhotonHDF5Writer:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<PhotonHDF5Writer '{self.path.name}' {'T3' if self.t3 else 'T2'} n_photons={self.n_photons} {state}>"
+
+
+_SPECS_KEY = re.compile(r"^(spectral|polarization|split)_ch([1-9]\d*)$")
+
+
+def _checked_measurement(measurement_type: str, detectors_specs: dict | None):
+    """``(measurement_type, {name: uint8 ids})`` checked against the specification.
+
+    Notes
+    -----
+    Each feature's channels must be numbered 1..N without gaps, and a detector may sit in
+    one channel of a feature only. "smFRET" needs exactly two spectral channels and no
+    polarization or split channels (what phconvert's validator requires of it); the ALEX
+    types are refused (see :data:`~tttr.io.photon_hdf5.spec.WRITABLE_MEASUREMENT_TYPES`).
+    """
+    if measurement_type not in WRITABLE_MEASUREMENT_TYPES:
+        raise ValueError(
+            f"measurement_type must be one of {WRITABLE_MEASUREMENT_TYPES}, not {measurement_type!r} "
+            "(the ALEX types need alternation periods this writer does not take)"
+        )
+    specs = {}
+    for name, ids in (detectors_specs or {}).items():
+        if not _SPECS_KEY.fullmatch(str(name)):
+            raise ValueError(f"detectors_specs/{name} is not a spectral_chN, polarization_chN or split_chN field")
+        arr = np.atleast_1d(np.asarray(ids))
+        if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu" or arr.min() < 0 or arr.max() > 255:
+            raise ValueError(f"detectors_specs/{name} must be a non-empty list of detector ids 0..255, not {ids!r}")
+        specs[str(name)] = arr.astype(np.uint8)
+    for feature in ("spectral", "polarization", "split"):
+        numbers = sorted(int(_SPECS_KEY.fullmatch(k)[2]) for k in specs if k.startswith(f"{feature}_ch"))
+        if numbers and numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"detectors_specs {feature}_ch numbers must be 1..{len(numbers)}, not {numbers}")
+        members = [i for k, v in specs.items() if k.startswith(f"{feature}_ch") for i in v.tolist()]
+        if len(members) != len(set(members)):
+            raise ValueError(f"a detector is in two {feature} channels of detectors_specs")
+    if measurement_type == "smFRET":
+        names = set(specs)
+        if not {"spectral_ch1", "spectral_ch2"} <= names or any(
+            k.startswith(("polarization", "split")) or k == "spectral_ch3" for k in names
+        ):
+            raise ValueError("smFRET needs detectors_specs spectral_ch1 (donor) and spectral_ch2 (acceptor) only")
+    return measurement_type, dict(sorted(specs.items()))
 
 
 def _fit(arr: np.ndarray, dtype, name: str) -> np.ndarray:
