@@ -749,6 +749,9 @@ def test_duration_of_a_measurement_stopped_early(real, tmp_path):
     out = ph.write_photon_hdf5(tmp_path / "early.h5", stream)
     back = ph.open_stream(out)
     assert back.info.acquisition_time_s == h["TTResult_StopAfter"] * 1e-3
+    # PicoHarp T2 time-tags its sync input as detector 0: its "sync rate" is no laser's
+    assert h["TTResult_SyncRate"] > 0 and back.info.sync_rate_hz is None
+    assert back.header["setup/excitation_cw"] == [1] and "setup/laser_repetition_rates" not in back.header
     ts = back.read().timestamps
     span = (int(ts[-1]) - int(ts[0])) * back.info.timestamps_unit_s
     # the photons span the stated duration: StopAfter has 1 ms resolution and the first and

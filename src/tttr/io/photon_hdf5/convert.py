@@ -71,6 +71,8 @@ def write_photon_hdf5(path, source_stream_or_chunks, info: StreamInfo | None = N
     if meta.get("notes"):
         args["description"] = args["description"][:-1] + "; " + "; ".join(meta["notes"]) + "."
     args["detectors"] = meta.get("detectors", ())
+    if meta.get("sync_is_a_detector"):
+        args["laser_repetition_rate_hz"] = None
     if meta.get("acquisition_duration_s"):
         args["acquisition_duration_s"] = meta["acquisition_duration_s"]
     args.update(_measurement_args(meta))

@@ -15,7 +15,9 @@ Only what the header states is written; nothing is guessed:
   family (HydraHarp, TimeHarp 260, MultiHarp: their detector ids are the 0-based input
   channels) -> the detector list, so a silent detector of an HBT pair is still declared;
   ``TTResult_StopAfter`` (ms) -> the acquisition duration when the measurement stopped
-  before ``MeasDesc_AcquisitionTime``.
+  before ``MeasDesc_AcquisitionTime``. In PicoHarp T2 the sync input is time-tagged as
+  detector 0, so its ``TTResult_SyncRate`` is that detector's count rate, not a laser's:
+  ``sync_is_a_detector`` tells the converter to describe no pulsed laser.
 * **Legacy PicoQuant** (HT2/HT3/PT2/PT3): ``CreatorName``/``CreatorVersion`` -> software;
   ``FileTime`` -> creation time, verbatim (its day/month order is not stated); ``Comment``
   -> the description.
@@ -112,6 +114,9 @@ def _from_ptu(info, h: dict) -> dict:
         out["detectors"] = tuple(
             int(m[1]) for k, v in h.items() if (m := re.fullmatch(r"HWInpChan_Enabled\[(\d+)\]", k)) and v is True
         )
+    if info.record_type == "PicoHarpT2":
+        out["sync_is_a_detector"] = True
+        out["notes"].append("detector 0 is the PicoHarp sync input, time-tagged like a detector")
     stop_ms, acq_ms = h.get("TTResult_StopAfter"), h.get("MeasDesc_AcquisitionTime")
     if isinstance(stop_ms, int) and stop_ms > 0 and (not isinstance(acq_ms, int) or not 0 < acq_ms <= stop_ms):
         out["acquisition_duration_s"] = stop_ms * 1e-3
