@@ -469,7 +469,10 @@ def test_markers_and_sync_events_are_kept_under_user(tmp_path):
     with ph.PhotonHDF5Writer(out, **writer_args("T2")) as w:  # no warning any more (warnings are errors)
         for c in chunks:
             w.write(c)
-    assert len(ph.open_stream(out).read()) == 2  # photons only among the photons
+    back = ph.open_stream(out).read()
+    assert len(back) == 2  # photons only among the photons
+    assert back.marker_timestamps.tolist() == [3, 7, 8] and back.markers.tolist() == [1, 2, 4]
+    assert back.sync_timestamps.tolist() == [0, 2, 4]
     with h5py.File(out, "r") as f:
         m = f["user/tttr/markers"]
         assert m["timestamps"][:].tolist() == [3, 7, 8] and m["timestamps"].dtype == np.int64
@@ -496,6 +499,15 @@ def test_convert_keeps_the_markers_of_a_real_file(real, tmp_path):
         np.testing.assert_array_equal(f["user/tttr/markers/bits"][:], whole.markers)
     assert whole.markers.size == 100
     phconvert_check(out)
+    # read back: every chunk carries the markers up to its last photon, none is lost or repeated
+    for size in (1_000, 10**6):
+        chunks = list(ph.open_stream(out).chunks(size))
+        for c in chunks[:-1]:
+            assert c.marker_timestamps.size == 0 or c.marker_timestamps[-1] <= c.timestamps[-1]
+        back = concatenate_chunks(chunks, True)
+        np.testing.assert_array_equal(back.marker_timestamps, whole.marker_timestamps)
+        np.testing.assert_array_equal(back.markers, whole.markers)
+        np.testing.assert_array_equal(back.timestamps, whole.timestamps)
 
 
 def _info_t2(tmp_path):

@@ -234,7 +234,11 @@ class PhotonHDF5Stream(TTTRStream):
       detectors share one unit.
     * The laser repetition rate is ``measurement_specs/laser_repetition_rate``, else the
       first non-zero ``/setup/laser_repetition_rates``.
-    * Photon-HDF5 stores photons only, so chunks never carry markers or sync events.
+    * Photon-HDF5 photon arrays hold photons only. Markers and T2 sync events that
+      :class:`~tttr.io.photon_hdf5.writer.PhotonHDF5Writer` kept under
+      ``/user/tttr/markers`` and ``/user/tttr/sync`` are read back into the chunks (each
+      chunk carries the events up to its last photon, the last chunk the rest), when their
+      ``timestamps_unit`` is that of the photons; other files give chunks without them.
     """
 
     def __init__(self, path, *, spot: int = 0):
@@ -403,6 +407,11 @@ class PhotonHDF5Stream(TTTRStream):
             ts_ds = pd["timestamps"]
             det_ds = pd["detectors"] if self._has_detectors else None
             nt_ds = pd["nanotimes"] if self._has_nanotimes else None
+            events = self._event_cursors(f)
+            if n == 0 and events:
+                yield PhotonChunk(timestamps=np.zeros(0, np.int64), detectors=np.zeros(0, np.uint8),
+                                  nanotimes=np.zeros(0, np.uint16) if nt_ds is not None else None,
+                                  **_events_until(events, None))
             for start in range(0, n, block):
                 stop = min(start + block, n)
                 ts = _as_type(self.path, f"{where}/timestamps", ts_ds[start:stop], np.int64)
@@ -415,11 +424,72 @@ class PhotonHDF5Stream(TTTRStream):
                     nt = _as_type(self.path, f"{where}/nanotimes", nt_ds[start:stop], np.uint16)
                 for a in range(0, stop - start, size):
                     b = a + size
+                    final = start + b >= n
                     yield PhotonChunk(
                         timestamps=ts[a:b],
                         detectors=det[a:b],
                         nanotimes=None if nt is None else nt[a:b],
+                        **_events_until(events, None if final else int(ts[a:b][-1])),
                     )
+
+    def _event_cursors(self, f) -> dict:
+        """Cursors over the markers and sync events kept under ``/user/tttr`` (see Notes)."""
+        out = {}
+        for kind, names in (("markers", ("timestamps", "bits")), ("sync", ("timestamps",))):
+            group = f.get(f"user/tttr/{kind}")
+            if not isinstance(group, _h5py().Group) or not all(k in group for k in (*names, "timestamps_unit")):
+                continue
+            if _scalar(group, "timestamps_unit") != self.info.timestamps_unit_s or self._group != "photon_data":
+                continue
+            out[kind] = _EventCursor([group[k] for k in names])
+        return out
+
+
+class _EventCursor:
+    """Reads time-ordered event datasets block by block and hands them out up to a time.
+
+    Notes
+    -----
+    Memory is bounded by :data:`READ_BLOCK` events plus what one call returns.
+    """
+
+    def __init__(self, datasets):
+        self._ds = datasets
+        self._n = int(datasets[0].shape[0])
+        self._pos = 0
+        self._buf = [ds[0:0] for ds in datasets]
+
+    def take_until(self, last: int | None) -> list:
+        """The events with timestamp <= ``last`` not handed out yet (all of them for None)."""
+        parts = []
+        while True:
+            if self._buf[0].size == 0 and self._pos < self._n:
+                stop = min(self._pos + READ_BLOCK, self._n)
+                self._buf = [ds[self._pos : stop] for ds in self._ds]
+                self._pos = stop
+            ts = self._buf[0]
+            if ts.size == 0:
+                break
+            k = ts.size if last is None else int(np.searchsorted(ts, last, side="right"))
+            parts.append([b[:k] for b in self._buf])
+            self._buf = [b[k:] for b in self._buf]
+            if k < ts.size:
+                break
+        if not parts:
+            return [ds[0:0] for ds in self._ds]
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(self._ds))]
+
+
+def _events_until(events: dict, last: int | None) -> dict:
+    """PhotonChunk keyword arguments with the events up to ``last`` (all for None)."""
+    out = {}
+    if "markers" in events:
+        mts, bits = events["markers"].take_until(last)
+        out.update(marker_timestamps=mts.astype(np.int64, copy=False), markers=bits.astype(np.uint8, copy=False))
+    if "sync" in events:
+        (sync,) = events["sync"].take_until(last)
+        out["sync_timestamps"] = sync.astype(np.int64, copy=False)
+    return out
 
 
 def _one_line(exc: BaseException) -> str:
