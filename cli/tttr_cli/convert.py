@@ -14,7 +14,7 @@ from .options import names_the_file, reader_kwargs, reader_options
 @reader_options
 @names_the_file
 def convert(file, out, force, **kwargs):
-    """Convert FILE to Photon-HDF5 at OUT (streamed; markers are not stored)."""
+    """Convert FILE to Photon-HDF5 at OUT (streamed; markers and T2 sync events kept under /user/tttr)."""
     import tttr
     from tttr.io.photon_hdf5 import write_photon_hdf5
 

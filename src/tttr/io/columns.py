@@ -353,26 +353,66 @@ class ColumnsStream(TTTRStream):
         self.header["columns"] = list(names)
 
         used, name_units = self._choose_columns(names, opts, notes)
-        mode = opts.get("mode")
-        if mode is not None:
-            mode = str(mode).upper()
-            if mode not in ("T2", "T3"):
-                raise FormatError(p, f"mode must be T2 or T3, not {opts['mode']!r}")
-            if mode == "T3" and used["nanotimes"] is None:
-                raise FormatError(p, "mode T3 asked for but there is no nanotimes column (nanotime/nanotimes/dtime)")
-            if mode == "T2" and used["nanotimes"] is not None:
-                notes.append(f"nanotimes column {used['nanotimes']!r} ignored (mode T2)")
-                used["nanotimes"] = None
-        else:
-            mode = "T3" if used["nanotimes"] is not None else "T2"
+        mode = self._mode(opts, used, notes)
         self.header["used"] = used
         if self._kind == "npz":
             n_rows = int(self._members[used["timestamps"]][1][0])
+        self._base, self._sync_channel = self._channel_options(opts)
 
+        rate = _positive(p, "sync_rate_hz", opts["sync_rate_hz"]) if "sync_rate_hz" in opts else None
+        sources = {"option": options, "sidecar": side, "sidecar_path": side_path, "column": name_units}
+        units: dict = {}
+        ts_unit = self._unit("timestamps_unit_s", "timestamps", used, sources, rate, units)
+        nt_unit = self._unit("nanotimes_unit_s", "nanotimes", used, sources, rate, units) if mode == "T3" else None
+        if rate is None and self._ts_is_sync:
+            rate = 1.0 / ts_unit
+        self.header["units"] = units
+        bins = int(round(1.0 / (rate * nt_unit))) if (rate and nt_unit) else None
+
+        self.info = StreamInfo(
+            path=str(p),
+            format="columns",
+            record_type=self._record_type(),
+            mode=mode,
+            timestamps_unit_s=float(ts_unit),
+            nanotimes_unit_s=None if nt_unit is None else float(nt_unit),
+            sync_rate_hz=rate,
+            n_records=int(n_rows),
+            tcspc_num_bins=bins,
+            warnings=tuple(notes),
+        )
+
+    # -- named steps of __init__ ---------------------------------------------------------------
+
+    def _mode(self, opts: dict, used: dict, notes: list) -> str:
+        """"T2" or "T3": the ``mode`` option, else T3 exactly when a nanotimes column is used.
+
+        Notes
+        -----
+        Mode T2 with a nanotimes column drops the column (``used["nanotimes"] = None``) with
+        a note; mode T3 without one is a FormatError.
+        """
+        mode = opts.get("mode")
+        if mode is None:
+            return "T3" if used["nanotimes"] is not None else "T2"
+        mode = str(mode).upper()
+        if mode not in ("T2", "T3"):
+            raise FormatError(self.path, f"mode must be T2 or T3, not {opts['mode']!r}")
+        if mode == "T3" and used["nanotimes"] is None:
+            raise FormatError(
+                self.path, "mode T3 asked for but there is no nanotimes column (nanotime/nanotimes/dtime)"
+            )
+        if mode == "T2" and used["nanotimes"] is not None:
+            notes.append(f"nanotimes column {used['nanotimes']!r} ignored (mode T2)")
+            used["nanotimes"] = None
+        return mode
+
+    def _channel_options(self, opts: dict):
+        """``(channel_base, sync_channel or None)`` checked (a FormatError names the bad value)."""
+        p = self.path
         base = opts.get("channel_base", 0)
         if base not in (0, 1) or isinstance(base, bool):
             raise FormatError(p, f"channel_base must be 0 or 1, not {base!r}")
-        self._base = int(base)
         sc = opts.get("sync_channel")
         if sc is not None:
             try:
@@ -382,51 +422,40 @@ class ColumnsStream(TTTRStream):
             if not ok:
                 raise FormatError(p, f"sync_channel must be an integer channel number, not {sc!r}")
             sc = int(float(sc))
-        self._sync_channel = sc
+        return int(base), sc
 
-        # units
+    def _unit(self, key: str, role: str, used: dict, sources: dict, rate, units: dict) -> float:
+        """Seconds per tick of the ``role`` column; records where it came from in ``units[key]``.
+
+        Notes
+        -----
+        Precedence: the explicit option, the sidecar, the unit in the column name, and for a
+        sync-count timestamps column ``1 / sync_rate_hz``. None found is a FormatError naming
+        the option to pass.
+        """
+        p = self.path
+        options, side, side_path = sources["option"], sources["sidecar"], sources["sidecar_path"]
+        if key in options and options[key] is not None:
+            units[key] = "option"
+            return _positive(p, key, options[key])
+        if key in side:
+            units[key] = f"sidecar {Path(side_path).name}"
+            return _positive(p, key, side[key])
+        if sources["column"][role] is not None:
+            units[key] = f"column name {used[role]!r}"
+            return sources["column"][role]
+        if role == "timestamps" and self._ts_is_sync and rate is not None:
+            units[key] = "1 / sync_rate_hz"
+            return 1.0 / rate
         sidecar_name = Path(side_path).name if side_path else f"{p.name}.units.json"
-        units: dict = {}
-        rate = _positive(p, "sync_rate_hz", opts["sync_rate_hz"]) if "sync_rate_hz" in opts else None
+        raise FormatError(p, f"{role} unit unknown (column {used[role]!r} names none): pass {key}=<seconds per "
+                             f"tick> or put \"{key}\" in {sidecar_name}")
 
-        def unit(key, role):
-            if key in options and options[key] is not None:
-                units[key] = "option"
-                return _positive(p, key, options[key])
-            if key in side:
-                units[key] = f"sidecar {Path(side_path).name}"
-                return _positive(p, key, side[key])
-            if name_units[role] is not None:
-                units[key] = f"column name {used[role]!r}"
-                return name_units[role]
-            if role == "timestamps" and self._ts_is_sync and rate is not None:
-                units[key] = "1 / sync_rate_hz"
-                return 1.0 / rate
-            raise FormatError(p, f"{role} unit unknown (column {used[role]!r} names none): pass {key}=<seconds per "
-                                 f"tick> or put \"{key}\" in {sidecar_name}")
-
-        ts_unit = unit("timestamps_unit_s", "timestamps")
-        nt_unit = unit("nanotimes_unit_s", "nanotimes") if mode == "T3" else None
-        if rate is None and self._ts_is_sync:
-            rate = 1.0 / ts_unit
-        self.header["units"] = units
-        bins = int(round(1.0 / (rate * nt_unit))) if (rate and nt_unit) else None
-
+    def _record_type(self) -> str:
+        """The container (NPY, NPZ, Parquet) or the text dialect (TSV, CSV, ...) as a record type."""
         container_names = {"npy": "NPY structured array", "npz": "NPZ arrays", "parquet": "Parquet"}
-        record_type = container_names.get(self._kind) or {"\t": "TSV", ",": "CSV", ";": "CSV (semicolon)"}.get(
+        return container_names.get(self._kind) or {"\t": "TSV", ",": "CSV", ";": "CSV (semicolon)"}.get(
             self._sep, "text (whitespace-separated)")
-        self.info = StreamInfo(
-            path=str(p),
-            format="columns",
-            record_type=record_type,
-            mode=mode,
-            timestamps_unit_s=float(ts_unit),
-            nanotimes_unit_s=None if nt_unit is None else float(nt_unit),
-            sync_rate_hz=rate,
-            n_records=int(n_rows),
-            tcspc_num_bins=bins,
-            warnings=tuple(notes),
-        )
 
     # -- containers --------------------------------------------------------------------------
 

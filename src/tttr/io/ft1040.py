@@ -32,16 +32,19 @@ import numpy as np
 
 from .. import defaults
 from ..errors import FormatError, HeaderWarning, TruncatedFileWarning
+from ._ft1040_header import (  # noqa: F401 - COLUMN_NAMES, EXPECTED_HEADER_LINES, parse_header_lines re-exported
+    _MAX_HEADER_SCAN_LINES,
+    COLUMN_NAMES,
+    EXPECTED_HEADER_LINES,
+    _column_order,
+    _is_int_row,
+    parse_header_lines,
+    read_first_segment_header,
+)
 from .base import TTTRStream
 from .events import PhotonChunk, StreamInfo
 
 __all__ = ["probe", "open_stream", "FT1040Stream", "COLUMN_NAMES"]
-
-#: The column names of the export, in the order the vendor writes them.
-COLUMN_NAMES = ("Flag", "Channel", "Time(ps)", "Sync")
-
-#: Header lines the first segment is documented to carry before the column line.
-EXPECTED_HEADER_LINES = 10
 
 #: Smallest T3 resolution of the FT1040 (2**6 ps); used when no photon gives a clue.
 MIN_RESOLUTION_PS = 64
@@ -49,9 +52,6 @@ MIN_RESOLUTION_PS = 64
 #: Rows read when opening, to infer the resolution and (if needed) the sync period.
 INFER_ROWS = 1 << 16
 
-#: Lines of the first segment searched for the column line.
-_MAX_HEADER_SCAN_LINES = 200
-_HEADER_SCAN_BYTES = 1 << 18
 _COUNT_BLOCK_BYTES = 1 << 24
 _UINT16_MAX = np.iinfo(np.uint16).max
 _INT64_MAX = np.iinfo(np.int64).max
@@ -62,44 +62,11 @@ _NAME_RE = re.compile(
     r"_(?P<H>\d{2})_(?P<M>\d{2})_(?P<S>\d{2})",
     re.IGNORECASE,
 )
-_INT_ROW_RE = re.compile(rb"^\s*[-+]?\d+(\s+[-+]?\d+){3}\s*$")
-_NUMBER_RE = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµμ]+)?")
-_TIME_UNITS = {"fs": 1e-15, "ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
-               "sec": 1.0, "min": 60.0, "h": 3600.0}
-_FREQ_UNITS = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}
 _FLAG_MODES = ("drop", "markers")
 _OPTIONS = ("nanotimes_unit_s", "sync_rate_hz", "repetition_rate_hz", "flags", "infer_rows")
 
 
 # ----------------------------------------------------------------------------- probing
-
-
-def _norm_token(tok: str) -> str:
-    return re.sub(r"\s+", "", tok).lower()
-
-
-_COLUMN_KEYS = tuple(_norm_token(c) for c in COLUMN_NAMES)
-
-
-def _split_columns(line: str) -> list[str]:
-    """Split a column line on tabs, else on runs of whitespace."""
-    parts = [p.strip() for p in line.strip().split("\t")]
-    parts = [p for p in parts if p]
-    if len(parts) != len(COLUMN_NAMES):
-        parts = line.split()
-    return parts
-
-
-def _column_order(line: str) -> tuple[int, ...] | None:
-    """Positions of Flag, Channel, Time(ps), Sync in a column line, or None if it is not one."""
-    tokens = [_norm_token(t) for t in _split_columns(line)]
-    if sorted(tokens) != sorted(_COLUMN_KEYS):
-        return None
-    return tuple(tokens.index(k) for k in _COLUMN_KEYS)
-
-
-def _is_int_row(line: bytes) -> bool:
-    return bool(_INT_ROW_RE.match(line))
 
 
 def _complete_lines(head: bytes, limit: int) -> list[bytes]:
@@ -230,141 +197,6 @@ def find_segments(path: Path) -> tuple[list[tuple[int, Path]], list[str]]:
     return members, notes
 
 
-# ----------------------------------------------------------------------------- header
-
-
-def _decode_text(raw: bytes) -> str:
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("latin-1")
-
-
-def _split_key_value(line: str) -> tuple[str, str] | None:
-    """``key: value`` (also a full-width colon), ``key = value`` or ``key<TAB>value``; else None."""
-    for sep in (":", "\uff1a", "=", "\t"):  # ASCII colon, full-width colon, equals, tab
-        if sep in line:
-            key, value = line.split(sep, 1)
-            key, value = key.strip(), value.strip()
-            if key and len(key) <= 64 and re.search(r"[^\W\d_]", key):  # a key holds a letter
-                return key, value
-    return None
-
-
-def _quantity(value: str, key: str, units: dict) -> float | None:
-    """Number in ``value`` times its unit (from the value, else from ``(unit)`` in the key)."""
-    m = _NUMBER_RE.search(value)
-    if m is None:
-        return None
-    number = float(m[1])
-    unit = (m[2] or "").lower()
-    if not unit:
-        km = re.search(r"[\(\[]\s*([A-Za-zµμ]+)\s*[\)\]]", key)
-        unit = km[1].lower() if km else ""
-    if unit in units:
-        return number * units[unit]
-    return None
-
-
-def parse_header_lines(lines: list[str]) -> tuple[dict, dict]:
-    """Split the header lines into fields and extract the quantities the reader needs.
-
-    Returns
-    -------
-    fields : dict
-        ``key -> value`` (str) of every ``key: value`` / ``key = value`` / ``key<TAB>value``
-        line, in file order (a repeated key keeps the first value).
-    found : dict
-        Any of ``resolution_ps``, ``sync_rate_hz``, ``acquisition_time_s``, ``sync_divider``
-        that could be read, plus ``unparsed`` (lines with no key) and ``keys`` (field of origin).
-
-    Notes
-    -----
-    The header layout is not public. Keys are matched loosely (case, spaces and
-    punctuation ignored): ``resolution``/``bin width`` (a time), ``sync rate``/
-    ``repetition``/``laser frequency`` (a frequency; a bare number is taken as Hz),
-    ``sync period`` (a time), ``acquisition time``/``measurement time``/``duration``
-    (a time), ``sync divider`` (an integer). A time needs its unit (``64 ps`` or a
-    ``(ps)`` in the key); a resolution without a unit is taken as ps.
-    """
-    fields: dict = {}
-    unparsed: list[str] = []
-    found: dict = {"keys": {}}
-    for line in lines:
-        kv = _split_key_value(line)
-        if kv is None:
-            if line.strip():
-                unparsed.append(line)
-            continue
-        key, value = kv
-        fields.setdefault(key, value)
-        k = re.sub(r"[^a-z]", "", key.lower())
-
-        def take(name, val):
-            if val is not None and name not in found:
-                found[name] = val
-                found["keys"][name] = key
-
-        if "resolution" in k or "binwidth" in k or "timebin" in k:
-            q = _quantity(value, key, _TIME_UNITS)
-            if q is None:
-                m = _NUMBER_RE.search(value)
-                q = float(m[1]) * 1e-12 if m and not m[2] else None
-            take("resolution_ps", None if q is None or q <= 0 else q * 1e12)
-        elif "divider" in k:
-            m = _NUMBER_RE.search(value)
-            take("sync_divider", int(float(m[1])) if m else None)
-        elif "syncperiod" in k or "laserperiod" in k or "repetitionperiod" in k:
-            q = _quantity(value, key, _TIME_UNITS)
-            take("sync_rate_hz", 1.0 / q if q else None)
-        elif any(s in k for s in ("syncrate", "syncfreq", "repetition", "reprate", "laserfreq", "laserrate")):
-            q = _quantity(value, key, _FREQ_UNITS)
-            if q is None:
-                m = _NUMBER_RE.search(value)
-                q = float(m[1]) if m and not m[2] else None
-            take("sync_rate_hz", q if q and q > 0 else None)
-        elif any(s in k for s in ("acquisitiontime", "measurementtime", "duration")):
-            take("acquisition_time_s", _quantity(value, key, _TIME_UNITS))
-    found["unparsed"] = unparsed
-    return fields, found
-
-
-def read_first_segment_header(path: Path) -> tuple[list[str], tuple[int, ...] | None, int]:
-    """Header lines, column positions and lines before the first row of the ``_s0`` file.
-
-    Returns
-    -------
-    lines : list of str
-        The lines before the column line (decoded as UTF-8, else GB18030, else Latin-1).
-    order : tuple of int or None
-        Positions of ``Flag, Channel, Time(ps), Sync`` in a row; None if the file has no
-        column line and starts directly with rows (then the vendor order is assumed).
-    skip_lines : int
-        Lines before the first data row.
-
-    Raises
-    ------
-    FormatError
-        The column line is not within the first lines and the file does not start with rows.
-    """
-    with path.open("rb") as fh:
-        raw = fh.read(_HEADER_SCAN_BYTES)
-    lines = raw.split(b"\n")[:_MAX_HEADER_SCAN_LINES]
-    for i, line in enumerate(lines):
-        line = line.rstrip(b"\r")
-        text = _decode_text(line)
-        order = _column_order(text)
-        if order is not None:
-            return [_decode_text(ln.rstrip(b"\r")) for ln in lines[:i]], order, i + 1
-        if _is_int_row(line):
-            if i == 0:
-                return [], None, 0
-            raise FormatError(path, f"rows start at line {i + 1} without the column line 'Flag Channel Time(ps) Sync'")
-    raise FormatError(path, "no column line 'Flag Channel Time(ps) Sync' in the first lines: not an FT1040 text export")
-
-
 def count_lines(path: Path) -> int:
     """Number of lines of a text file up to its last non-blank one.
 
@@ -396,6 +228,18 @@ def _nice_period_ps(min_period_ps: float) -> int:
             if p >= min_period_ps:
                 return int(round(p))
     raise ValueError("period out of range")
+
+
+def _file_name_info(name: str, notes: list) -> dict:
+    """Device, mode and start time from a ``Dev0_T3_YYYY_MM_DD_hh_mm_ss`` file name (else {})."""
+    m = _NAME_RE.search(name)
+    if not m:
+        return {}
+    info = {"device": m["device"], "mode": m["mode"].upper(),
+            "start_time": f"{m['Y']}-{m['mo']}-{m['d']}T{m['H']}:{m['M']}:{m['S']}"}
+    if info["mode"] != "T3":
+        notes.append(f"file name says {info['mode']}; rows read as T3 (Sync, Time(ps))")
+    return info
 
 
 # ----------------------------------------------------------------------------- stream
@@ -488,79 +332,22 @@ class FT1040Stream(TTTRStream):
         notes += seg_notes
         first = members[0][1]
         lines, order, skip = read_first_segment_header(first)
-        if order is None:
-            notes.append("first segment has no header or column line; vendor column order assumed")
-            order = tuple(range(len(COLUMN_NAMES)))
-            columns = list(COLUMN_NAMES)
-        else:
-            columns = [None] * len(COLUMN_NAMES)
-            for name, pos in zip(COLUMN_NAMES, order):
-                columns[pos] = name
-            if skip - 1 != EXPECTED_HEADER_LINES:
-                notes.append(f"first segment has {skip - 1} header lines (expected {EXPECTED_HEADER_LINES})")
-        self._order = order
+        columns = self._column_layout(order, skip, notes)
+        self._order = order if order is not None else tuple(range(len(COLUMN_NAMES)))
         self.segments = [Segment(i, p, skip if k == 0 else 0) for k, (i, p) in enumerate(members)]
 
         fields, found = parse_header_lines(lines)
-        name_info = {}
-        m = _NAME_RE.search(first.name)
-        if m:
-            name_info = {"device": m["device"], "mode": m["mode"].upper(),
-                         "start_time": f"{m['Y']}-{m['mo']}-{m['d']}T{m['H']}:{m['M']}:{m['S']}"}
-            if name_info["mode"] != "T3":
-                notes.append(f"file name says {name_info['mode']}; rows read as T3 (Sync, Time(ps))")
+        name_info = _file_name_info(first.name, notes)
         derived: dict = {}
 
         n_rows = sum(count_lines(s.path) - s.skip_lines for s in self.segments)
 
-        # resolution
         need_sample = nanotimes_unit_s is None and "resolution_ps" not in found
         need_sample |= rate_opt is None and "sync_rate_hz" not in found
         sample = self._photon_times_sample(int(infer_rows)) if need_sample else None
-        self._strict = True
-        if nanotimes_unit_s is not None:
-            res_ps = float(nanotimes_unit_s) * 1e12
-            self._strict = False
-            derived["resolution"] = "option nanotimes_unit_s"
-        elif "resolution_ps" in found:
-            res_ps = found["resolution_ps"]
-            derived["resolution"] = f"header field {found['keys']['resolution_ps']!r}"
-        else:
-            g = int(np.gcd.reduce(sample)) if sample.size else 0
-            if g == 0:
-                res_ps = float(MIN_RESOLUTION_PS)
-                notes.append(f"no non-zero photon Time(ps) in the first {infer_rows} rows; "
-                             f"resolution taken as {MIN_RESOLUTION_PS} ps")
-            else:
-                res_ps = float(g & -g)
-                if res_ps < MIN_RESOLUTION_PS:
-                    notes.append(f"inferred resolution {res_ps:g} ps is below the FT1040's {MIN_RESOLUTION_PS} ps")
-            derived["resolution"] = f"inferred from the first {infer_rows} rows"
-        rounded = round(res_ps)
-        self._res_int = int(rounded) if abs(res_ps - rounded) < 1e-6 * max(1.0, res_ps) and rounded > 0 else None
-        self._res_ps = res_ps
-        if self._res_int is None:
-            self._strict = False
-
-        # sync period
-        if rate_opt is not None:
-            rate = float(rate_opt)
-            derived["sync_rate"] = "option sync_rate_hz" if sync_rate_hz is not None else "option repetition_rate_hz"
-        elif "sync_rate_hz" in found:
-            rate = float(found["sync_rate_hz"])
-            derived["sync_rate"] = f"header field {found['keys']['sync_rate_hz']!r}"
-        else:
-            if sample.size == 0:
-                raise FormatError(self.path, f"cannot estimate the sync period: no photon rows in the first "
-                                             f"{infer_rows} rows; pass sync_rate_hz=")
-            max_t = int(sample.max())
-            period_ps = _nice_period_ps(max_t + res_ps)
-            rate = 1e12 / period_ps
-            msg = (f"sync rate not in the header: estimated {rate / 1e6:g} MHz (period {period_ps / 1e3:g} ns) "
-                   f"from the largest Time(ps) {max_t} ps; an estimate, pass sync_rate_hz= to set it")
-            warnings.warn(f"{self.path}: {msg}", HeaderWarning, stacklevel=3)
-            notes.append(msg)
-            derived["sync_rate"] = "estimated from the microtime range"
+        res_ps = self._resolution_ps(nanotimes_unit_s, found, sample, infer_rows, notes, derived)
+        rate = self._sync_rate_hz(rate_opt, sync_rate_hz is not None, found, sample, res_ps, infer_rows,
+                                  notes, derived)
         period_ps = 1e12 / rate
         if sample is not None and sample.size and sample.max() >= period_ps:
             notes.append(f"largest Time(ps) {int(sample.max())} ps exceeds the sync period {period_ps:g} ps")
@@ -592,6 +379,85 @@ class FT1040Stream(TTTRStream):
             acquisition_time_s=found.get("acquisition_time_s"),
             warnings=tuple(notes),
         )
+
+    # -- named steps of __init__ ---------------------------------------------------------
+
+    @staticmethod
+    def _column_layout(order, skip: int, notes: list) -> list:
+        """Column names by position in a row (the vendor order when the file has no column line)."""
+        if order is None:
+            notes.append("first segment has no header or column line; vendor column order assumed")
+            return list(COLUMN_NAMES)
+        columns = [None] * len(COLUMN_NAMES)
+        for name, pos in zip(COLUMN_NAMES, order):
+            columns[pos] = name
+        if skip - 1 != EXPECTED_HEADER_LINES:
+            notes.append(f"first segment has {skip - 1} header lines (expected {EXPECTED_HEADER_LINES})")
+        return columns
+
+    def _resolution_ps(self, nanotimes_unit_s, found: dict, sample, infer_rows, notes: list, derived: dict) -> float:
+        """The T3 resolution in ps (option, header or inferred); sets ``_strict`` and ``_res_int``.
+
+        Notes
+        -----
+        Inferred as the greatest power of two dividing every sampled photon ``Time(ps)``
+        (see the class Notes). An option resolution is applied by floor division
+        (``_strict`` False); so is one that is not a whole number of ps.
+        """
+        self._strict = True
+        if nanotimes_unit_s is not None:
+            res_ps = float(nanotimes_unit_s) * 1e12
+            self._strict = False
+            derived["resolution"] = "option nanotimes_unit_s"
+        elif "resolution_ps" in found:
+            res_ps = found["resolution_ps"]
+            derived["resolution"] = f"header field {found['keys']['resolution_ps']!r}"
+        else:
+            g = int(np.gcd.reduce(sample)) if sample.size else 0
+            if g == 0:
+                res_ps = float(MIN_RESOLUTION_PS)
+                notes.append(f"no non-zero photon Time(ps) in the first {infer_rows} rows; "
+                             f"resolution taken as {MIN_RESOLUTION_PS} ps")
+            else:
+                res_ps = float(g & -g)
+                if res_ps < MIN_RESOLUTION_PS:
+                    notes.append(f"inferred resolution {res_ps:g} ps is below the FT1040's {MIN_RESOLUTION_PS} ps")
+            derived["resolution"] = f"inferred from the first {infer_rows} rows"
+        rounded = round(res_ps)
+        self._res_int = int(rounded) if abs(res_ps - rounded) < 1e-6 * max(1.0, res_ps) and rounded > 0 else None
+        self._res_ps = res_ps
+        if self._res_int is None:
+            self._strict = False
+        return res_ps
+
+    def _sync_rate_hz(self, rate_opt, named_sync: bool, found: dict, sample, res_ps: float, infer_rows,
+                      notes: list, derived: dict) -> float:
+        """The laser repetition rate in Hz: the option, the header, else estimated (with a warning).
+
+        Notes
+        -----
+        ``named_sync`` tells whether the option was given as ``sync_rate_hz`` (else as
+        ``repetition_rate_hz``), for ``header["derived"]``. The estimate is the largest
+        sampled ``Time(ps)`` plus one bin, rounded up by :func:`_nice_period_ps`.
+        """
+        if rate_opt is not None:
+            derived["sync_rate"] = "option sync_rate_hz" if named_sync else "option repetition_rate_hz"
+            return float(rate_opt)
+        if "sync_rate_hz" in found:
+            derived["sync_rate"] = f"header field {found['keys']['sync_rate_hz']!r}"
+            return float(found["sync_rate_hz"])
+        if sample.size == 0:
+            raise FormatError(self.path, f"cannot estimate the sync period: no photon rows in the first "
+                                         f"{infer_rows} rows; pass sync_rate_hz=")
+        max_t = int(sample.max())
+        period_ps = _nice_period_ps(max_t + res_ps)
+        rate = 1e12 / period_ps
+        msg = (f"sync rate not in the header: estimated {rate / 1e6:g} MHz (period {period_ps / 1e3:g} ns) "
+               f"from the largest Time(ps) {max_t} ps; an estimate, pass sync_rate_hz= to set it")
+        warnings.warn(f"{self.path}: {msg}", HeaderWarning, stacklevel=4)
+        notes.append(msg)
+        derived["sync_rate"] = "estimated from the microtime range"
+        return rate
 
     # -- raw rows ------------------------------------------------------------------------
 

@@ -281,7 +281,7 @@ def _pack_tag(name: str, value, typ: int | None = None, idx: int = -1) -> bytes:
 
 
 def _tttr_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 
