@@ -18,6 +18,9 @@ from click.testing import CliRunner
 
 import tttr
 import tttr.batch as tb
+import tttr.batch.executors
+import tttr.batch.metadata
+import tttr.batch.worker
 from tttr.batch import Analyzed, Failed, find_inputs, fit_series, read_metadata, run_batch
 from tttr.errors import FormatError
 from tttr.simulate import simulate_to_file
@@ -271,7 +274,7 @@ def test_an_exception_in_the_analysis_is_one_failed_file(tree, tmp_path, monkeyp
             raise ValueError("fit exploded\nwith a second line")
         return {"file": task.source, "n_photons": 1, "warnings": []}
 
-    monkeypatch.setattr(tb, "_analyze_and_write", flaky)
+    monkeypatch.setattr(tb.worker, "_analyze_and_write", flaky)
     r = run_batch(tree, tmp_path / "out")
     assert [(f.path, f.reason) for f in r.failed] == [("a.ptu", "ValueError: fit exploded")]
     assert r.n_ok == 6
@@ -284,8 +287,8 @@ def test_a_worker_that_dies_fails_only_its_file(tree, tmp_path, monkeypatch):
             os._exit(13)  # a segfault or the OOM killer, as far as the pool can tell
         return {"file": task.source, "n_photons": 1, "warnings": []}
 
-    monkeypatch.setattr(tb, "_MP_START", "fork")  # so the workers see the patched function
-    monkeypatch.setattr(tb, "_analyze_and_write", crashing)
+    monkeypatch.setattr(tb.executors, "_MP_START", "fork")  # so the workers see the patched function
+    monkeypatch.setattr(tb.worker, "_analyze_and_write", crashing)
     r = run_batch(tree, tmp_path / "out", jobs=2)
     assert [f.path for f in r.failed] == ["sub/b.ptu"] and "worker process died" in r.failed[0].reason
     assert r.n_ok == 6
@@ -314,8 +317,8 @@ def test_metadata_errors(tmp_path):
         read_metadata(m)
     m.write_text("file,sample\na.ptu,QD1\n")
     with pytest.raises(FormatError, match="matches 2 files"):
-        tb._match_metadata(read_metadata(m), ["x/a.ptu", "y/a.ptu"], m)
-    meta, notes = tb._match_metadata({"x/a.ptu": {"s": 1}, "gone.ptu": {"s": 2}}, ["x/a.ptu", "y/a.ptu"], m)
+        tb.metadata._match_metadata(read_metadata(m), ["x/a.ptu", "y/a.ptu"], m)
+    meta, notes = tb.metadata._match_metadata({"x/a.ptu": {"s": 1}, "gone.ptu": {"s": 2}}, ["x/a.ptu", "y/a.ptu"], m)
     assert meta == {"x/a.ptu": {"s": 1}} and "gone.ptu" in notes[0]
 
 
@@ -436,7 +439,7 @@ def test_no_worker_outlives_its_batch(tree, tmp_path, how):
 def test_the_watchdog_kills_a_worker_whose_batch_is_gone():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    code = f"import os, tttr.batch as b; b._watch_parent({gone.pid}, os.getppid(), 0.05)"
+    code = f"import os, tttr.batch as b; b.executors._watch_parent({gone.pid}, os.getppid(), 0.05)"
     worker = subprocess.Popen([sys.executable, "-c", code])
     assert worker.wait(timeout=60) == -signal.SIGKILL
 
@@ -448,7 +451,7 @@ def test_a_zombie_batch_counts_as_dead():
     while _proc_state(child.pid) != "Z":  # exited, not yet reaped
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert not tb._process_alive(child.pid) and tb._process_alive(os.getpid())
+    assert not tb.executors._process_alive(child.pid) and tb.executors._process_alive(os.getpid())
     child.wait()
 
 
