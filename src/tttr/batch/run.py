@@ -174,17 +174,7 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
 def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots, metadata, options, reader_options,
            progress, t_start) -> BatchResult:
     """The body of :func:`run_batch`, with the output folder locked."""
-    from ..report_io import atomic_write_bytes, output_paths, outputs_complete
-
-    summary_path = out_root / SUMMARY_NAME
-    if summary_path.exists() and not (resume or force):
-        raise FileExistsError(f"{summary_path}: exists; use --resume to add new or changed files, "
-                              "--force to redo every file")
-    if not (resume or force):
-        mine = _batch_outputs(out_root)
-        if mine:
-            raise FileExistsError(f"{mine[0]}: exists; not overwritten (use --force, or --resume to update the "
-                                  "batch outputs)")
+    _refuse_existing_outputs(out_root, again=resume or force)
     inputs, skipped = find_inputs(root, exclude=[out_root, metadata])
     notes: list[str] = []
     meta: dict = {}
@@ -192,6 +182,34 @@ def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots,
         meta, notes = _match_metadata(read_metadata(metadata), inputs, metadata)
     for p in out_root.glob(f".{SUMMARY_NAME}.*.part"):
         p.unlink(missing_ok=True)
+    records, tasks = _planned(inputs, root, out_root, resume=resume, force=force, plots=plots, meta=meta,
+                              metadata=metadata, options=options, reader_options=reader_options)
+    _run_tasks(tasks, records, inputs, jobs=jobs, scheduler=scheduler, progress=progress)
+    ordered = tuple(records[rel] for rel in inputs)
+    figures, series = _write_population_outputs(ordered, meta, out_root, notes, again=resume or force)
+    return BatchResult(in_dir=str(root), out_dir=str(out_root), records=ordered, skipped=tuple(skipped),
+                       summary_path=str(out_root / SUMMARY_NAME), figures=tuple(figures), series=series,
+                       warnings=tuple(notes), elapsed_s=time.perf_counter() - t_start)
+
+
+def _refuse_existing_outputs(out_root: Path, *, again: bool) -> None:
+    """Raise FileExistsError when batch-level outputs exist and neither resume nor force is given."""
+    if again:
+        return
+    summary_path = out_root / SUMMARY_NAME
+    if summary_path.exists():
+        raise FileExistsError(f"{summary_path}: exists; use --resume to add new or changed files, "
+                              "--force to redo every file")
+    mine = _batch_outputs(out_root)
+    if mine:
+        raise FileExistsError(f"{mine[0]}: exists; not overwritten (use --force, or --resume to update the "
+                              "batch outputs)")
+
+
+def _planned(inputs, root: Path, out_root: Path, *, resume, force, plots, meta, metadata, options,
+             reader_options) -> tuple[dict, list]:
+    """``(records, tasks)``: the files settled without work (resumed, or refused) and the tasks of the others."""
+    from ..report_io import output_paths, outputs_complete
 
     records: dict = {}
     tasks = []
@@ -217,7 +235,11 @@ def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots,
             continue
         tasks.append(_Task(str(source), rel, str(dest), stem, force=resume or force, plots=plots,
                            options={**options, **ropts}))
+    return records, tasks
 
+
+def _run_tasks(tasks, records: dict, inputs, *, jobs, scheduler, progress) -> None:
+    """Run ``tasks`` on the chosen executor, adding their records to ``records`` (progress reported)."""
     total = len(inputs)
     n_done = 0
     if progress is not None:
@@ -243,10 +265,17 @@ def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots,
     finally:
         results.close()  # ends the workers at once when the loop was left early
 
-    ordered = tuple(records[rel] for rel in inputs)
+
+def _write_population_outputs(ordered, meta: dict, out_root: Path, notes: list, *, again: bool):
+    """Write ``summary.csv``, the population figures and the series; returns ``(figures, series)``.
+
+    ``again`` (resume or force): the batch outputs are this batch's own and are replaced.
+    Notes of the series fit are appended to ``notes``.
+    """
+    from ..report_io import atomic_write_bytes
+
     columns, rows = _summary_rows(ordered, meta)
-    again = resume or force  # the batch outputs are this batch's own: replaced on resume too
-    atomic_write_bytes(summary_path, _csv_bytes(columns, rows), force=again)
+    atomic_write_bytes(out_root / SUMMARY_NAME, _csv_bytes(columns, rows), force=again)
     figures = _population_figures(rows, out_root, force=again)
     series = None
     if any(isinstance(m.get("mean_excitons"), (int, float)) for m in meta.values()):
@@ -260,9 +289,7 @@ def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots,
             figures.append(str(out_root / "series.png"))
         if series.get("note"):
             notes.append(f"series: {series['note']}")
-    return BatchResult(in_dir=str(root), out_dir=str(out_root), records=ordered, skipped=tuple(skipped),
-                       summary_path=str(summary_path), figures=tuple(figures), series=series,
-                       warnings=tuple(notes), elapsed_s=time.perf_counter() - t_start)
+    return figures, series
 
 
 def _batch_outputs(out_root: Path) -> list[str]:
