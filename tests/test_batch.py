@@ -111,14 +111,18 @@ def test_bad_files_are_recorded_and_the_rest_processed(reference):
     rows = _summary(out / "summary.csv")
     assert [row["path"] for row in rows] == INPUTS
     by = {row["path"]: row for row in rows}
-    assert by["corrupt.ptu"]["status"].startswith("failed: not a recognised time-tag file")
-    assert by["cuthead.ptu"]["status"].startswith("failed: header cut short")
+    assert by["corrupt.ptu"]["status"] == "failed"
+    assert by["corrupt.ptu"]["reason"].startswith("not a recognised time-tag file")
+    assert by["cuthead.ptu"]["status"] == "failed" and by["cuthead.ptu"]["reason"].startswith("header cut short")
+    texts = _summary(out / "summary_text.csv")
     for p in GOOD:
         rep = json.loads((out / f"{p}.report.json").read_text())
-        assert by[p]["status"] == "ok" and int(by[p]["n_photons"]) == rep["n_photons"]
-        assert float(by[p]["mandel_q"]) == rep["mandel_q"] and json.loads(by[p]["warnings"]) == rep["warnings"]
+        assert by[p]["status"] == "ok" and int(by[p]["n_photons"]) == rep["n_photons"] and by[p]["reason"] == ""
+        warned = [t["text"] for t in texts if t["path"] == p and t["quantity"] == "warnings"]
+        assert float(by[p]["mandel_q"]) == rep["mandel_q"] and warned == rep["warnings"]
+        assert int(by[p]["n_warnings"]) == len(rep["warnings"])
     # cut in its records: decoded up to the last whole record, with the warning, and ok
-    warn = json.loads(by["sub/cutrec.ptu"]["warnings"])
+    warn = [t["text"] for t in texts if t["path"] == "sub/cutrec.ptu" and t["quantity"] == "warnings"]
     assert any("truncated" in w for w in warn) and not any(w.startswith("/") for w in warn)
     assert int(by["sub/cutrec.ptu"]["n_photons"]) < int(by["a.ptu"]["n_photons"])
     assert by["sub/deeper/c.h5"]["format"] == "Photon-HDF5"
@@ -164,7 +168,7 @@ def test_nothing_overwritten_without_force(tree, reference, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(ref_out, out)
     (out / "summary.csv").unlink()  # e.g. an earlier run that was killed...
-    for p in out.glob("population.*.png"):
+    for p in [*out.glob("population.*.png"), out / "summary_long.csv", out / "summary_text.csv", out / "index.html"]:
         p.unlink()  # (a run killed before its summary has none: they come after it)
     figure = out / "population.on_fraction.png"
     figure.write_bytes(b"the user's own figure")
@@ -179,7 +183,7 @@ def test_nothing_overwritten_without_force(tree, reference, tmp_path):
         if r.path in GOOD:
             assert r.reason == f"{Path(r.path).name}.report.json exists; use --force or --resume"
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.report.json")} == before
-    assert "exists; use --force or --resume" in _summary(out / "summary.csv")[0]["status"]
+    assert "exists; use --force or --resume" in _summary(out / "summary.csv")[0]["reason"]
     with pytest.raises(ValueError, match="exclude each other"):
         run_batch(tree, out, resume=True, force=True)
 
@@ -511,9 +515,10 @@ def test_reader_options_for_every_file_and_per_file_from_metadata(tmp_path):
 
     r = CliRunner().invoke(batch, [str(src), "--out", str(tmp_path / "bare")])
     assert r.exit_code == 1  # without the options the reader cannot say what a nanotime is
-    status = {row["path"]: row["status"] for row in _summary(tmp_path / "bare" / "summary.csv")}
+    status = {row["path"]: (row["status"], row["reason"]) for row in _summary(tmp_path / "bare" / "summary.csv")}
     # a .spc without its unit still gives everything that needs no nanotimes, and says what is missing
-    assert status["x.spc"] == "ok" and "timestamps_unit_s" in status["tags.csv"]
+    assert status["x.spc"] == ("ok", "") and status["tags.csv"][0] == "failed"
+    assert "timestamps_unit_s" in status["tags.csv"][1]
     bare = json.loads((tmp_path / "bare" / "x.spc.report.json").read_text())
     assert bare["lifetime"] is None and any("nanotime unit" in w for w in bare["warnings"])
 

@@ -24,8 +24,9 @@ from .population import POPULATION_QUANTITIES
 from .records import Analyzed, BatchResult, Failed
 from .run import LOCK_NAME, run_batch
 from .series import SERIES_NAME, fit_series
-from .summary_table import SUMMARY_NAME
+from .index_page import INDEX_NAME
+from .summary_table import LONG_NAME, SUMMARY_NAME, TEXT_NAME
 
 __all__ = ["run_batch", "find_inputs", "read_metadata", "fit_series", "BatchResult", "Analyzed", "Failed",
            "SUMMARY_NAME", "SERIES_NAME", "POPULATION_QUANTITIES", "LOCK_NAME", "READER_OPTIONS", "DATA_SUFFIXES",
-           "NON_DATA_SUFFIXES"]
+           "NON_DATA_SUFFIXES", "INDEX_NAME", "LONG_NAME", "TEXT_NAME"]

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from .summary_table import SUMMARY_NAME
+from .summary_table import LONG_NAME, SUMMARY_NAME, TEXT_NAME
 
 __all__ = ["find_inputs", "DATA_SUFFIXES", "NON_DATA_SUFFIXES"]
 
@@ -16,7 +16,7 @@ DATA_SUFFIXES = frozenset({".ptu", ".pt3", ".pt2", ".ht3", ".ht2", ".spc"})
 
 #: Suffixes that are never time-tag data (reports, figures, notes, vendor sidecars such as
 #: the ``.set`` file of an SPC measurement); skipped without looking inside.
-NON_DATA_SUFFIXES = frozenset({".json", ".md", ".rst", ".png", ".jpg", ".jpeg", ".pdf", ".svg", ".set",
+NON_DATA_SUFFIXES = frozenset({".json", ".md", ".rst", ".png", ".jpg", ".jpeg", ".pdf", ".svg", ".html", ".set",
                                ".log", ".py", ".ipynb", ".part", ".yaml", ".yml", ".toml", ".ini", ".cfg"})
 
 
@@ -82,7 +82,7 @@ def find_inputs(in_dir, *, exclude=()) -> tuple[list[str], list[str]]:
             low = name.lower()
             suffix = Path(low).suffix
             m = _FT1040_SEGMENT.match(name)
-            if (suffix in NON_DATA_SUFFIXES or low.endswith(".tttr.h5") or low == SUMMARY_NAME
+            if (suffix in NON_DATA_SUFFIXES or low.endswith(".tttr.h5") or low in (SUMMARY_NAME, LONG_NAME, TEXT_NAME)
                     or (m is not None and int(m["index"]) != 0)):
                 skipped.append(rel)
                 continue

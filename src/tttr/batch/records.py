@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from ..results import Result, flatten
+from ..results import Result
 
 __all__ = ["Analyzed", "Failed", "BatchResult"]
 
@@ -37,11 +36,13 @@ class Analyzed(Result):
     ok = True
 
     def to_row(self) -> dict:
-        """``path``, ``status`` = ``ok`` and the flattened report (lists JSON-encoded)."""
-        row = {"path": self.path, "status": "ok"}
-        for k, v in flatten(self.report).items():
-            row[k] = json.dumps(v) if isinstance(v, list) else v
-        return row
+        """``path``, ``status`` = ``ok`` and the report's scalars: its row of ``summary.csv``
+        (lists are in the long tables, :func:`tttr.batch.summary_table.summary_tables`)."""
+        from .columns import documented
+        from .summary_table import _report_tables
+
+        row, _, _ = _report_tables(self.path, self.report, documented())
+        return {"path": self.path, "status": "ok", **row}
 
 
 @dataclass(frozen=True, repr=False)
@@ -63,8 +64,8 @@ class Failed(Result):
     ok = False
 
     def to_row(self) -> dict:
-        """``path`` and ``status`` = ``failed: {reason}``."""
-        return {"path": self.path, "status": f"failed: {self.reason}"}
+        """``path``, ``status`` = ``failed`` and the ``reason``."""
+        return {"path": self.path, "status": "failed", "reason": self.reason}
 
 
 @dataclass(frozen=True, repr=False)
@@ -80,7 +81,9 @@ class BatchResult(Result):
     skipped : tuple of str
         Files of the tree that are not time-tag data (relative paths); not in the summary.
     summary_path : str
-        The ``summary.csv`` written.
+        The ``summary.csv`` written (beside it ``summary_long.csv`` and ``summary_text.csv``).
+    index_path : str
+        The ``index.html`` written: the population table, figures and links to the reports.
     figures : tuple of str
         Population figures written.
     series : dict or None
@@ -96,6 +99,7 @@ class BatchResult(Result):
     records: tuple
     skipped: tuple = ()
     summary_path: str = ""
+    index_path: str = ""
     figures: tuple = ()
     series: dict | None = None
     warnings: tuple = ()
@@ -130,7 +134,7 @@ class BatchResult(Result):
         """Counts, paths and failures (the JSON of ``tttr batch --json``); no per-file reports."""
         return {"in_dir": self.in_dir, "out_dir": self.out_dir, "n_files": self.n_files, "n_ok": self.n_ok,
                 "n_failed": self.n_failed, "n_resumed": self.n_resumed, "n_skipped": len(self.skipped),
-                "summary": self.summary_path, "figures": list(self.figures),
+                "summary": self.summary_path, "index": self.index_path, "figures": list(self.figures),
                 "failed": [{"path": r.path, "reason": r.reason} for r in self.failed],
                 "series": self.series, "warnings": list(self.warnings), "elapsed_s": self.elapsed_s}
 

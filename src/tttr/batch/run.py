@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 from .discovery import find_inputs
 from .executors import _run_dask, _run_inline, _run_pool
 from .metadata import _file_reader_options, _match_metadata, read_metadata
-from .population import _population_figures, _series_figure
+from .index_page import INDEX_NAME, index_html
+from .population import _series_figure, population_pngs
 from .records import Analyzed, BatchResult, Failed
 from .series import SERIES_NAME, fit_series
-from .summary_table import SUMMARY_NAME, _csv_bytes, _summary_rows
+from .summary_table import LONG_NAME, SUMMARY_NAME, TEXT_NAME, _csv_bytes, _tuples_csv_bytes, summary_tables
 from .worker import _remove_partials, _Task
 
 __all__ = ["run_batch", "LOCK_NAME"]
@@ -58,7 +59,8 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
     force : bool
         Redo every file and replace every existing output.
     plots : bool
-        Also write each file's figures (PNG).
+        Also write each file's figures (PNG), summary page and HTML report
+        (:func:`tttr.report_io.write_report`), linked from ``index.html``.
     metadata : str or Path, optional
         A CSV table with a ``file`` column (the path relative to ``in_dir``, or just the file
         name when that is unique) whose other columns are joined into the summary. A numeric
@@ -82,8 +84,8 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
     Raises
     ------
     FileExistsError
-        ``out_dir/summary.csv`` or another batch output (``population.*.png``,
-        ``series.json``, ``series.png``) exists and neither ``resume`` nor ``force`` is
+        ``out_dir/summary.csv`` or another batch output (``summary_long.csv``,
+        ``summary_text.csv``, ``index.html``, ``population.*.png``, ``series.json``, ``series.png``) exists and neither ``resume`` nor ``force`` is
         given (checked before any work).
     OutputInUseError
         Another batch is running into ``out_dir``.
@@ -102,7 +104,7 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
     * One bad file never stops the batch. Whatever goes wrong with it (unknown format,
       damaged header, an exception in the analysis, a worker process that dies) becomes a
       :class:`Failed` record whose one-line reason goes into ``summary.csv`` as
-      ``status = failed: reason``. A file cut short in its records is decoded up to its last
+      ``status = failed`` and ``reason``. A file cut short in its records is decoded up to its last
       whole record and is ``ok``, with the warning in its report.
     * Nothing is overwritten without ``force``. Without ``resume``/``force``, a file whose
       outputs exist fails with "exists; use --force or --resume" (the rest of the batch
@@ -117,10 +119,13 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
       one.
     * Output layout: mirrored folders (not a flattened, renamed stem) so that names stay
       those of the inputs and equal names in different folders cannot collide.
-    * ``summary.csv`` columns: ``path`` (relative), ``status``, the metadata columns (renamed
-      ``metadata.{name}`` if they clash with a report column), then the report flattened to
-      ``a.b.c`` keys. Lists (``warnings``, g2 peak areas, region lifetimes) are JSON-encoded
-      in one cell; missing values are empty cells.
+    * ``summary.csv`` columns: ``path`` (relative), ``status`` (``ok``/``failed``), ``reason``,
+      the metadata columns (renamed ``metadata.{name}`` if they clash with a report column),
+      then the report's scalars under their ``a.b.c`` names (documented with unit and dtype
+      in :mod:`tttr.batch.columns`); an all-empty column is left out. Lists go to
+      ``summary_long.csv`` (numbers) and ``summary_text.csv`` (text, the warnings); see
+      :func:`tttr.batch.summary_table.summary_tables`. ``index.html`` shows the table, the
+      population figures and links to each file's report.
     * Local workers use the ``forkserver`` start method: a forked copy of a parent that runs
       threads (a Dask client, a progress bar) can deadlock, and ``spawn`` would re-import the
       libraries in every worker. The Dask path needs the input and output folders at the
@@ -188,7 +193,7 @@ def _batch(root: Path, out_root: Path, *, jobs, scheduler, resume, force, plots,
     ordered = tuple(records[rel] for rel in inputs)
     figures, series = _write_population_outputs(ordered, meta, out_root, notes, again=resume or force)
     return BatchResult(in_dir=str(root), out_dir=str(out_root), records=ordered, skipped=tuple(skipped),
-                       summary_path=str(out_root / SUMMARY_NAME), figures=tuple(figures), series=series,
+                       summary_path=str(out_root / SUMMARY_NAME), index_path=str(out_root / INDEX_NAME), figures=tuple(figures), series=series,
                        warnings=tuple(notes), elapsed_s=time.perf_counter() - t_start)
 
 
@@ -267,16 +272,20 @@ def _run_tasks(tasks, records: dict, inputs, *, jobs, scheduler, progress) -> No
 
 
 def _write_population_outputs(ordered, meta: dict, out_root: Path, notes: list, *, again: bool):
-    """Write ``summary.csv``, the population figures and the series; returns ``(figures, series)``.
+    """Write the summary tables, the population figures, the series and ``index.html``.
 
-    ``again`` (resume or force): the batch outputs are this batch's own and are replaced.
-    Notes of the series fit are appended to ``notes``.
+    Returns ``(figures, series)``. ``again`` (resume or force): the batch outputs are this
+    batch's own and are replaced. Notes of the series fit are appended to ``notes``.
     """
     from ..report_io import atomic_write_bytes
 
-    columns, rows = _summary_rows(ordered, meta)
+    columns, rows, long, text = summary_tables(ordered, meta)
     atomic_write_bytes(out_root / SUMMARY_NAME, _csv_bytes(columns, rows), force=again)
-    figures = _population_figures(rows, out_root, force=again)
+    atomic_write_bytes(out_root / LONG_NAME, _tuples_csv_bytes(("path", "quantity", "index", "value"), long),
+                       force=again)
+    atomic_write_bytes(out_root / TEXT_NAME, _tuples_csv_bytes(("path", "quantity", "index", "text"), text),
+                       force=again)
+    pngs = population_pngs(rows)
     series = None
     if any(isinstance(m.get("mean_excitons"), (int, float)) for m in meta.values()):
         ok = [r for r in ordered if r.ok]
@@ -285,16 +294,20 @@ def _write_population_outputs(ordered, meta: dict, out_root: Path, notes: list, 
         atomic_write_bytes(out_root / SERIES_NAME, json.dumps(series, indent=2, allow_nan=False).encode(),
                            force=again)
         if series["points"]:
-            atomic_write_bytes(out_root / "series.png", _series_figure(series), force=again)
-            figures.append(str(out_root / "series.png"))
+            pngs["series.png"] = _series_figure(series)
         if series.get("note"):
             notes.append(f"series: {series['note']}")
-    return figures, series
+    for name, data in pngs.items():
+        atomic_write_bytes(out_root / name, data, force=again)
+    page = index_html(rows, [r for r in ordered if not r.ok], out_root, figures=pngs, title=out_root.name,
+                      notes=notes)
+    atomic_write_bytes(out_root / INDEX_NAME, page.encode("utf-8"), force=again)
+    return [str(out_root / n) for n in pngs], series
 
 
 def _batch_outputs(out_root: Path) -> list[str]:
     """The batch-level outputs (summary, population figures, series) already in ``out_root``."""
-    names = [SUMMARY_NAME, SERIES_NAME, "series.png"]
+    names = [SUMMARY_NAME, LONG_NAME, TEXT_NAME, INDEX_NAME, SERIES_NAME, "series.png"]
     found = [str(out_root / n) for n in names if (out_root / n).exists()]
     return found + sorted(str(p) for p in out_root.glob("population.*.png"))
 
