@@ -411,7 +411,12 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 def test_no_worker_outlives_its_batch(tree, tmp_path, how):
     out = tmp_path / "out"
     errfile = tmp_path / "stderr.txt"
-    proc = _start_batch(tree, out, "-j", "2", stderr=errfile)
+    # four copies of the tree: work left when the signal comes, even when the machine is slow to
+    # let this test see the first report (with one copy the batch could end before the signal)
+    work = tmp_path / "in"
+    for i in range(4):
+        shutil.copytree(tree, work / f"copy{i}")
+    proc = _start_batch(work, out, "-j", "2", stderr=errfile)
     kids: set = set()
     try:
         # fork server, resource tracker and 2 workers, one of them done with a file (so that
