@@ -18,6 +18,9 @@ from click.testing import CliRunner
 
 import tttr
 import tttr.batch as tb
+import tttr.batch.executors
+import tttr.batch.metadata
+import tttr.batch.worker
 from tttr.batch import Analyzed, Failed, find_inputs, fit_series, read_metadata, run_batch
 from tttr.errors import FormatError
 from tttr.simulate import simulate_to_file
@@ -108,14 +111,18 @@ def test_bad_files_are_recorded_and_the_rest_processed(reference):
     rows = _summary(out / "summary.csv")
     assert [row["path"] for row in rows] == INPUTS
     by = {row["path"]: row for row in rows}
-    assert by["corrupt.ptu"]["status"].startswith("failed: not a recognised time-tag file")
-    assert by["cuthead.ptu"]["status"].startswith("failed: header cut short")
+    assert by["corrupt.ptu"]["status"] == "failed"
+    assert by["corrupt.ptu"]["reason"].startswith("not a recognised time-tag file")
+    assert by["cuthead.ptu"]["status"] == "failed" and by["cuthead.ptu"]["reason"].startswith("header cut short")
+    texts = _summary(out / "summary_text.csv")
     for p in GOOD:
         rep = json.loads((out / f"{p}.report.json").read_text())
-        assert by[p]["status"] == "ok" and int(by[p]["n_photons"]) == rep["n_photons"]
-        assert float(by[p]["mandel_q"]) == rep["mandel_q"] and json.loads(by[p]["warnings"]) == rep["warnings"]
+        assert by[p]["status"] == "ok" and int(by[p]["n_photons"]) == rep["n_photons"] and by[p]["reason"] == ""
+        warned = [t["text"] for t in texts if t["path"] == p and t["quantity"] == "warnings"]
+        assert float(by[p]["mandel_q"]) == rep["mandel_q"] and warned == rep["warnings"]
+        assert int(by[p]["n_warnings"]) == len(rep["warnings"])
     # cut in its records: decoded up to the last whole record, with the warning, and ok
-    warn = json.loads(by["sub/cutrec.ptu"]["warnings"])
+    warn = [t["text"] for t in texts if t["path"] == "sub/cutrec.ptu" and t["quantity"] == "warnings"]
     assert any("truncated" in w for w in warn) and not any(w.startswith("/") for w in warn)
     assert int(by["sub/cutrec.ptu"]["n_photons"]) < int(by["a.ptu"]["n_photons"])
     assert by["sub/deeper/c.h5"]["format"] == "Photon-HDF5"
@@ -161,7 +168,7 @@ def test_nothing_overwritten_without_force(tree, reference, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(ref_out, out)
     (out / "summary.csv").unlink()  # e.g. an earlier run that was killed...
-    for p in out.glob("population.*.png"):
+    for p in [*out.glob("population.*.png"), out / "summary_long.csv", out / "summary_text.csv", out / "index.html"]:
         p.unlink()  # (a run killed before its summary has none: they come after it)
     figure = out / "population.on_fraction.png"
     figure.write_bytes(b"the user's own figure")
@@ -176,7 +183,7 @@ def test_nothing_overwritten_without_force(tree, reference, tmp_path):
         if r.path in GOOD:
             assert r.reason == f"{Path(r.path).name}.report.json exists; use --force or --resume"
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.report.json")} == before
-    assert "exists; use --force or --resume" in _summary(out / "summary.csv")[0]["status"]
+    assert "exists; use --force or --resume" in _summary(out / "summary.csv")[0]["reason"]
     with pytest.raises(ValueError, match="exclude each other"):
         run_batch(tree, out, resume=True, force=True)
 
@@ -271,7 +278,7 @@ def test_an_exception_in_the_analysis_is_one_failed_file(tree, tmp_path, monkeyp
             raise ValueError("fit exploded\nwith a second line")
         return {"file": task.source, "n_photons": 1, "warnings": []}
 
-    monkeypatch.setattr(tb, "_analyze_and_write", flaky)
+    monkeypatch.setattr(tb.worker, "_analyze_and_write", flaky)
     r = run_batch(tree, tmp_path / "out")
     assert [(f.path, f.reason) for f in r.failed] == [("a.ptu", "ValueError: fit exploded")]
     assert r.n_ok == 6
@@ -284,8 +291,8 @@ def test_a_worker_that_dies_fails_only_its_file(tree, tmp_path, monkeypatch):
             os._exit(13)  # a segfault or the OOM killer, as far as the pool can tell
         return {"file": task.source, "n_photons": 1, "warnings": []}
 
-    monkeypatch.setattr(tb, "_MP_START", "fork")  # so the workers see the patched function
-    monkeypatch.setattr(tb, "_analyze_and_write", crashing)
+    monkeypatch.setattr(tb.executors, "_MP_START", "fork")  # so the workers see the patched function
+    monkeypatch.setattr(tb.worker, "_analyze_and_write", crashing)
     r = run_batch(tree, tmp_path / "out", jobs=2)
     assert [f.path for f in r.failed] == ["sub/b.ptu"] and "worker process died" in r.failed[0].reason
     assert r.n_ok == 6
@@ -314,8 +321,8 @@ def test_metadata_errors(tmp_path):
         read_metadata(m)
     m.write_text("file,sample\na.ptu,QD1\n")
     with pytest.raises(FormatError, match="matches 2 files"):
-        tb._match_metadata(read_metadata(m), ["x/a.ptu", "y/a.ptu"], m)
-    meta, notes = tb._match_metadata({"x/a.ptu": {"s": 1}, "gone.ptu": {"s": 2}}, ["x/a.ptu", "y/a.ptu"], m)
+        tb.metadata._match_metadata(read_metadata(m), ["x/a.ptu", "y/a.ptu"], m)
+    meta, notes = tb.metadata._match_metadata({"x/a.ptu": {"s": 1}, "gone.ptu": {"s": 2}}, ["x/a.ptu", "y/a.ptu"], m)
     assert meta == {"x/a.ptu": {"s": 1}} and "gone.ptu" in notes[0]
 
 
@@ -404,7 +411,12 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 def test_no_worker_outlives_its_batch(tree, tmp_path, how):
     out = tmp_path / "out"
     errfile = tmp_path / "stderr.txt"
-    proc = _start_batch(tree, out, "-j", "2", stderr=errfile)
+    # four copies of the tree: work left when the signal comes, even when the machine is slow to
+    # let this test see the first report (with one copy the batch could end before the signal)
+    work = tmp_path / "in"
+    for i in range(4):
+        shutil.copytree(tree, work / f"copy{i}")
+    proc = _start_batch(work, out, "-j", "2", stderr=errfile)
     kids: set = set()
     try:
         # fork server, resource tracker and 2 workers, one of them done with a file (so that
@@ -436,7 +448,7 @@ def test_no_worker_outlives_its_batch(tree, tmp_path, how):
 def test_the_watchdog_kills_a_worker_whose_batch_is_gone():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    code = f"import os, tttr.batch as b; b._watch_parent({gone.pid}, os.getppid(), 0.05)"
+    code = f"import os, tttr.batch as b; b.executors._watch_parent({gone.pid}, os.getppid(), 0.05)"
     worker = subprocess.Popen([sys.executable, "-c", code])
     assert worker.wait(timeout=60) == -signal.SIGKILL
 
@@ -448,7 +460,7 @@ def test_a_zombie_batch_counts_as_dead():
     while _proc_state(child.pid) != "Z":  # exited, not yet reaped
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert not tb._process_alive(child.pid) and tb._process_alive(os.getpid())
+    assert not tb.executors._process_alive(child.pid) and tb.executors._process_alive(os.getpid())
     child.wait()
 
 
@@ -508,9 +520,10 @@ def test_reader_options_for_every_file_and_per_file_from_metadata(tmp_path):
 
     r = CliRunner().invoke(batch, [str(src), "--out", str(tmp_path / "bare")])
     assert r.exit_code == 1  # without the options the reader cannot say what a nanotime is
-    status = {row["path"]: row["status"] for row in _summary(tmp_path / "bare" / "summary.csv")}
+    status = {row["path"]: (row["status"], row["reason"]) for row in _summary(tmp_path / "bare" / "summary.csv")}
     # a .spc without its unit still gives everything that needs no nanotimes, and says what is missing
-    assert status["x.spc"] == "ok" and "timestamps_unit_s" in status["tags.csv"]
+    assert status["x.spc"] == ("ok", "") and status["tags.csv"][0] == "failed"
+    assert "timestamps_unit_s" in status["tags.csv"][1]
     bare = json.loads((tmp_path / "bare" / "x.spc.report.json").read_text())
     assert bare["lifetime"] is None and any("nanotime unit" in w for w in bare["warnings"])
 

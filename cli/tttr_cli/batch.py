@@ -10,14 +10,14 @@ from .options import DURATION, FRACTION, emit_json, json_option, progress_enable
 @click.command()
 @click.argument("in_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=str))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=str),
-              help="Output folder: per-file reports (folders mirrored), summary.csv, population figures.")
+              help="Output folder: per-file reports (folders mirrored), summary.csv, index.html, population figures.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Local worker processes (0: one per CPU).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask distributed cluster (e.g. tcp://host:8786) instead of local processes.")
 @click.option("--resume", is_flag=True, help="Keep files whose outputs are complete and newer than the file.")
 @click.option("--force", is_flag=True, help="Redo every file; replace existing outputs.")
-@click.option("--plots", is_flag=True, help="Also write each file's figures as PNG.")
+@click.option("--plots", is_flag=True, help="Also write each file's figures (PNG), summary page (PNG, PDF) and HTML report.")
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=str), default=None,
               help="CSV with a 'file' column; its other columns join the summary (mean_excitons: series fit).")
 @click.option("--bin", "bin_width_s", type=DURATION, default="10ms", show_default=True, help="Trace bin width.")
@@ -29,7 +29,7 @@ from .options import DURATION, FRACTION, emit_json, json_option, progress_enable
 @click.pass_context
 def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata, bin_width_s, threshold_method,
           threshold_fraction, as_json, **kwargs):
-    """Analyse every time-tag file under DIR; write summary.csv and the per-file results.
+    """Analyse every time-tag file under DIR; write summary.csv, index.html and the per-file results.
 
     A file that cannot be read or analysed is recorded as failed (with the reason) and the
     batch goes on; the exit code is 1 when any file failed. The reader options apply to
@@ -90,6 +90,7 @@ def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata,
         click.echo(f"{result.n_files} files: {result.n_ok} ok{resumed}, {result.n_failed} failed; "
                    f"{len(result.skipped)} other files skipped; {result.elapsed_s:.1f} s")
         click.echo(f"summary: {result.summary_path}")
+        click.echo(f"index: {result.index_path}")
         s = result.series
         if s and s.get("p") is not None:
             err = f" ± {s['p_err']:.2g}" if s.get("p_err") is not None else ""

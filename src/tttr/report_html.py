@@ -1,48 +1,63 @@
 """One file's report as a self-contained HTML page: the summary table and every figure.
 
 The page embeds its figures (PNG, base64) and its style, so it opens from disk without a server
-and can be mailed as one file. It is rendered with Jinja2 from the template below.
+and can be mailed as one file. It is rendered with Jinja2 from the template below: the file's
+name, the verdict and the warnings first, a short table of the key results, the figures, then
+every quantity in a collapsed section (``<details>``, no script needed).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+from pathlib import PurePath
 
 from .results import flatten
-from .text import DASH, pm
+from .text import pm
 
-__all__ = ["summary_rows", "report_html", "write_html_report"]
+__all__ = ["summary_rows", "report_html", "write_html_report", "KEY_QUANTITIES"]
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>tttr report: {{ name }}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1100px; color: #222; }
-h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 1.5em; border-bottom: 1px solid #ccc; }
+body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.3em; margin-bottom: 0.2em; } h2 { font-size: 1.1em; margin-top: 1.5em; border-bottom: 1px solid #ccc; }
+.path { font-size: 0.8em; color: #666; word-break: break-all; }
 table { border-collapse: collapse; font-size: 0.9em; }
 td, th { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
-td.v { font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.v { font-variant-numeric: tabular-nums; } td.n { white-space: nowrap; }
 .verdict { font-size: 1.05em; padding: 0.5em; background: #f4f4f8; border-left: 4px solid #668; }
 .warn { color: #8a4b00; } figure { margin: 1em 0; } figure img { max-width: 100%; }
-figcaption { font-size: 0.85em; color: #555; }
+figcaption { font-size: 0.85em; color: #555; } summary { cursor: pointer; font-weight: 600; margin: 1em 0 0.5em; }
 </style></head>
 <body>
 <h1>{{ name }}</h1>
+<p class="path">{{ path }}</p>
 <p>{{ headline }}</p>
 {% if verdict %}<p class="verdict"><b>FLID verdict: {{ verdict }}</b>{% if reason %} — {{ reason }}{% endif %}</p>{% endif %}
-<h2>Summary</h2>
-<table><tr><th>quantity</th><th>value</th></tr>
-{% for row in rows %}<tr><td>{{ row.name }}</td><td class="v">{{ row.value }}</td></tr>
-{% endfor %}</table>
 {% if warnings %}<h2>Warnings</h2><ul>{% for w in warnings %}<li class="warn">{{ w }}</li>{% endfor %}</ul>{% endif %}
+<h2>Key results</h2>
+<table><tr><th>quantity</th><th>value</th></tr>
+{% for row in key_rows %}<tr><td>{{ row.name }}</td><td class="v{{ ' n' if row.numeric }}">{{ row.value }}</td></tr>
+{% endfor %}</table>
 <h2>Figures</h2>
 {% for fig in figures %}<figure><img alt="{{ fig.name }}" src="data:image/png;base64,{{ fig.data }}">
 <figcaption>{{ fig.name }}</figcaption></figure>
 {% endfor %}
+<details><summary>All quantities ({{ rows|length }})</summary>
+<table><tr><th>quantity</th><th>value</th></tr>
+{% for row in rows %}<tr><td>{{ row.name }}</td><td class="v{{ ' n' if row.numeric }}">{{ row.value }}</td></tr>
+{% endfor %}</table></details>
 <p style="font-size:0.8em;color:#777">Written by tttr {{ version }}.</p>
 </body></html>
 """
+
+#: The rows of the "Key results" table, in order (those the report has).
+KEY_QUANTITIES = ("duration_s", "n_photons", "count_rate_cps", "on_fraction", "blinking_rate_hz", "charging_rate_hz",
+                  "mandel_q", "power_law.on.alpha", "power_law.off.alpha", "lifetime.tau_ns", "lifetime.tau1_ns",
+                  "lifetime.tau2_ns", "lifetime.a1", "g2.g2_zero", "g2.g2_zero_corrected", "g2.single_emitter",
+                  "flid.verdict", "beta")
 
 _UNITS = (("_ns", "ns"), ("_s", "s"), ("_hz", "Hz"), ("_cps", "counts/s"), ("_counts", "counts/bin"))
 
@@ -71,7 +86,9 @@ def summary_rows(d: dict) -> list:
     -----
     Keys ending in ``_err`` (or ``_err_<unit>``) are shown with the value they belong to; the
     unit comes from the key's suffix (``_ns``, ``_s``, ``_hz``, ``_cps``, ``_counts``). Lists
-    and nested curves are left to the figures and the JSON report.
+    and nested curves are left to the figures and the JSON report, and values that were not
+    computed (None) are left out. A float of 10⁴ or more without an error is printed
+    without an exponent (count rates). ``numeric`` marks the rows set without line breaks.
     """
     flat = {k: v for k, v in flatten(d).items()
             if k not in ("file", "warnings") and ".models." not in k and not k.startswith("mandel_q_curve")}
@@ -89,12 +106,19 @@ def summary_rows(d: dict) -> list:
         if ek:
             used.add(ek)
         _, unit = _unit_of(key.rsplit(".", 1)[-1])
-        if isinstance(value, bool) or value is None or isinstance(value, str):
-            text = DASH if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        if value is None:
+            continue  # not computed for this file: nothing to show
+        numeric = not isinstance(value, (bool, str))
+        if not numeric:
+            text = str(value).lower() if isinstance(value, bool) else str(value)
         else:
             err = flat.get(ek) if ek else None
-            text = pm(value, err if isinstance(err, (int, float)) else None, unit)
-        rows.append({"name": key, "value": text})
+            err = err if isinstance(err, (int, float)) else None
+            if isinstance(value, float) and abs(value) >= 1e4 and err is None:
+                text = f"{value:,.0f}" + (f" {unit}" if unit else "")  # a rate or a count: no exponent
+            else:
+                text = pm(value, err, unit)
+        rows.append({"name": key, "value": text, "numeric": numeric})
     return rows
 
 
@@ -130,10 +154,13 @@ def report_html(report, *, figures: dict | None = None, pngs: dict | None = None
     rate = d.get("count_rate_cps")
     headline = (f"{d['format']} {d['mode']}, {d['n_photons']:,} photons in {d['duration_s']:.4g} s"
                 + (f" ({rate:,.0f} counts/s)" if isinstance(rate, (int, float)) else ""))
+    rows = summary_rows(d)
+    by_name = {r["name"]: r for r in rows}
+    path = html.unescape(str(d["file"]))
     return env.from_string(_TEMPLATE).render(
-        name=html.unescape(str(d["file"])), headline=headline, verdict=flid.get("verdict"), reason=flid.get("reason"),
-        rows=summary_rows(d), warnings=d.get("warnings") or [],
-        figures=embedded, version=__version__)
+        name=PurePath(path).name, path=path, headline=headline, verdict=flid.get("verdict"),
+        reason=flid.get("reason"), key_rows=[by_name[k] for k in KEY_QUANTITIES if k in by_name], rows=rows,
+        warnings=d.get("warnings") or [], figures=embedded, version=__version__)
 
 
 def write_html_report(report, path, *, force: bool = False, figures: dict | None = None) -> str:
