@@ -171,3 +171,12 @@ LEVEL_DECAY_BINS: int = 256
 #: Lifetime of a level only with at least this many photons in its decay (fewer: NaN): the
 #: Poisson ML error of τ is ≈ τ/√n, 22 % at 20 photons (as MIN_PHOTONS_PER_BIN).
 LEVEL_MIN_PHOTONS_LIFETIME: int = 20
+
+#: Passes of the refinement that re-tests each change point between its neighbours (each
+#: pass costs one scan of the window; it is usually stable after 2-3).
+CHANGEPOINT_REFINE_ROUNDS: int = 10
+
+#: Block of the branch-and-bound likelihood-ratio scan (tttr.kernels.changepoint.llr_scan): the
+#: statistic at every 16th photon and a bound per block; only blocks that may hold the maximum
+#: are scanned photon by photon. Same result as the full scan (1), several times faster.
+CHANGEPOINT_SCAN_STRIDE: int = 16

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import defaults
-from ..kernels.changepoint import CRITICAL_N, critical_column, segment
+from ..kernels.changepoint import CRITICAL_N, critical_column, refine, segment
 
 __all__ = ["ChangePointFinder", "change_points"]
 
@@ -31,6 +31,9 @@ class ChangePointFinder:
     min_intervals : int
         Segments of fewer inter-photon intervals are not tested (default
         ``CHANGEPOINT_MIN_INTERVALS``).
+    stride : int
+        Block of the branch-and-bound likelihood-ratio scan (default ``CHANGEPOINT_SCAN_STRIDE``;
+        1: every photon; same result; see :func:`tttr.kernels.changepoint.llr_scan`).
 
     Attributes
     ----------
@@ -61,7 +64,8 @@ class ChangePointFinder:
 
     def __init__(self, *, confidence: float = defaults.LEVELS_CONFIDENCE,
                  window_photons: int = defaults.CHANGEPOINT_WINDOW_PHOTONS, margin_photons: int | None = None,
-                 min_intervals: int = defaults.CHANGEPOINT_MIN_INTERVALS):
+                 min_intervals: int = defaults.CHANGEPOINT_MIN_INTERVALS,
+                 stride: int = defaults.CHANGEPOINT_SCAN_STRIDE):
         self.confidence = float(confidence)
         self._column = critical_column(confidence)
         self.window = int(window_photons)
@@ -71,6 +75,7 @@ class ChangePointFinder:
         if not 1 <= self.margin < self.window:
             raise ValueError(f"margin_photons must lie in [1, window_photons), got {self.margin}")
         self.min_intervals = max(2, int(min_intervals))
+        self.stride = max(1, int(stride))
         self._pieces: list[np.ndarray] = []
         self._n_pending = 0
         self._base = 0          # global index of the first pending photon
@@ -108,8 +113,7 @@ class ChangePointFinder:
         self._done = True
         ts = self._pending()
         if ts.size >= 2:
-            cps = segment(ts, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
-                          self.min_intervals)
+            cps = self._segment(ts)
             for j in cps:
                 self._final(int(j), ts)
         self.settled = self.n_photons - 1
@@ -121,6 +125,15 @@ class ChangePointFinder:
             self._pieces = [np.concatenate(self._pieces)]
         return self._pieces[0] if self._pieces else np.empty(0, np.int64)
 
+    def _segment(self, ts: np.ndarray) -> np.ndarray:
+        """Change points of ``ts`` (with the open level's head): segmentation, then refinement."""
+        cps = segment(ts, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
+                      self.min_intervals, self.stride)
+        if cps.size:
+            cps = refine(ts, cps, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
+                         defaults.CHANGEPOINT_REFINE_ROUNDS, self.stride)
+        return cps
+
     def _final(self, j: int, ts: np.ndarray) -> None:
         self.boundaries.append(self._base + j)
         self.boundary_ticks.append(int(ts[j]))
@@ -128,8 +141,7 @@ class ChangePointFinder:
     def _window(self) -> None:
         ts = self._pending()
         w = ts[: self.window]
-        cps = segment(w, 0, w.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
-                      self.min_intervals)
+        cps = self._segment(w)
         limit = self.window - self.margin
         final = cps[cps < limit]
         if final.size:
