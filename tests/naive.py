@@ -85,47 +85,70 @@ def llr_profile(ts, lo: int, hi: int, head_n: int = 0, head_ticks: int = 0) -> n
     return np.where(ok, 2 * lnl, np.nan)
 
 
-def change_points(ts, critical, min_intervals: int = 8, rounds: int = 10) -> np.ndarray:
-    """Twin of binary segmentation + refinement (``segment`` then ``refine``) on a whole
-    array: ``critical(n)`` gives the critical value for a segment of ``n`` intervals."""
+def change_points(ts, critical, min_intervals: int = 8, rounds: int = 10, scale: int = 0) -> np.ndarray:
+    """Twin of ``tttr.kernels.changepoint.change_points_of`` on a whole array (no head):
+    binary segmentation, the short-scale search (sub-stretches of ``2 scale`` photons,
+    ``scale`` apart, in stretches longer than ``2 scale``), then refinement between
+    neighbours and segmentation of every stretch between neighbours, repeated until nothing
+    changes; ``critical(n)`` is the critical value for a segment of ``n`` intervals."""
     ts = np.asarray(ts, np.int64)
 
     def best(a, b):
+        if b - a < 2:
+            return -1, 0.0
         z = llr_profile(ts, a, b)
-        if b - a < 2 or np.all(np.isnan(z)):
+        if np.all(np.isnan(z)):
             return -1, 0.0
         i = int(np.nanargmax(z))
         return a + i, float(z[i])
 
-    found = []
-
-    def split(a, b):
+    def split(a, b, found):
         if b - a < min_intervals:
             return
         j, z = best(a, b)
         if j < 0 or z <= critical(b - a):
             return
         found.append(j)
-        split(a, j)
-        split(j, b)
+        split(a, j, found)
+        split(j, b, found)
 
-    split(0, ts.size - 1)
-    cps = sorted(found)
-    for _ in range(rounds):  # refine: every change point re-tested between its neighbours
-        changed, out, i = False, [], 0
-        while i < len(cps):
-            a = out[-1] if out else 0
-            b = cps[i + 1] if i + 1 < len(cps) else ts.size - 1
-            j, z = best(a, b)
-            if j < 0 or z <= critical(b - a):
-                changed = True
-            else:
-                changed |= j != cps[i]
-                out.append(j)
-            i += 1
-        cps = out
-        if not changed:
+    def refine(cps):
+        for _ in range(rounds):
+            changed, out = False, []
+            for i in range(len(cps)):
+                a = out[-1] if out else 0
+                b = cps[i + 1] if i + 1 < len(cps) else ts.size - 1
+                j, z = best(a, b)
+                if j < 0 or z <= critical(b - a):
+                    changed = True
+                else:
+                    changed |= j != cps[i]
+                    out.append(j)
+            cps = out
+            if not changed:
+                break
+        return cps
+
+    cps = []
+    split(0, ts.size - 1, cps)
+    cps = sorted(cps)
+    if scale > 0:
+        extra = []
+        for a, b in zip([0] + cps, cps + [ts.size - 1]):
+            if b - a > 2 * scale:
+                for s in range(a, b, scale):
+                    split(s, min(s + 2 * scale, b), extra)
+                    if s + 2 * scale >= b:
+                        break
+        cps = sorted(set(cps) | set(extra))
+    for _ in range(rounds):
+        cps = refine(cps)
+        extra = []
+        for a, b in zip([0] + cps, cps + [ts.size - 1]):
+            split(a, b, extra)
+        if not extra:
             break
+        cps = sorted(set(cps) | set(extra))
     return np.asarray(cps, np.int64)
 
 

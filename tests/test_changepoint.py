@@ -8,8 +8,8 @@ import pytest
 
 import naive
 from tttr.analysis.changepoints import ChangePointFinder, change_points
-from tttr.kernels.changepoint import (CRITICAL_N, critical_column, critical_value, level_decays, llr_profile,
-                                      llr_scan, refine, segment, simulated_max_llr)
+from tttr.kernels.changepoint import (CRITICAL_N, change_points_of, critical_column, critical_value, level_decays,
+                                      llr_profile, llr_scan, simulated_max_llr)
 
 
 def poisson_steps(rates_cps, durations_s, seed, tick_s=1e-9):
@@ -55,14 +55,14 @@ def test_branch_and_bound_scan_is_exact(stride, seed):
         assert blocked[1] == pytest.approx(full[1], rel=1e-12)
 
 
-def test_segmentation_matches_numpy_twin():
-    ts, _ = poisson_steps([2e4, 5e3, 2e4, 8e3, 3e4], [0.05, 0.02, 0.08, 0.04, 0.05], seed=3)
+@pytest.mark.parametrize("scale", [0, 300])
+def test_segmentation_matches_numpy_twin(scale):
+    ts, _ = poisson_steps([2e4, 5e3, 2e4, 8e3, 3e4, 1e5, 3e4], [0.05, 0.02, 0.08, 0.04, 0.05, 0.002, 0.05], seed=3)
     col = critical_column(0.95)
-    kernel = segment(ts, 0, ts.size - 1, 0, 0, CRITICAL_N, col, 8, 16)
-    kernel = refine(ts, kernel, 0, ts.size - 1, 0, 0, CRITICAL_N, col, 10, 16)
-    twin = naive.change_points(ts, lambda n: critical_value(n, 0.95), min_intervals=8)
+    kernel = change_points_of(ts, 0, ts.size - 1, 0, 0, CRITICAL_N, col, 8, 16, 10, scale)
+    twin = naive.change_points(ts, lambda n: critical_value(n, 0.95), min_intervals=8, scale=scale)
     np.testing.assert_array_equal(kernel, twin)
-    assert kernel.size >= 4  # the four switches (contrast ≥ 2.5, ≥ 160 photons each side) are found
+    assert kernel.size >= 4  # the four first switches (contrast ≥ 2.5, ≥ 160 photons each side) are found
 
 
 def test_critical_values_are_the_quantiles_of_their_definition():
@@ -180,3 +180,16 @@ def test_level_decays_match_numpy_twin():
         twin = naive.level_decays(0, det, nt, shift, period, 16, bounds, 4, 64)
         np.testing.assert_array_equal(h, twin)
         assert over == n - twin.sum()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_short_excursion_in_a_long_stretch_is_found(seed):
+    # a 30 ms burst at 3x the rate (900 photons against 300 expected) inside 20 s of 10 kcps:
+    # a single-change test over the 200 000 photons misses it (2 ln L of a few units), the
+    # short-scale search finds both edges; placed within 2 ms (20 intervals of the base rate,
+    # 60 of the burst)
+    ts, edges = poisson_steps([1e4, 3e4, 1e4], [10.0, 0.03, 10.0], seed=10 + seed)
+    with_scale = ts[change_points(ts, confidence=0.99)] * 1e-9
+    assert _match(with_scale, edges, 2e-3) == ([], [])
+    without = ts[change_points(ts, confidence=0.99, scale=0)] * 1e-9
+    assert _match(without, edges, 2e-3)[1] != []  # what the short-scale search is for

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import defaults
-from ..kernels.changepoint import CRITICAL_N, critical_column, refine, segment
+from ..kernels.changepoint import CRITICAL_N, change_points_of, critical_column
 
 __all__ = ["ChangePointFinder", "change_points"]
 
@@ -34,6 +34,10 @@ class ChangePointFinder:
     stride : int
         Block of the branch-and-bound likelihood-ratio scan (default ``CHANGEPOINT_SCAN_STRIDE``;
         1: every photon; same result; see :func:`tttr.kernels.changepoint.llr_scan`).
+    scale : int
+        Photons of the short-scale search for excursions that a test over a long stretch
+        misses (default ``CHANGEPOINT_SCALE_PHOTONS``; 0: none; see
+        :func:`tttr.kernels.changepoint.change_points_of`).
 
     Attributes
     ----------
@@ -65,7 +69,7 @@ class ChangePointFinder:
     def __init__(self, *, confidence: float = defaults.LEVELS_CONFIDENCE,
                  window_photons: int = defaults.CHANGEPOINT_WINDOW_PHOTONS, margin_photons: int | None = None,
                  min_intervals: int = defaults.CHANGEPOINT_MIN_INTERVALS,
-                 stride: int = defaults.CHANGEPOINT_SCAN_STRIDE):
+                 stride: int = defaults.CHANGEPOINT_SCAN_STRIDE, scale: int = defaults.CHANGEPOINT_SCALE_PHOTONS):
         self.confidence = float(confidence)
         self._column = critical_column(confidence)
         self.window = int(window_photons)
@@ -76,6 +80,7 @@ class ChangePointFinder:
             raise ValueError(f"margin_photons must lie in [1, window_photons), got {self.margin}")
         self.min_intervals = max(2, int(min_intervals))
         self.stride = max(1, int(stride))
+        self.scale = max(0, int(scale))
         self._pieces: list[np.ndarray] = []
         self._n_pending = 0
         self._base = 0          # global index of the first pending photon
@@ -126,13 +131,9 @@ class ChangePointFinder:
         return self._pieces[0] if self._pieces else np.empty(0, np.int64)
 
     def _segment(self, ts: np.ndarray) -> np.ndarray:
-        """Change points of ``ts`` (with the open level's head): segmentation, then refinement."""
-        cps = segment(ts, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
-                      self.min_intervals, self.stride)
-        if cps.size:
-            cps = refine(ts, cps, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
-                         defaults.CHANGEPOINT_REFINE_ROUNDS, self.stride)
-        return cps
+        """Change points of ``ts`` (with the open level's head): the fixed point of segmentation and refinement."""
+        return change_points_of(ts, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
+                                self.min_intervals, self.stride, defaults.CHANGEPOINT_REFINE_ROUNDS, self.scale)
 
     def _final(self, j: int, ts: np.ndarray) -> None:
         self.boundaries.append(self._base + j)
@@ -144,6 +145,8 @@ class ChangePointFinder:
         cps = self._segment(w)
         limit = self.window - self.margin
         final = cps[cps < limit]
+        if final.size > 1:  # the last one is tested again with its final right neighbour
+            final = final[:-1]
         if final.size:
             for j in final:
                 self._final(int(j), w)

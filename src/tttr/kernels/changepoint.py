@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["llr_scan", "llr_profile", "segment", "critical_value", "critical_column", "simulated_max_llr", "level_decays", "refine",
+__all__ = ["llr_scan", "llr_profile", "segment", "critical_value", "critical_column", "simulated_max_llr", "level_decays", "refine", "change_points_of",
            "CRITICAL_N", "CRITICAL_CONFIDENCE", "CRITICAL_VALUES"]
 
 # ----------------------------------------------------------------------- critical values
@@ -454,6 +454,86 @@ def refine(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, max_rounds, stri
         if not changed:
             break
     return cur
+
+
+@njit(cache=True, nogil=True)
+def _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, scale):
+    """Change points found by :func:`segment` in the stretches between ``cps`` (``scale > 0``:
+    in overlapping sub-stretches of ``2 scale`` photons, ``scale`` apart, instead)."""
+    extra = np.empty(0, np.int64)
+    prev = lo
+    for i in range(cps.shape[0] + 1):
+        b = cps[i] if i < cps.shape[0] else hi
+        if scale > 0 and b - prev > 2 * scale:
+            a = prev
+            while a < b:
+                e = min(a + 2 * scale, b)
+                first = a == lo
+                more = segment(ts, a, e, head_n if first else 0, head_ticks if first else 0, grid_n, column,
+                               min_intervals, stride)
+                if more.shape[0]:
+                    extra = np.concatenate((extra, more))
+                if e == b:
+                    break
+                a += scale
+        elif scale <= 0:
+            first = prev == lo
+            more = segment(ts, prev, b, head_n if first else 0, head_ticks if first else 0, grid_n, column,
+                           min_intervals, stride)
+            if more.shape[0]:
+                extra = np.concatenate((extra, more))
+        prev = b
+    return np.unique(extra)
+
+
+@njit(cache=True, nogil=True)
+def change_points_of(ts, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, rounds, scale):
+    """Change points of ``ts[lo..hi]``: segmentation, a search at a short scale, then
+    refinement and segmentation of every stretch between neighbours until nothing changes.
+
+    Parameters
+    ----------
+    ts, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride
+        As in :func:`segment`.
+    rounds : int
+        Rounds of refinement and re-segmentation at most.
+    scale : int
+        Photons of the short-scale search (0: none).
+
+    Returns
+    -------
+    (m,) int64
+        Sorted photon indices.
+
+    Notes
+    -----
+    * **Short excursions.** A single-change test over a long stretch barely responds to a
+      short excursion inside it (a burst or a dip of a few hundred photons in 10⁵ gives
+      ``2 ln L`` of a few units where the excursion's own edges give 50 or more): binary
+      segmentation misses it. After the first segmentation every stretch longer than
+      ``2 scale`` is therefore searched again in overlapping sub-stretches of ``2 scale``
+      photons. A change point found there by chance alone is removed by the refinement,
+      which tests it against the whole stretch between its neighbours; the edges of a real
+      excursion, tested against each other, stay.
+    * **Fixed point.** Then, until nothing changes: every change point is re-tested and
+      re-placed between its neighbours (:func:`refine`) and every stretch between neighbours
+      is segmented again. The result is significant between neighbours everywhere and holds
+      no significant change point between them, so it depends little on the extent of the
+      first segment — which is what lets windows of a long file give the whole-file answer.
+    """
+    cps = segment(ts, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride)
+    if scale > 0:
+        more = _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, scale)
+        if more.shape[0]:
+            cps = np.unique(np.concatenate((cps, more)))
+    for _ in range(rounds):
+        if cps.shape[0]:
+            cps = refine(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, rounds, stride)
+        extra = _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, 0)
+        if extra.shape[0] == 0:
+            break
+        cps = np.unique(np.concatenate((cps, extra)))
+    return cps
 
 
 # ------------------------------------------------------------------- the table's source
