@@ -132,3 +132,19 @@ def test_levels_figure_draws_groups(auger):
     assert "2 groups" in fig.axes[0].get_title()
     assert isinstance(lv, Levels)
     plot._plt().close(fig)
+
+
+def test_closed_form_lifetimes_agree_with_the_fits(auger):
+    # "mle" (closed form, own tail background) against "fit" (fit_lifetime) on the long
+    # levels: within 3 combined standard errors plus 5 % (the tail background of the 24.7 ns
+    # state, see _mle_lifetime's Notes)
+    _sim, data = auger
+    fit = levels(data)
+    mle = levels(data, lifetime_method="mle")
+    np.testing.assert_array_equal(fit.start_ticks, mle.start_ticks)
+    ok = (fit.n_photons >= 1000) & np.isfinite(fit.tau_ns)
+    assert ok.sum() >= 6
+    diff = np.abs(fit.tau_ns[ok] - mle.tau_ns[ok])
+    assert np.all(diff < 3 * np.hypot(fit.tau_err_ns[ok], mle.tau_err_ns[ok]) + 0.05 * fit.tau_ns[ok])
+    with pytest.raises(ValueError, match="IRF"):
+        LevelsAccumulator(data.info, irf=np.ones(10), lifetime_method="mle")

@@ -457,10 +457,18 @@ def refine(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, max_rounds, stri
 
 
 @njit(cache=True, nogil=True)
-def _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, scale):
+def _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, scale, done_a, done_b):
     """Change points found by :func:`segment` in the stretches between ``cps`` (``scale > 0``:
-    in overlapping sub-stretches of ``2 scale`` photons, ``scale`` apart, instead)."""
+    in overlapping sub-stretches of ``2 scale`` photons, ``scale`` apart, instead).
+
+    Stretches ``(a, b)`` listed in ``done_a``/``done_b`` (sorted by ``a``) were searched before
+    and held nothing; they are skipped (the search is deterministic). Returns the change
+    points found and the stretches searched in vain (including the skipped ones).
+    """
     extra = np.empty(0, np.int64)
+    empty_a = np.empty(cps.shape[0] + 1, np.int64)
+    empty_b = np.empty(cps.shape[0] + 1, np.int64)
+    n_empty = 0
     prev = lo
     for i in range(cps.shape[0] + 1):
         b = cps[i] if i < cps.shape[0] else hi
@@ -477,13 +485,26 @@ def _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, st
                     break
                 a += scale
         elif scale <= 0:
-            first = prev == lo
-            more = segment(ts, prev, b, head_n if first else 0, head_ticks if first else 0, grid_n, column,
-                           min_intervals, stride)
+            q = np.searchsorted(done_a, prev)
+            skip = False
+            while q < done_a.shape[0] and done_a[q] == prev:
+                if done_b[q] == b:
+                    skip = True
+                    break
+                q += 1
+            more = np.empty(0, np.int64)
+            if not skip:
+                first = prev == lo
+                more = segment(ts, prev, b, head_n if first else 0, head_ticks if first else 0, grid_n, column,
+                               min_intervals, stride)
             if more.shape[0]:
                 extra = np.concatenate((extra, more))
+            else:
+                empty_a[n_empty] = prev
+                empty_b[n_empty] = b
+                n_empty += 1
         prev = b
-    return np.unique(extra)
+    return np.unique(extra), empty_a[:n_empty], empty_b[:n_empty]
 
 
 @njit(cache=True, nogil=True)
@@ -520,16 +541,21 @@ def change_points_of(ts, lo, hi, head_n, head_ticks, grid_n, column, min_interva
       is segmented again. The result is significant between neighbours everywhere and holds
       no significant change point between them, so it depends little on the extent of the
       first segment — which is what lets windows of a long file give the whole-file answer.
+      A stretch already searched in vain is not searched again.
     """
     cps = segment(ts, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride)
+    none = np.empty(0, np.int64)
     if scale > 0:
-        more = _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, scale)
+        more, _a, _b = _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, scale,
+                             none, none)
         if more.shape[0]:
             cps = np.unique(np.concatenate((cps, more)))
+    done_a, done_b = none, none
     for _ in range(rounds):
         if cps.shape[0]:
             cps = refine(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, rounds, stride)
-        extra = _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride, 0)
+        extra, done_a, done_b = _gaps(ts, cps, lo, hi, head_n, head_ticks, grid_n, column, min_intervals, stride,
+                                      0, done_a, done_b)
         if extra.shape[0] == 0:
             break
         cps = np.unique(np.concatenate((cps, extra)))
