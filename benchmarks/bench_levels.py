@@ -2,18 +2,20 @@
 memory of the level pass against the length of the stream.
 
 The photons of a blinking emitter (ON 100 kcps / 25 ns, OFF 8 kcps / 5 ns, exponential
-dwells of mean 100 ms: ~6000 levels in 10 minutes) are generated with numpy in chunks of
-2**20 and never held whole; every pass is fed the same chunks (same seed), in its own
-subprocess, and the generation alone is timed too and subtracted. Passes: ``binned`` (trace,
-FLID sums and decay: the accumulators of ``analyze``), ``changepoints`` (levels without
-lifetimes), ``levels_mle`` (closed-form ML lifetime per level), ``both`` (``binned`` and
-``levels_mle`` in one pass, threads as in ``analyze``), ``levels_fit`` (``fit_lifetime`` per
-level).
+dwells of mean 100 ms) are generated with numpy in chunks of 2**20 photons (same seed for
+every pass).
 
-The memory series runs the change points without the level lifetimes (the fits take time,
-not memory: each level's histogram is dropped when it is fitted).
+* Speed: the 60 M photons are generated once and held in memory (0.7 GB), then each pass is
+  fed them in turn in one thread (``both``: threads as in ``analyze``). Passes: ``binned``
+  (trace, FLID sums and decay: the accumulators of ``analyze``), ``changepoints`` (levels
+  without lifetimes), ``levels_mle`` (closed-form ML lifetime per level), ``both``
+  (``binned`` and ``levels_mle`` in one pass), ``levels_fit`` (``fit_lifetime`` per level;
+  with ``--fit``, minutes).
+* Memory: each length of the series in its own process, fed from the generator (never held
+  whole), change points without lifetimes (the fits take time, not memory: each level's
+  histogram is dropped when it is fitted). Peak RSS from GNU time.
 
-Usage: ``python benchmarks/bench_levels.py [--minutes 10] [--memory-gphotons 0.0625,0.125,0.25,0.5]``
+Usage: ``python benchmarks/bench_levels.py [--fit] [--memory-gphotons 0.0625,0.125,0.25,0.5]``
 """
 
 from __future__ import annotations
@@ -58,67 +60,77 @@ def chunks(n_total, seed, size=1 << 20):
                               nt[:k].astype(np.uint16))
             parts, held = [(ts[k:], nt[k:])], ts.size - k
 
-accs = {}
-if what in ("binned", "both"):
-    from tttr.analysis.binned import BinnedAccumulator
-    from tttr.analysis.lifetime import DecayAccumulator
-    accs["binned"] = BinnedAccumulator(info)
-    accs["decay"] = DecayAccumulator(info)
-if what in ("levels_fit", "levels_mle", "both", "changepoints"):
-    from tttr.analysis.levels import LevelsAccumulator
-    accs["levels"] = LevelsAccumulator(info, lifetimes=what != "changepoints",
-                                       lifetime_method="fit" if what == "levels_fit" else "mle")
+def accumulators(what):
+    accs = {}
+    if what in ("binned", "both"):
+        from tttr.analysis.binned import BinnedAccumulator
+        from tttr.analysis.lifetime import DecayAccumulator
+        accs["binned"] = BinnedAccumulator(info)
+        accs["decay"] = DecayAccumulator(info)
+    if what in ("levels_fit", "levels_mle", "both", "changepoints"):
+        from tttr.analysis.levels import LevelsAccumulator
+        accs["levels"] = LevelsAccumulator(info, lifetimes=what != "changepoints",
+                                           lifetime_method="fit" if what == "levels_fit" else "mle")
+    return accs
+
 from tttr.pipeline import feed
-t0 = time.perf_counter()
-res = feed(chunks(n_total, seed), accs, threads=None)
-wall = time.perf_counter() - t0
-lv = res.get("levels")
-print(json.dumps({"wall_s": wall, "n_levels": lv.n_levels if lv is not None else None,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+if what == "speed":  # every pass on the same chunks held in memory, one after the other
+    held = list(chunks(n_total, seed))
+    for w in sys.argv[4].split(","):
+        accs = accumulators(w)
+        t0 = time.perf_counter()
+        res = feed(held, accs, threads=1 if w != "both" else None)
+        wall = time.perf_counter() - t0
+        lv = res.get("levels")
+        print(json.dumps({"what": w, "wall_s": wall, "n_levels": lv.n_levels if lv is not None else None}),
+              flush=True)
+else:
+    t0 = time.perf_counter()
+    res = feed(chunks(n_total, seed), accumulators(what), threads=None)
+    wall = time.perf_counter() - t0
+    lv = res.get("levels")
+    print(json.dumps({"what": what, "wall_s": wall, "n_levels": lv.n_levels if lv is not None else None}))
 """
 
 
-def run(script: str, what: str, n: float, seed: int = 1) -> dict:
-    """One pass in its own process: its JSON line, plus the peak RSS from GNU time."""
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, script, what, str(n), str(seed)],
+def run(script: str, what: str, n: float, seed: int = 1, passes: str = "") -> list:
+    """Passes in their own process: their JSON lines, plus the peak RSS from GNU time."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, script, what, str(n), str(seed), passes],
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-2000:])
-    d = json.loads(r.stdout.strip().splitlines()[-1])
-    d["peak_rss_mb"] = int(r.stderr.strip().splitlines()[-1]) / 1024.0
-    return d
+    out = [json.loads(line) for line in r.stdout.strip().splitlines() if line.startswith("{")]
+    for d in out:
+        d["process_peak_rss_mb"] = int(r.stderr.strip().splitlines()[-1]) / 1024.0
+    return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--memory-gphotons", default="0.0625,0.125,0.25,0.5",
                     help="stream lengths (10^9 photons) of the memory series (4 bytes a photon in a PTU file)")
+    ap.add_argument("--fit", action="store_true", help="also time fit_lifetime per level (minutes)")
     args = ap.parse_args(argv)
     import tempfile
 
     script = os.path.join(tempfile.mkdtemp(prefix="tttr-levels-"), "run.py")
     with open(script, "w") as fh:
         fh.write(RUN)
-    n = 1e5 * 60 * args.minutes * 0.52  # ON half the time at 100 kcps, OFF at 8 kcps: ~54 kcps mean
-    n = 60e6 if args.minutes == 10 else n
-    res = {"machine": machine(), "n_photons": n}
-    for what in ("generate", "binned", "changepoints", "levels_mle", "both", "levels_fit"):
-        d = run(script, what, n)
-        res[what] = d
-        print(f"{what:13s} {d['wall_s']:7.2f} s in the pass, peak RSS {d['peak_rss_mb']:6.0f} MB, "
-              f"levels {d['n_levels']}", flush=True)
-    gen = res["generate"]["wall_s"]
-    for what in ("binned", "changepoints", "levels_mle", "both", "levels_fit"):
-        res[what]["minus_generation_s"] = res[what]["wall_s"] - gen
+    n = 60e6  # 10 minutes at 100 kcps
+    res = {"machine": machine(), "n_photons": n, "load_average_before": os.getloadavg()}
+    passes = "binned,changepoints,levels_mle,both" + (",levels_fit" if args.fit else "")
+    for d in run(script, "speed", n, passes=passes):
+        res[d["what"]] = d
+        print(f"{d['what']:13s} {d['wall_s']:7.2f} s, levels {d['n_levels']}", flush=True)
     mem = []
     for g in (float(x) for x in args.memory_gphotons.split(",")):
-        d = run(script, "changepoints", g * 1e9)
+        d = run(script, "changepoints", g * 1e9)[0]
         d.update(n_photons=g * 1e9, ptu_bytes=4 * g * 1e9)
         mem.append(d)
-        print(f"memory: {g:g}e9 photons (~{4 * g:.2g} GB of PTU): peak RSS {d['peak_rss_mb']:.0f} MB, "
+        print(f"memory: {g:g}e9 photons (~{4 * g:.2g} GB of PTU): peak RSS {d['process_peak_rss_mb']:.0f} MB, "
               f"{d['wall_s']:.1f} s, {d['n_levels']} levels", flush=True)
     res["memory_series"] = mem
+    res["load_average_after"] = os.getloadavg()
     print("saved", save("levels", res))
 
 

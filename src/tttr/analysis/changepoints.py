@@ -7,6 +7,8 @@ points (Watkins & Yang's likelihood-ratio test with binary segmentation,
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from .. import defaults
@@ -41,9 +43,9 @@ class ChangePointFinder:
 
     Attributes
     ----------
-    boundaries : list of int
+    boundaries : array.array of int64
         Global photon indices of the final change points so far (sorted).
-    boundary_ticks : list of int
+    boundary_ticks : array.array of int64
         Their timestamps.
     settled : int
         Every photon with index ≤ ``settled`` has its level known (-1 before any).
@@ -89,8 +91,8 @@ class ChangePointFinder:
         self.n_photons = 0
         self.first_tick = None
         self.last_tick = None
-        self.boundaries: list[int] = []
-        self.boundary_ticks: list[int] = []
+        self.boundaries = array("q")       # typed: 8 bytes a change point
+        self.boundary_ticks = array("q")
         self.settled = -1
         self._done = False
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,7 +187,9 @@ class LevelsAccumulator:
         self._next = 0              # global index of the first photon not yet histogrammed
         self._rows = None           # histograms of the levels from self._level on
         self._level = 0             # first level not yet closed
-        self._out: dict = {k: [] for k in ("start", "end", "n", "intervals", "tau", "tau_err")}
+        # per finished level: 48 bytes in typed arrays (a Python list would take ~250)
+        self._out: dict = {k: array("q") for k in ("start", "end", "n", "intervals")}
+        self._out.update(tau=array("d"), tau_err=array("d"))
         self.n_overflow = 0
         self._seen = 0
         self._cal_last_tick = None
