@@ -145,7 +145,7 @@ class LevelsAccumulator:
       (:class:`~tttr.analysis.changepoints.ChangePointFinder`); its nanotimes go into its own
       decay histogram as soon as they are settled, and the level is fitted and its histogram
       dropped when it closes. Memory: the change-point window, the photons held for the
-      calibration (at most ``calibration_photons``), one histogram per open level, and ~100
+      calibration (at most ``calibration_photons``), one histogram per open level, and 64
       bytes per finished level (the result itself). No second pass is needed.
     * **Time zero and alignment** are properties of the set-up, not of a level: they come
       from the decay of the first ``calibration_photons`` photons (every photon of a shorter
