@@ -290,3 +290,42 @@ LIFETIME_NEWTON_DECREMENT: float = 1e-10
 LIFETIME_TAU_STEP_FRACTION: float = 1e-4
 LIFETIME_T0_STEP_BINS: float = 1e-2
 LIFETIME_T0_SCALE_NS: float = 0.1
+
+# ------------------------------------------------- change points and levels (issue 16)
+#: Confidence (1 − type-I error) of each change-point test: 0.95 as in Watkins & Yang's
+#: examples; the simulated table covers 0.69 … 0.99 (tttr.kernels.changepoint).
+LEVELS_CONFIDENCE: float = 0.95
+
+#: Photons segmented at once when streaming: 2**20 photons are 8 MB of timestamps (plus 3 MB
+#: of detectors and nanotimes held for the level decays), and a level boundary needs only a
+#: few hundred photons on each side to be found, so a window this size finds every change
+#: point a whole-file segmentation finds (docs/levels.md).
+CHANGEPOINT_WINDOW_PHOTONS: int = 1 << 20
+
+#: Segments with fewer inter-photon intervals are not tested: below 8 the test has almost
+#: no power at the contrasts of blinking (a 10× jump needs ~5 photons on each side).
+CHANGEPOINT_MIN_INTERVALS: int = 8
+
+#: Level decays are merged to at most this many microtime bins (~0.2 ns at 50 ns periods):
+#: a level holds hundreds to thousands of photons, far too few to need finer bins for
+#: nanosecond lifetimes, and each level's histogram lives only until it is fitted.
+LEVEL_DECAY_BINS: int = 256
+
+#: Lifetime of a level only with at least this many photons in its decay (fewer: NaN): the
+#: Poisson ML error of τ is ≈ τ/√n, 22 % at 20 photons (as MIN_PHOTONS_PER_BIN).
+LEVEL_MIN_PHOTONS_LIFETIME: int = 20
+
+#: Passes of the refinement that re-tests each change point between its neighbours (each
+#: pass costs one scan of the window; it is usually stable after 2-3).
+CHANGEPOINT_REFINE_ROUNDS: int = 10
+
+#: Block of the branch-and-bound likelihood-ratio scan (tttr.kernels.changepoint.llr_scan): the
+#: statistic at every 64th photon and a bound per block; only blocks that may hold the maximum
+#: are scanned photon by photon. Same result as the full scan (1), several times faster.
+CHANGEPOINT_SCAN_STRIDE: int = 64
+
+#: Short-scale search of the change points (tttr.kernels.changepoint.change_points_of):
+#: stretches longer than twice this are searched again in overlapping sub-stretches of
+#: 2 × 8192 photons, where a burst or dip of tens to hundreds of photons stands out (in a
+#: stretch of 10⁵ photons or more a single-change test barely sees it). 80 ms at 100 kcps.
+CHANGEPOINT_SCALE_PHOTONS: int = 8192
