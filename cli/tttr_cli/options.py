@@ -234,7 +234,7 @@ def progress_bar(as_json: bool, total: int | None, *, desc: str, unit: str = "re
     """A progress bar on stderr when a person is watching; yields its ``update`` or None.
 
     ``total`` is the number of records in the file (``info.n_records``); the analyses call
-    the update with the records of each chunk (:func:`tttr.analysis._source.stream_of`).
+    the update with the records of each chunk (:func:`tttr.io.source.stream_of`).
     """
     if not progress_enabled(as_json):
         yield None
@@ -257,7 +257,7 @@ def open_with_nanotimes(file, reader_opts: dict, what: str):
         The file is T2, or T3 without its nanotime unit (the message says which flag helps).
     """
     import tttr
-    from tttr.analysis._source import nanotime_problem
+    from tttr.io.source import nanotime_problem
     from tttr.errors import AnalysisError
 
     stream = tttr.open(file, **reader_opts)

@@ -13,7 +13,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .analysis._source import nanotime_problem, records_in, stream_of
+from .io.source import nanotime_problem, records_in, stream_of
 
 __all__ = ["stream_pass", "feed"]
 

@@ -10,5 +10,6 @@ from __future__ import annotations
 from .base import RecordStream, TTTRStream
 from .events import PhotonChunk, StreamInfo
 from .sniff import detect_format, open, read
+from .source import nanotime_problem, stream_of
 
-__all__ = ["open", "read", "detect_format", "TTTRStream", "RecordStream", "PhotonChunk", "StreamInfo"]
+__all__ = ["open", "read", "detect_format", "stream_of", "nanotime_problem", "TTTRStream", "RecordStream", "PhotonChunk", "StreamInfo"]
