@@ -1,130 +1,24 @@
-"""Every analysis over ONE streaming pass of a file.
+"""Every analysis of one file in one streaming pass: :func:`analyze` and its :class:`Report`.
 
-:func:`stream_pass` reads a file once and hands every chunk to each accumulator (anything
-with ``add(chunk)`` and ``result()``): the per-bin sums (trace, FLID, intensity-resolved
-decays), the full-resolution decay histogram, the pair correlation. Each accumulator keeps
-its own bounded state, so memory does not grow with the file.
+The pass itself (chunks handed to accumulators, prefetching) is :mod:`tttr.streaming`;
+:func:`analyze` chooses the accumulators, runs the pass and computes everything else from
+their results in named steps (photon statistics, lifetimes and FLID, g2).
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import warnings as _warnings
+from dataclasses import dataclass, field
+from functools import partial
 
-from .io.source import nanotime_problem, records_in, stream_of
+import numpy as np
 
-__all__ = ["stream_pass", "feed"]
+from . import defaults
+from .io.source import nanotime_problem, stream_of
+from .results import Result, jsonable
+from .streaming import feed, stream_pass
 
-
-def _prefetched(chunks, depth: int = 2):
-    """Iterate ``chunks`` in a background thread, ``depth`` chunks ahead (reading and decoding
-    release the GIL, so the next chunk is decoded while the current one is analysed)."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce():
-        try:
-            for c in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put(c, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            q.put(exc)
-
-    t = threading.Thread(target=produce, name="tttr-prefetch", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
-def stream_pass(source, accumulators: dict, *, progress=None, errors: dict | None = None, threads: int | None = None,
-                **options) -> dict:
-    """Feed every chunk of ``source`` to each accumulator; return ``{name: result()}``.
-
-    Parameters
-    ----------
-    source : path, TTTRStream or photons from ``tttr.read``
-    accumulators : dict
-        ``name -> accumulator``.
-    progress : callable, optional
-        Called with the number of file records of each chunk (its total is ``info.n_records``).
-    errors : dict, optional
-        If given, an accumulator whose ``result()`` raises gets None and its exception is
-        stored here under its name (the others are not lost); otherwise the exception
-        propagates.
-    threads : int, optional
-        Threads that run the accumulators of a chunk side by side (default: one per
-        accumulator, at most the number of CPUs); 1 runs everything in this thread.
-
-    Notes
-    -----
-    The numba kernels release the GIL, so with ``threads > 1`` the accumulators of one chunk
-    run in parallel while a prefetch thread reads and decodes the next chunk. Each
-    accumulator only reads the shared chunk and changes its own state, and sees the chunks in
-    file order, so the results are identical to a sequential pass. Memory grows by at most
-    two prefetched chunks.
-    """
-    _info, chunks = stream_of(source, **options)
-    return feed(chunks, accumulators, progress=progress, errors=errors, threads=threads)
-
-
-def feed(chunks, accumulators: dict, *, progress=None, errors: dict | None = None, threads: int | None = None) -> dict:
-    """The body of :func:`stream_pass` for chunks already opened (same parameters and result)."""
-    accs = list(accumulators.items())
-    n_threads = threads if threads is not None else min(len(accs), os.cpu_count() or 1)
-    if n_threads <= 1 or len(accs) <= 1:
-        for chunk in chunks:
-            for _name, acc in accs:
-                acc.add(chunk)
-            if progress is not None:
-                progress(records_in(chunk))
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="tttr-acc") as pool:
-            for chunk in _prefetched(chunks):
-                futures = [pool.submit(acc.add, chunk) for _name, acc in accs]
-                for f in futures:
-                    f.result()
-                if progress is not None:
-                    progress(records_in(chunk))
-    out = {}
-    for name, acc in accs:
-        try:
-            out[name] = acc.result()
-        except Exception as exc:  # noqa: BLE001 - collected for the caller when asked
-            if errors is None:
-                raise
-            errors[name] = exc
-            out[name] = None
-    return out
-
-
-# ----------------------------------------------------------------------------- analyze
-import warnings as _warnings  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from . import defaults  # noqa: E402
-from .results import Result, jsonable  # noqa: E402
-
-__all__ += ["Report", "analyze"]
+__all__ = ["Report", "analyze", "rebinned_decay", "stream_pass", "feed"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -302,7 +196,7 @@ def _cw_corrected_ci(corrected) -> tuple:
     return (corrected.g2_zero - z * corrected.g2_zero_err, corrected.g2_zero + z * corrected.g2_zero_err)
 
 
-def rebinned_decay(decay, max_bins: int = 1024):
+def rebinned_decay(decay, max_bins: int = defaults.DECAY_FIT_MAX_BINS):
     """The aligned, summed decay with bins merged so that at most ``max_bins`` remain.
 
     Notes
@@ -327,15 +221,16 @@ def rebinned_decay(decay, max_bins: int = 1024):
 def _background_fraction(decay):
     if decay is None or not decay.n_photons:
         return None
-    return float(min(max(decay.background_counts / decay.n_photons, 0.0), 0.999))
+    return float(min(max(decay.background_counts / decay.n_photons, 0.0), defaults.BACKGROUND_FRACTION_MAX))
 
 
-def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, g2_detectors=(0, 1),
-            g2_window_s: float | None = None, g2_bin_s: float | None = None, threshold_method: str = "fraction",
+def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
+            g2_detectors=defaults.G2_DETECTORS, g2_window_s: float | None = None, g2_bin_s: float | None = None,
+            threshold_method: str = defaults.THRESHOLD_METHOD,
             threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s="auto",
             power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
             power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
-            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean",
+            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = defaults.FLID_ESTIMATOR,
             fit_flid: bool = True, progress=None,
             g2_correction: str = defaults.G2_BACKGROUND_CORRECTION, **options) -> Report:
     """Every analysis of one file in one streaming pass.
@@ -348,7 +243,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     detectors : sequence of int, optional
         Detectors summed into the trace, FLID and decay (default: all).
     g2_detectors : (int, int)
-        The HBT pair.
+        The HBT pair (default ``defaults.G2_DETECTORS``, 0 and 1).
     g2_window_s, g2_bin_s : float, optional
         Correlation half-window and bin (defaults 1 µs, or ±2 periods in pulsed mode; 100 ps).
     threshold_method, threshold_fraction : see :func:`tttr.analysis.blinking.threshold`.
@@ -393,30 +288,83 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     outside IRF width … laser period, parameters on a bound of the fit, implausible β, τ_c
     below one bin or beyond the measurement) each add a warning.
     """
-    if g2_correction not in ("pairs", "rho", "subtract"):
+    if g2_correction not in G2_CORRECTIONS:
         raise ValueError(f"g2_correction must be 'pairs', 'rho' or 'subtract', got {g2_correction!r}")
-    from .analysis import blinking as bl
-    from .analysis.flid import flid_map as make_flid, region_lifetimes
-    from .analysis.binned import BinnedAccumulator
-    from .analysis.lifetime import DecayAccumulator, fit_lifetime
-    from .analysis.photon_stats import mandel_q, mandel_q_curve
-    from .analysis import sanity
     from .analysis.trace import trace_from_binned
 
     info, chunks = stream_of(source, **options)
     msgs: list[str] = list(info.warnings)
-    accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
+    attempt = partial(_attempt, msgs)
+    accs = _accumulators(info, msgs, bin_width_s=bin_width_s, detectors=detectors, g2_window_s=g2_window_s,
+                         g2_bin_s=g2_bin_s, g2_detectors=g2_detectors)
+    res = _one_pass(chunks, accs, progress, msgs)
+    binned = res["binned"]
+    trace = trace_from_binned(binned)
+    n_ph = int(binned.n_photons)
+    rep = dict(file=str(getattr(source, "path", source)), format=info.format, mode=info.mode,
+               duration_s=binned.duration_s, n_photons=n_ph,
+               count_rate_cps=n_ph / binned.duration_s if binned.duration_s > 0 else float("nan"),
+               bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
+    rep.update(_photon_statistics(trace, binned, attempt, msgs, threshold_method=threshold_method,
+                                  threshold_fraction=threshold_fraction, power_law_t_min_s=power_law_t_min_s,
+                                  power_law_gof_draws=power_law_gof_draws,
+                                  power_law_error_draws=power_law_error_draws,
+                                  truncated_gof_draws=truncated_gof_draws))
     no_nanotimes = nanotime_problem(info)
-    if no_nanotimes is None:
+    if no_nanotimes is None and res.get("decay") is not None:
+        rep.update(_lifetimes_and_flid(binned, res["decay"], attempt, msgs, flid_estimator=flid_estimator,
+                                       fit_flid=fit_flid))
+    elif no_nanotimes is not None:
+        msgs.append(f"lifetime, FLID: {no_nanotimes}")
+    if "g2" in accs:
+        rep.update(_g2_results(res.get("g2"), rep.get("decay"), attempt, msgs, g2_detectors=g2_detectors,
+                               g2_correction=g2_correction))
+    rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
+    return Report(**rep)
+
+
+#: The background corrections of g2(0) :func:`analyze` accepts (those of
+#: :func:`tttr.analysis.g2.correct_background` and :func:`tttr.analysis.g2.pulsed_g2_zero`).
+G2_CORRECTIONS = ("pairs", "rho", "subtract")
+
+
+def _attempt(msgs: list, name: str, fn):
+    """``fn()``, or None with ``"name: error"`` appended to ``msgs`` when it raises.
+
+    NaN/inf arithmetic on empty or degenerate data is expected here (a bin without photons, a
+    fit that cannot converge): the result says NaN/None and the reason goes to the warnings,
+    so numpy's floating-point RuntimeWarnings are not printed as well.
+    """
+    try:
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
+            return fn()
+    except Exception as exc:  # noqa: BLE001 - one failed analysis never sinks the report
+        msgs.append(f"{name}: {exc}")
+        return None
+
+
+def _accumulators(info, msgs: list, *, bin_width_s, detectors, g2_window_s, g2_bin_s, g2_detectors) -> dict:
+    """The accumulators of the one pass: per-bin sums always, the decay when the nanotimes can
+    be used, the pair correlation unless it cannot be set up (the reason then in ``msgs``)."""
+    from .analysis.binned import BinnedAccumulator
+    from .analysis.lifetime import DecayAccumulator
+
+    accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
+    if nanotime_problem(info) is None:
         accs["decay"] = DecayAccumulator(info, detectors=detectors)
-    g2_acc = None
     try:
         from .analysis.g2 import G2Accumulator
 
-        g2_acc = G2Accumulator(info, window_s=g2_window_s, bin_s=g2_bin_s, detectors=g2_detectors)
-        accs["g2"] = g2_acc
+        accs["g2"] = G2Accumulator(info, window_s=g2_window_s, bin_s=g2_bin_s, detectors=g2_detectors)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal
         msgs.append(f"g2: {exc}")
+    return accs
+
+
+def _one_pass(chunks, accs: dict, progress, msgs: list) -> dict:
+    """Feed the chunks to the accumulators; a failed accumulator and every warning of the pass
+    go to ``msgs`` (only the per-bin sums are indispensable: their failure is raised)."""
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         failed: dict = {}
@@ -424,120 +372,141 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     for name, exc in failed.items():
         msgs.append(f"{name}: {exc}")
     msgs += [str(w.message) for w in caught if str(w.message) not in msgs]
-    binned = res["binned"]
-    if binned is None:
+    if res["binned"] is None:
         raise failed["binned"]
-    trace = trace_from_binned(binned)
-    n_ph = int(binned.n_photons)
-    rep = dict(file=str(getattr(source, "path", source)), format=info.format, mode=info.mode,
-               duration_s=binned.duration_s, n_photons=n_ph,
-               count_rate_cps=n_ph / binned.duration_s if binned.duration_s > 0 else float("nan"),
-               bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
+    return res
 
-    def attempt(name, fn):
-        # NaN/inf arithmetic on empty or degenerate data is expected here (a bin without
-        # photons, a fit that cannot converge): the result says NaN/None and the reason goes
-        # to `warnings`, so numpy's floating-point RuntimeWarnings are not printed as well
-        try:
-            with np.errstate(all="ignore"), _warnings.catch_warnings():
-                _warnings.simplefilter("ignore", RuntimeWarning)
-                return fn()
-        except Exception as exc:  # noqa: BLE001 - one failed analysis never sinks the report
-            msgs.append(f"{name}: {exc}")
-            return None
+
+def _photon_statistics(trace, binned, attempt, msgs: list, *, threshold_method, threshold_fraction,
+                       power_law_t_min_s, power_law_gof_draws, power_law_error_draws, truncated_gof_draws) -> dict:
+    """Mandel Q, the single-level test and, for a blinking trace, the ON/OFF statistics and the
+    dwell-time power laws (report fields)."""
+    from .analysis import blinking as bl
+    from .analysis.photon_stats import mandel_q, mandel_q_curve
 
     total = trace.total
     if total.size < 2:
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
+        return {}
+    rep = {"mandel_q": mandel_q(total, bin_width_s=binned.bin_width_s),
+           "mandel_q_curve": mandel_q_curve(total, bin_width_s=binned.bin_width_s)}
+    st = attempt("blinking", lambda: bl.blinking_statistics(
+        total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
+    rep["blinking"] = st
+    level = bl.single_level_test(total)
+    rep["blinking_test"] = level
+    if level.blinking_detected is not True:
+        msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
+        rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
+    if st is not None and level.blinking_detected is True:
+        from .analysis.dwell_fits import dwell_power_laws
+
+        pl, pl_msgs = dwell_power_laws(st.dwell, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
+                                       t_min_s=power_law_t_min_s, gof_draws=power_law_gof_draws,
+                                       error_draws=power_law_error_draws, truncated_gof_draws=truncated_gof_draws)
+        msgs += pl_msgs
+        rep["power_law"] = pl
+    return rep
+
+
+def _lifetimes_and_flid(binned, decay, attempt, msgs: list, *, flid_estimator, fit_flid) -> dict:
+    """Lifetime fits of the (merged) decay, the FLID map, the intensity regions, the FLID model
+    fit and the sanity warnings of each (report fields)."""
+    from .analysis.flid import flid_map as make_flid, region_lifetimes
+    from .analysis.lifetime import fit_lifetime
+
+    rep = {"decay": decay}
+    coarse = attempt("decay rebinning", lambda: rebinned_decay(decay))
+    if coarse is not None:
+        rep["lifetime_mono"] = attempt("lifetime (mono)", lambda: fit_lifetime(coarse, model="mono"))
+        rep["lifetime_bi"] = attempt("lifetime (bi)", lambda: fit_lifetime(coarse, model="bi"))
+    fm = attempt("flid", lambda: make_flid(binned, estimator=flid_estimator))
+    rep["flid_map"] = fm
+    regions = attempt("intensity regions", lambda: region_lifetimes(binned))
+    rep["regions"] = regions
+    msgs += _lifetime_warnings(decay, rep.get("lifetime_mono"), rep.get("lifetime_bi"), regions)
+    if fit_flid and fm is not None:
+        def _fit():
+            from .analysis.models import fit_flid as _fit_flid
+
+            reg = regions
+            if reg is None:  # one intensity level: one region over everything, for the background only
+                top = int(binned.intensity().max()) if binned.intensity().size else 0
+                reg = attempt("background region", lambda: region_lifetimes(binned, regions=[(0, top)]))
+            return _fit_flid(fm, regions=reg)
+
+        rep["flid_fit"] = attempt("flid models", _fit)
+    return rep
+
+
+def _lifetime_warnings(decay, mono, bi, regions) -> list:
+    """Sanity warnings of the lifetimes (outside IRF width … period, on a bound) and of β."""
+    from .analysis import sanity
+
+    lo_ns, hi_ns = sanity.lifetime_range_ns(decay)
+    msgs = sanity.lifetime_warnings("lifetime (mono)", mono, lo_ns, hi_ns)
+    msgs += sanity.lifetime_warnings("lifetime (bi)", bi, lo_ns, hi_ns)
+    if regions is not None:
+        flagged = False
+        for i, f in enumerate(regions.fits):
+            w = sanity.lifetime_warnings(f"region {i + 1} lifetime", f, lo_ns, hi_ns)
+            flagged |= bool(w) and i in (0, len(regions.fits) - 1)
+            msgs += w
+        msgs += sanity.beta_warnings(regions.beta, flagged)
+    return msgs
+
+
+def _g2_results(curve, decay, attempt, msgs: list, *, g2_detectors, g2_correction) -> dict:
+    """g2(0) of the correlation (peak areas when pulsed, the antibunching fit when CW) and its
+    background correction with the decay's background fraction (report fields)."""
+    rep = {"g2_curve": curve}
+    if curve is None:
+        return rep
+    if curve.n_a == 0 or curve.n_b == 0:
+        msgs.append(f"g2: needs photons on detectors {g2_detectors[0]} and {g2_detectors[1]}; "
+                    f"found {curve.n_a} and {curve.n_b}")
+        return rep
+    bf = _background_fraction(decay)
+    if curve.mode == "pulsed":
+        rep["g2"], rep["g2_corrected"] = _pulsed_g2(curve, bf, attempt, g2_correction)
     else:
-        rep["mandel_q"] = mandel_q(total, bin_width_s=binned.bin_width_s)
-        rep["mandel_q_curve"] = mandel_q_curve(total, bin_width_s=binned.bin_width_s)
-        st = attempt("blinking", lambda: bl.blinking_statistics(
-            total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
-        rep["blinking"] = st
-        level = bl.single_level_test(total)
-        rep["blinking_test"] = level
-        if level.blinking_detected is not True:
-            msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
-            rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
-        if st is not None and level.blinking_detected is True:
-            from .analysis.dwell_fits import dwell_power_laws
+        rep["g2"], rep["g2_corrected"] = _cw_g2(curve, bf, attempt, msgs, g2_correction)
+    return rep
 
-            pl, pl_msgs = dwell_power_laws(st.dwell, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
-                                           t_min_s=power_law_t_min_s, gof_draws=power_law_gof_draws,
-                                           error_draws=power_law_error_draws, truncated_gof_draws=truncated_gof_draws)
-            msgs += pl_msgs
-            rep["power_law"] = pl
-    if no_nanotimes is None and res.get("decay") is not None:
-        decay = res["decay"]
-        rep["decay"] = decay
-        coarse = attempt("decay rebinning", lambda: rebinned_decay(decay))
-        if coarse is not None:
-            rep["lifetime_mono"] = attempt("lifetime (mono)", lambda: fit_lifetime(coarse, model="mono"))
-            rep["lifetime_bi"] = attempt("lifetime (bi)", lambda: fit_lifetime(coarse, model="bi"))
-        fm = attempt("flid", lambda: make_flid(binned, estimator=flid_estimator))
-        rep["flid_map"] = fm
-        regions = attempt("intensity regions", lambda: region_lifetimes(binned))
-        rep["regions"] = regions
-        lo_ns, hi_ns = sanity.lifetime_range_ns(decay)
-        msgs += sanity.lifetime_warnings("lifetime (mono)", rep.get("lifetime_mono"), lo_ns, hi_ns)
-        msgs += sanity.lifetime_warnings("lifetime (bi)", rep.get("lifetime_bi"), lo_ns, hi_ns)
-        if regions is not None:
-            flagged = False
-            for i, f in enumerate(regions.fits):
-                w = sanity.lifetime_warnings(f"region {i + 1} lifetime", f, lo_ns, hi_ns)
-                flagged |= bool(w) and i in (0, len(regions.fits) - 1)
-                msgs += w
-            msgs += sanity.beta_warnings(regions.beta, flagged)
-        if fit_flid and fm is not None:
-            def _fit():
-                from .analysis.models import fit_flid as _fit_flid
 
-                reg = regions
-                if reg is None:  # one intensity level: one region over everything, for the background only
-                    top = int(binned.intensity().max()) if binned.intensity().size else 0
-                    reg = attempt("background region", lambda: region_lifetimes(binned, regions=[(0, top)]))
-                return _fit_flid(fm, regions=reg)
+def _pulsed_g2(curve, bf, attempt, g2_correction) -> tuple:
+    """(PulsedG2, its background-corrected value as a BackgroundCorrectedG2 or None)."""
+    from .analysis.g2 import BackgroundCorrectedG2, pulsed_g2_zero
 
-            rep["flid_fit"] = attempt("flid models", _fit)
-    elif no_nanotimes is not None:
-        msgs.append(f"lifetime, FLID: {no_nanotimes}")
-    if g2_acc is not None:
-        curve = res.get("g2")
-        rep["g2_curve"] = curve
-        if curve is not None:
-            if curve.n_a == 0 or curve.n_b == 0:
-                msgs.append(f"g2: needs photons on detectors {g2_detectors[0]} and {g2_detectors[1]}; "
-                            f"found {curve.n_a} and {curve.n_b}")
-            else:
-                from .analysis.g2 import BackgroundCorrectedG2, correct_background, fit_cw_g2, pulsed_g2_zero
+    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf, background=g2_correction))
+    corrected = None
+    if g is not None and g.g2_zero_corrected is not None:
+        corrected = BackgroundCorrectedG2(
+            g2_zero=g.g2_zero_corrected, g2_zero_err=g.g2_zero_corrected_err, g2_zero_raw=g.g2_zero,
+            g2_zero_raw_err=g.g2_zero_err, method=g.correction,
+            background_fraction=g.background_fraction, rho=1.0 - g.background_fraction)
+    return g, corrected
 
-                bf = _background_fraction(rep.get("decay"))
-                if curve.mode == "pulsed":
-                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf,
-                                                                    background=g2_correction))
-                    if g is not None and g.g2_zero_corrected is not None:
-                        rep["g2_corrected"] = BackgroundCorrectedG2(
-                            g2_zero=g.g2_zero_corrected, g2_zero_err=g.g2_zero_corrected_err, g2_zero_raw=g.g2_zero,
-                            g2_zero_raw_err=g.g2_zero_err, method=g.correction,
-                            background_fraction=g.background_fraction, rho=1.0 - g.background_fraction)
-                else:
-                    g = attempt("g2 cw", lambda: fit_cw_g2(curve))
-                    if g is not None and g.at_bound:
-                        msgs.append(f"g2 cw: {g.single_emitter_reason} (tau0 = {g.tau0_ns:.4g} ns, "
-                                    f"tau_a = {g.tau_a_ns:.4g} ns)")
-                    elif g is not None and bf is not None:
-                        cor = attempt("g2 background", lambda: correct_background(
-                            g, background_fraction=bf, method=g2_correction))
-                        rep["g2_corrected"] = cor
-                        if cor is not None and np.isfinite(cor.g2_zero_err):
-                            from dataclasses import replace as _replace
 
-                            from .analysis.g2 import _single_emitter
+def _cw_g2(curve, bf, attempt, msgs: list, g2_correction) -> tuple:
+    """(CWG2Fit, BackgroundCorrectedG2 or None); the single-emitter decision is made on the
+    background-corrected interval when there is one."""
+    from .analysis.g2 import correct_background, fit_cw_g2
 
-                            single, why = _single_emitter(_cw_corrected_ci(cor),
-                                                          f"the background-corrected CW g2(0) ({cor.method})")
-                            g = _replace(g, single_emitter=single, single_emitter_reason=why)
-                rep["g2"] = g
-    rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
-    return Report(**rep)
+    g = attempt("g2 cw", lambda: fit_cw_g2(curve))
+    corrected = None
+    if g is not None and g.at_bound:
+        msgs.append(f"g2 cw: {g.single_emitter_reason} (tau0 = {g.tau0_ns:.4g} ns, "
+                    f"tau_a = {g.tau_a_ns:.4g} ns)")
+    elif g is not None and bf is not None:
+        corrected = attempt("g2 background", lambda: correct_background(
+            g, background_fraction=bf, method=g2_correction))
+        if corrected is not None and np.isfinite(corrected.g2_zero_err):
+            from dataclasses import replace as _replace
+
+            from .analysis.g2 import _single_emitter
+
+            single, why = _single_emitter(_cw_corrected_ci(corrected),
+                                          f"the background-corrected CW g2(0) ({corrected.method})")
+            g = _replace(g, single_emitter=single, single_emitter_reason=why)
+    return g, corrected
