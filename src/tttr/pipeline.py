@@ -66,88 +66,95 @@ class Report(Result):
                        for r in summary_rows(self.to_dict()))
         return f"<table><caption>{html.escape(str(self.file))}</caption>{rows}</table>"
 
-    def to_dict(self, *, arrays: bool = False) -> dict:  # noqa: D102 - the documented schema
-        def get(obj, name):
-            return None if obj is None else getattr(obj, name, None)
+    def to_dict(self) -> dict:
+        """The JSON summary of the report (``tttr analyze --json``), composed of each result's
+        ``summary()``.
 
-        pl = {}
-        for k in ("on", "off"):
-            pure, trunc = self.power_law.get(k, (None, None))
-            # p_value: goodness of fit (semi-parametric bootstrap); truncated.p_value stays the
-            # likelihood-ratio test against the pure law, truncated.gof_p_value is its fit
-            pl[k] = {"alpha": get(pure, "alpha"), "alpha_err": get(pure, "alpha_err"), "t_min_s": get(pure, "t_min_s"),
-                     "n": get(pure, "n"), "ks_distance": get(pure, "ks_distance"), "p_value": get(pure, "p_value"),
-                     "gof_draws": get(pure, "gof_draws"), "t_min_selection": get(pure, "t_min_selection"),
-                     "error_method": get(pure, "error_method"),
-                     "truncated": {"alpha": get(trunc, "alpha"), "alpha_err": get(trunc, "alpha_err"),
-                                   "tau_c_s": get(trunc, "tau_c_s"), "tau_c_err_s": get(trunc, "tau_c_err_s"),
-                                   "p_value": get(trunc, "p_value"), "preferred": get(trunc, "preferred"),
-                                   "t_min_s": get(trunc, "t_min_s"), "n": get(trunc, "n"),
-                                   "ks_distance": get(trunc, "ks_distance"), "gof_p_value": get(trunc, "gof_p_value"),
-                                   "gof_draws": get(trunc, "gof_draws")}}
-        lt_ = self.blinking_test
-        detected = get(lt_, "blinking_detected")
+        Notes
+        -----
+        Keys are present whatever was computed: a section whose result is missing is None, or
+        its keys with None where the section exists (a failed power-law fit beside a good one).
+        ON/OFF statistics are reported only for a trace in which blinking was detected (not
+        for an undetermined test either); with no blinking the ON fraction is 1.
+        """
+        detected = self.blinking_test.blinking_detected if self.blinking_test is not None else None
         blinks = self.blinking is not None and detected is not False
-        lt = None
-        if self.lifetime_mono is not None or self.lifetime_bi is not None:
-            lt = {"tau_ns": get(self.lifetime_mono, "tau_ns"), "tau_err_ns": get(self.lifetime_mono, "tau_err_ns"),
-                  "tau1_ns": get(self.lifetime_bi, "tau1_ns"), "tau1_err_ns": get(self.lifetime_bi, "tau1_err_ns"),
-                  "tau2_ns": get(self.lifetime_bi, "tau2_ns"), "tau2_err_ns": get(self.lifetime_bi, "tau2_err_ns"),
-                  "a1": get(self.lifetime_bi, "a1"), "a1_err": get(self.lifetime_bi, "a1_err"),
-                  "a2": get(self.lifetime_bi, "a2"),
-                  "tau_amp_ns": get(self.lifetime_bi, "tau_amp_ns"),
-                  "tau_amp_err_ns": get(self.lifetime_bi, "tau_amp_err_ns"),
-                  "tau_int_ns": get(self.lifetime_bi, "tau_int_ns"),
-                  "tau_int_err_ns": get(self.lifetime_bi, "tau_int_err_ns"),
-                  "t0_ns": get(self.decay, "t0_ns"),
-                  "background_fraction": _background_fraction(self.decay)}
-        g2 = None
-        if self.g2 is not None:
-            g2 = _g2_summary(self.g2, self.g2_corrected, self.g2_curve)
-        flid = None
-        if self.flid_fit is not None:
-            d = self.flid_fit.to_dict()
-            flid = {"verdict": d.get("verdict"), "reason": d.get("reason"), "evidence": d.get("evidence"),
-                    "models": d.get("models"), "criterion": d.get("criterion")}
-        elif self.flid_map is not None:
-            flid = {"verdict": None, "reason": None, "evidence": None, "models": None}
-        beta, beta_err = get(self.flid_fit, "beta"), get(self.flid_fit, "beta_err")
-        if beta is None:  # no FLID fit: the regions' β (no error)
-            beta = get(self.regions, "beta")
         out = {
             "file": self.file, "format": self.format, "mode": self.mode, "duration_s": self.duration_s,
             "n_photons": self.n_photons, "count_rate_cps": self.count_rate_cps, "bin_width_s": self.bin_width_s,
             "photons_per_detector": _per_detector(self.binned),
             "n_photons_trace": int(self.binned.counts.sum()) if self.binned is not None else None,
-            "mandel_q": get(self.mandel_q, "q"), "mandel_q_err": get(self.mandel_q, "q_err"),
-            "mandel_q_curve": [{"bin_width_s": m.bin_width_s, "q": m.q, "q_err": m.q_err} for m in self.mandel_q_curve],
+            "mandel_q": self.mandel_q.q if self.mandel_q is not None else None,
+            "mandel_q_err": self.mandel_q.q_err if self.mandel_q is not None else None,
+            "mandel_q_curve": [m.summary() for m in self.mandel_q_curve],
             "blinking_detected": detected,
-            "blinking_test": ({"test": "index of dispersion (one-sided chi2)", "statistic": lt_.statistic,
-                               "dof": lt_.dof, "p_value": lt_.p_value, "excess_variance": lt_.excess_variance,
-                               "significance": lt_.significance, "min_excess_variance": lt_.min_excess_variance,
-                               "reason": lt_.reason} if lt_ is not None else None),
-            "on_fraction": 1.0 if detected is False else get(self.blinking, "on_fraction"),
-            "on_fraction_err": get(self.blinking, "on_fraction_err") if blinks else None,
-            "threshold_counts": get(get(self.blinking, "threshold"), "counts") if blinks else None,
-            "threshold_method": get(get(self.blinking, "threshold"), "method") if blinks else None,
-            "blinking_rate_hz": get(self.blinking, "blinking_rate_hz") if blinks else None,
-            "charging_rate_hz": get(self.blinking, "charging_rate_hz") if blinks else None,
-            "on_fraction_windowed": ({"window_s": self.blinking.window_s,
-                                      "start_s": self.blinking.windowed_start_s,
-                                      "on_fraction": self.blinking.windowed_on_fraction}
-                                     if blinks else None),
-            "power_law": pl if blinks else None,
-            "lifetime": lt,
-            "regions": ({"bands_counts": self.regions.regions, "intensity_counts": self.regions.intensity_counts,
-                         "tau_ns": self.regions.tau_ns, "tau_err_ns": self.regions.tau_err_ns}
-                        if self.regions is not None else None),
-            "g2": g2,
-            "flid": flid,
-            "beta": beta,
-            "beta_err": beta_err,
-            "warnings": list(self.warnings),
+            "blinking_test": self.blinking_test.summary() if self.blinking_test is not None else None,
         }
+        out.update(self._blinking_summary(detected, blinks))
+        out["power_law"] = self._power_law_summary() if blinks else None
+        out["lifetime"] = self._lifetime_summary()
+        out["regions"] = self.regions.summary() if self.regions is not None else None
+        out["g2"] = _g2_summary(self.g2, self.g2_corrected, self.g2_curve) if self.g2 is not None else None
+        out["flid"] = self._flid_summary()
+        out["beta"], out["beta_err"] = self._beta()
+        out["warnings"] = list(self.warnings)
         return jsonable(out)
+
+    def to_row(self) -> dict:
+        """The scalar keys of :meth:`to_dict`, flattened (``a.b``), for tables."""
+        from .results import flatten
+
+        return {k: v for k, v in flatten(self.to_dict()).items() if not isinstance(v, list)}
+
+    def _blinking_summary(self, detected, blinks: bool) -> dict:
+        from .analysis.blinking import BlinkingStats
+
+        d = self.blinking.summary() if blinks else dict.fromkeys(BlinkingStats.SUMMARY_KEYS)
+        if detected is False:
+            d["on_fraction"] = 1.0
+        return d
+
+    def _power_law_summary(self) -> dict:
+        # p_value: goodness of fit (semi-parametric bootstrap); truncated.p_value stays the
+        # likelihood-ratio test against the pure law, truncated.gof_p_value is its fit
+        from .analysis.powerlaw import PowerLawFit, TruncatedPowerLawFit
+
+        pl = {}
+        for k in ("on", "off"):
+            pure, trunc = self.power_law.get(k, (None, None))
+            pl[k] = {**_summary(pure, PowerLawFit.SUMMARY_KEYS),
+                     "truncated": _summary(trunc, TruncatedPowerLawFit.SUMMARY_KEYS)}
+        return pl
+
+    def _lifetime_summary(self) -> dict | None:
+        if self.lifetime_mono is None and self.lifetime_bi is None:
+            return None
+        from .analysis.lifetime import LifetimeFit
+
+        return {**_summary(self.lifetime_mono, LifetimeFit.SUMMARY_KEYS["mono"]),
+                **_summary(self.lifetime_bi, LifetimeFit.SUMMARY_KEYS["bi"]),
+                "t0_ns": self.decay.t0_ns if self.decay is not None else None,
+                "background_fraction": _background_fraction(self.decay)}
+
+    def _flid_summary(self) -> dict | None:
+        if self.flid_fit is not None:
+            return self.flid_fit.summary()
+        if self.flid_map is not None:
+            return {"verdict": None, "reason": None, "evidence": None, "models": None}
+        return None
+
+    def _beta(self) -> tuple:
+        """β and its error: the FLID fit's (background-corrected), else the regions' (no error)."""
+        fit = self.flid_fit
+        beta, beta_err = (fit.beta, fit.beta_err) if fit is not None else (None, None)
+        if beta is None:
+            beta = self.regions.beta if self.regions is not None else None
+        return beta, beta_err
+
+
+def _summary(result, keys) -> dict:
+    """``result.summary()``, or its keys with None when the result is missing (a failed fit)."""
+    return dict.fromkeys(keys) if result is None else result.summary()
 
 
 def _per_detector(binned) -> dict | None:
@@ -162,38 +169,16 @@ def _per_detector(binned) -> dict | None:
 
 
 def _g2_summary(g, corrected, curve) -> dict:
-    """The ``g2`` dict of :meth:`Report.to_dict` (issue 13 keys; a CW fit on a bound gives no values)."""
-    def get(obj, name):
-        return None if obj is None else getattr(obj, name, None)
-
-    rejected = bool(get(g, "at_bound"))
-    value = (lambda name: None) if rejected else (lambda name: get(g, name))
-    corrected_ci = get(g, "g2_zero_corrected_ci")
-    if corrected_ci is None and get(corrected, "g2_zero") is not None and not rejected:
-        corrected_ci = _cw_corrected_ci(corrected)
-    d = {"mode": curve.mode if curve is not None else None,
-         "g2_zero": value("g2_zero"), "g2_zero_err": value("g2_zero_err"), "g2_zero_ci": value("g2_zero_ci"),
-         "g2_zero_window": get(g, "g2_zero_window"), "g2_zero_window_ci": get(g, "g2_zero_window_ci"),
-         "overlap_corrected": get(g, "overlap_corrected"),
-         "g2_zero_corrected": None if rejected else get(corrected, "g2_zero"),
-         "g2_zero_corrected_err": None if rejected else get(corrected, "g2_zero_err"),
-         "g2_zero_corrected_ci": None if rejected else corrected_ci,
-         "background_fraction": get(corrected, "background_fraction"),
-         "background_fractions": get(g, "background_fractions"),
-         "correction": get(corrected, "method"),
-         "single_emitter": get(g, "single_emitter"), "single_emitter_reason": get(g, "single_emitter_reason"),
-         "fit_at_bound": list(get(g, "at_bound")) if rejected else None,
-         "tau_a_ns": value("tau_a_ns"), "tau0_ns": value("tau0_ns"),
-         "peak_index": get(g, "peak_index"), "peak_areas_relative": get(g, "peak_areas_relative")}
+    """The ``g2`` section: the g2 result's own summary, its background-corrected keys filled
+    from the separate correction where the result has none (a CW fit; never for a fit on a
+    bound, which gives no values)."""
+    d = {"mode": curve.mode if curve is not None else None, **g.summary()}
+    if corrected is not None:
+        rejected = d["fit_at_bound"] is not None
+        for k, v in corrected.summary().items():
+            if d[k] is None and not (rejected and k.startswith("g2_zero")):
+                d[k] = v
     return d
-
-
-def _cw_corrected_ci(corrected) -> tuple:
-    """``value ± z·SE`` of a background-corrected CW g2(0) at ``defaults.G2_CI_LEVEL``."""
-    from .analysis.g2 import _normal_quantile
-
-    z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
-    return (corrected.g2_zero - z * corrected.g2_zero_err, corrected.g2_zero + z * corrected.g2_zero_err)
 
 
 def rebinned_decay(decay, max_bins: int = defaults.DECAY_FIT_MAX_BINS):
@@ -504,9 +489,6 @@ def _cw_g2(curve, bf, attempt, msgs: list, g2_correction) -> tuple:
         if corrected is not None and np.isfinite(corrected.g2_zero_err):
             from dataclasses import replace as _replace
 
-            from .analysis.g2 import _single_emitter
-
-            single, why = _single_emitter(_cw_corrected_ci(corrected),
-                                          f"the background-corrected CW g2(0) ({corrected.method})")
+            single, why = corrected.single_emitter_decision(f"the background-corrected CW g2(0) ({corrected.method})")
             g = _replace(g, single_emitter=single, single_emitter_reason=why)
     return g, corrected
