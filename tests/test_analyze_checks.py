@@ -216,3 +216,13 @@ def test_report_sections_keep_their_keys_when_a_result_is_missing():
         assert set(pl["truncated"]) == set(TruncatedPowerLawFit.SUMMARY_KEYS)
         assert all(pl[k] is None for k in PowerLawFit.SUMMARY_KEYS)
         assert all(v is None for v in pl["truncated"].values())
+
+
+def test_a_failed_threshold_keeps_the_level_test_and_says_why():
+    from tttr.analysis.dwell_fits import blinking_analysis
+
+    counts = np.tile(np.r_[np.full(50, 20), np.full(50, 2)], 20)  # two levels, 20 and 2 counts per bin
+    res = blinking_analysis(counts, bin_width_s=0.01, duration_s=counts.size * 0.01, method="absolute")  # no value
+    assert res.blinking_detected is True and res.statistics is None and res.power_law == {}
+    assert len(res.warnings) == 1 and res.warnings[0].startswith("blinking: ") and "value" in res.warnings[0]
+    assert res.mandel_q.q > 1  # Q = Var/mean − 1 = (81 + 11)/11 − 1 ≈ 7.4 for these two levels

@@ -290,7 +290,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
                duration_s=binned.duration_s, n_photons=n_ph,
                count_rate_cps=n_ph / binned.duration_s if binned.duration_s > 0 else float("nan"),
                bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
-    rep.update(_photon_statistics(trace, binned, attempt, msgs, threshold_method=threshold_method,
+    rep.update(_photon_statistics(trace, binned, msgs, threshold_method=threshold_method,
                                   threshold_fraction=threshold_fraction, power_law_t_min_s=power_law_t_min_s,
                                   power_law_gof_draws=power_law_gof_draws,
                                   power_law_error_draws=power_law_error_draws,
@@ -362,36 +362,28 @@ def _one_pass(chunks, accs: dict, progress, msgs: list) -> dict:
     return res
 
 
-def _photon_statistics(trace, binned, attempt, msgs: list, *, threshold_method, threshold_fraction,
-                       power_law_t_min_s, power_law_gof_draws, power_law_error_draws, truncated_gof_draws) -> dict:
-    """Mandel Q, the single-level test and, for a blinking trace, the ON/OFF statistics and the
-    dwell-time power laws (report fields)."""
-    from .analysis import blinking as bl
-    from .analysis.photon_stats import mandel_q, mandel_q_curve
+def _photon_statistics(trace, binned, msgs: list, *, threshold_method, threshold_fraction, power_law_t_min_s,
+                       power_law_gof_draws, power_law_error_draws, truncated_gof_draws) -> dict:
+    """Mandel Q (and its curve), the single-level test and, for a blinking trace, the ON/OFF
+    statistics and the dwell-time power laws (report fields;
+    :func:`tttr.analysis.dwell_fits.blinking_analysis`)."""
+    from .analysis.dwell_fits import blinking_analysis
+    from .analysis.photon_stats import mandel_q_curve
 
     total = trace.total
     if total.size < 2:
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
         return {}
-    rep = {"mandel_q": mandel_q(total, bin_width_s=binned.bin_width_s),
-           "mandel_q_curve": mandel_q_curve(total, bin_width_s=binned.bin_width_s)}
-    st = attempt("blinking", lambda: bl.blinking_statistics(
-        total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
-    rep["blinking"] = st
-    level = bl.single_level_test(total)
-    rep["blinking_test"] = level
-    if level.blinking_detected is not True:
-        msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
-        rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
-    if st is not None and level.blinking_detected is True:
-        from .analysis.dwell_fits import dwell_power_laws
-
-        pl, pl_msgs = dwell_power_laws(st.dwell, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
-                                       t_min_s=power_law_t_min_s, gof_draws=power_law_gof_draws,
-                                       error_draws=power_law_error_draws, truncated_gof_draws=truncated_gof_draws)
-        msgs += pl_msgs
-        rep["power_law"] = pl
-    return rep
+    ba = blinking_analysis(total, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
+                           method=threshold_method, fraction=threshold_fraction, t_min_s=power_law_t_min_s,
+                           gof_draws=power_law_gof_draws, error_draws=power_law_error_draws,
+                           truncated_gof_draws=truncated_gof_draws)
+    msgs += ba.warnings
+    if ba.blinking_detected is not True:
+        msgs.append(f"blinking: {ba.level_test.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
+    # without blinking there is no split: nothing downstream (figures, saved dwell arrays) may use one
+    return {"mandel_q": ba.mandel_q, "mandel_q_curve": mandel_q_curve(total, bin_width_s=binned.bin_width_s),
+            "blinking": ba.statistics, "blinking_test": ba.level_test, "power_law": ba.power_law}
 
 
 def _lifetimes_and_flid(binned, decay, attempt, msgs: list, *, flid_estimator, fit_flid) -> dict:
