@@ -225,4 +225,4 @@ def test_a_failed_threshold_keeps_the_level_test_and_says_why():
     res = blinking_analysis(counts, bin_width_s=0.01, duration_s=counts.size * 0.01, method="absolute")  # no value
     assert res.blinking_detected is True and res.statistics is None and res.power_law == {}
     assert len(res.warnings) == 1 and res.warnings[0].startswith("blinking: ") and "value" in res.warnings[0]
-    assert res.mandel_q.q > 1  # Q = Var/mean − 1 = (81 + 11)/11 − 1 ≈ 7.4 for these two levels
+    assert res.mandel_q.q == pytest.approx(81 * 2000 / 1999 / 11 - 1)  # Q = s²/mean − 1, s² = 81·N/(N−1)
