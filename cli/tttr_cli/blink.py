@@ -6,7 +6,7 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, FRACTION, NON_NEGATIVE, check_bins, emit_json, for_the_command_line, force_option,
+from .options import (DURATION, FRACTION, NON_NEGATIVE, LibraryChoice, check_bins, emit_json, for_the_command_line, force_option,
                       format_duration, json_option, names_the_file, plot_option, progress_bar, reader_kwargs,
                       reader_options, refuse_existing)
 from .summary import pm, power_law_line
@@ -16,8 +16,8 @@ from .summary import pm, power_law_line
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--bin", "bin_width_s", type=DURATION, default=defaults.BIN_WIDTH_S,
               show_default=format_duration(defaults.BIN_WIDTH_S), help="Bin width.")
-@click.option("--threshold-method", type=click.Choice(["fraction", "max", "on_level", "absolute", "valley", "otsu"]),
-              default="fraction", show_default=True, help="How the ON threshold is chosen (science.md §5).")
+@click.option("--threshold-method", type=LibraryChoice("tttr.analysis.blinking", "METHODS"),
+              default=defaults.THRESHOLD_METHOD, show_default=True, help="How the ON threshold is chosen (science.md §5).")
 @click.option("--fraction", type=FRACTION, default=defaults.THRESHOLD_FRACTION, show_default=True,
               help="f in ON if counts ≥ f·I_max (0 < f ≤ 1).")
 @click.option("--threshold", "threshold_value", type=NON_NEGATIVE, default=None,

@@ -6,7 +6,7 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, DetectorList, emit_json, force_option, format_duration, json_option, names_the_file,
+from .options import (DURATION, DetectorList, LibraryChoice, emit_json, force_option, format_duration, json_option, names_the_file,
                       plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
 from .summary import pm
 
@@ -17,9 +17,10 @@ from .summary import pm
               help="Half-width of the lag range  [default: 1us; pulsed: at least 2 periods]")
 @click.option("--bin", "bin_s", type=DURATION, default=defaults.G2_BIN_S, show_default=format_duration(defaults.G2_BIN_S),
               help="Lag bin width.")
-@click.option("--detectors", type=DetectorList(count=2), default="0,1", show_default=True,
+@click.option("--detectors", type=DetectorList(count=2), default=defaults.G2_DETECTORS,
+              show_default=",".join(map(str, defaults.G2_DETECTORS)),
               help="Detectors A,B; the lag is t_B - t_A.")
-@click.option("--mode", type=click.Choice(["auto", "pulsed", "cw"]), default="auto", show_default=True,
+@click.option("--mode", type=LibraryChoice("tttr.analysis.g2", "MODES"), default="auto", show_default=True,
               help="pulsed: peak areas; cw: antibunching fit; auto: pulsed for T3 files.")
 @click.option("--side-peaks", "n_side_peaks", type=click.IntRange(1, 1000), default=None,
               help=f"Pulsed: side peaks averaged on each side  [default: {defaults.G2_SIDE_PEAKS}]")
