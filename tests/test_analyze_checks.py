@@ -170,3 +170,59 @@ def test_beta_and_tau_c_checks():
     assert "longer than the measurement" in sanity.power_law_warnings("power law on", Tr, 0.01, 60.0)[0]
     Tr.tau_c_s = 1.0
     assert sanity.power_law_warnings("power law on", Tr, 0.01, 60.0) == []
+
+
+# ---------------------------------------------------------------- the report's composed summary
+def _attributes(cls) -> set:
+    """Fields and properties of a result class (what ``getattr`` may read)."""
+    import dataclasses
+
+    return {f.name for f in dataclasses.fields(cls)} | {k for k in dir(cls) if isinstance(getattr(cls, k), property)}
+
+
+def test_summary_keys_name_attributes_of_their_result():
+    # a result whose summary lists its keys by name must own each of them: a field renamed
+    # without its summary would otherwise read as a missing value (None) in every report
+    from tttr.analysis.lifetime import LifetimeFit
+    from tttr.analysis.powerlaw import PowerLawFit, TruncatedPowerLawFit
+
+    for cls, keys in ((PowerLawFit, PowerLawFit.SUMMARY_KEYS), (TruncatedPowerLawFit, TruncatedPowerLawFit.SUMMARY_KEYS),
+                      (LifetimeFit, LifetimeFit.SUMMARY_KEYS["mono"] + LifetimeFit.SUMMARY_KEYS["bi"])):
+        missing = set(keys) - _attributes(cls)
+        assert not missing, (cls.__name__, missing)
+
+
+def test_report_sections_keep_their_keys_when_a_result_is_missing():
+    from tttr.analysis.blinking import BlinkingStats, blinking_statistics, single_level_test
+    from tttr.analysis.powerlaw import PowerLawFit, TruncatedPowerLawFit
+    from tttr.pipeline import Report
+
+    base = dict(file="x", format="sim", mode="t3", duration_s=1.0, n_photons=0, count_rate_cps=0.0, bin_width_s=0.01)
+    d = Report(**base).to_dict()
+    # nothing computed: every top-level blinking key is there, null (no test, so no ON fraction 1)
+    assert all(d[k] is None for k in BlinkingStats.SUMMARY_KEYS)
+    assert d["power_law"] is None and d["lifetime"] is None and d["g2"] is None and d["flid"] is None
+    # two levels (20 and 2 counts per bin, alternating every 50 bins) blink beyond doubt; both
+    # power-law fits failed: each state keeps its section's keys, all null
+    counts = np.tile(np.r_[np.full(50, 20), np.full(50, 2)], 20)
+    st = blinking_statistics(counts, bin_width_s=0.01)
+    level = single_level_test(counts)
+    assert level.blinking_detected is True
+    d = Report(**base, blinking=st, blinking_test=level, power_law={"on": (None, None)}).to_dict()
+    assert d["on_fraction"] == pytest.approx(0.5) and d["blinking_test"]["dof"] == counts.size - 1
+    for state in ("on", "off"):
+        pl = d["power_law"][state]
+        assert set(pl) == set(PowerLawFit.SUMMARY_KEYS) | {"truncated"}
+        assert set(pl["truncated"]) == set(TruncatedPowerLawFit.SUMMARY_KEYS)
+        assert all(pl[k] is None for k in PowerLawFit.SUMMARY_KEYS)
+        assert all(v is None for v in pl["truncated"].values())
+
+
+def test_a_failed_threshold_keeps_the_level_test_and_says_why():
+    from tttr.analysis.dwell_fits import blinking_analysis
+
+    counts = np.tile(np.r_[np.full(50, 20), np.full(50, 2)], 20)  # two levels, 20 and 2 counts per bin
+    res = blinking_analysis(counts, bin_width_s=0.01, duration_s=counts.size * 0.01, method="absolute")  # no value
+    assert res.blinking_detected is True and res.statistics is None and res.power_law == {}
+    assert len(res.warnings) == 1 and res.warnings[0].startswith("blinking: ") and "value" in res.warnings[0]
+    assert res.mandel_q.q == pytest.approx(81 * 2000 / 1999 / 11 - 1)  # Q = s²/mean − 1, s² = 81·N/(N−1)

@@ -97,3 +97,23 @@ def test_truncated_file_warns_but_succeeds(tmp_path):
     p.write_bytes(T3.read_bytes()[:-2])
     d = json.loads(run("info", "--json", p).stdout)
     assert any("trailing" in w for w in d["warnings"])
+
+
+HT3 = SAMPLES / "real" / "pq_hydraharp_v2.ht3"
+
+
+def test_a_reader_that_cannot_be_imported_is_an_error_not_an_unknown_format(monkeypatch):
+    # the legacy PicoQuant reader broken (its import fails): an .ht3 file must not be called
+    # "not a recognised time-tag file" by the probes that follow it
+    import sys
+
+    from tttr.errors import UnknownFormatError
+
+    assert tttr.io.detect_format(HT3) == "legacy"
+    monkeypatch.setitem(sys.modules, "tttr.io.legacy", None)  # importing it now raises ImportError
+    with pytest.raises(ImportError) as info:
+        tttr.open(HT3)
+    assert not isinstance(info.value, UnknownFormatError)
+    r = run("info", HT3)
+    assert r.exit_code == 3 and "internal error" in r.stderr and "tttr.io.legacy" in r.stderr, r.output
+    assert "not a recognised" not in r.stderr

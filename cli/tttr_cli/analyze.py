@@ -6,7 +6,7 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, FRACTION, check_bins, emit_json, for_the_command_line, force_option, format_duration,
+from .options import (DURATION, FRACTION, LibraryChoice, check_bins, emit_json, for_the_command_line, force_option, format_duration,
                       json_option, names_the_file, progress_bar, reader_kwargs, reader_options)
 from .summary import DASH, pm, power_law_line
 
@@ -19,8 +19,8 @@ from .summary import DASH, pm, power_law_line
               help=f"g2 half-window  [default: {format_duration(defaults.G2_WINDOW_S)}; pulsed: ±2 periods]")
 @click.option("--g2-bin", "g2_bin_s", type=DURATION, default=None,
               help=f"g2 bin width  [default: {format_duration(defaults.G2_BIN_S)}]")
-@click.option("--threshold-method", type=click.Choice(["fraction", "max", "on_level", "valley", "otsu"]),
-              default="fraction", show_default=True)
+@click.option("--threshold-method", type=LibraryChoice("tttr.analysis.blinking", "METHODS", exclude=("absolute",)),
+              default=defaults.THRESHOLD_METHOD, show_default=True, help="How the ON threshold is chosen (science.md §5).")
 @click.option("--fraction", "threshold_fraction", type=FRACTION, default=defaults.THRESHOLD_FRACTION,
               show_default=True, help="ON if counts ≥ fraction × I_max (0 < f ≤ 1).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,

@@ -6,7 +6,7 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, IntensityBands, check_bins, emit_json, force_option, format_duration, json_option,
+from .options import (DURATION, IntensityBands, LibraryChoice, check_bins, emit_json, force_option, format_duration, json_option,
                       names_the_file, open_with_nanotimes, plot_option, progress_bar, reader_kwargs, reader_options,
                       refuse_existing)
 from .summary import pm
@@ -16,7 +16,8 @@ from .summary import pm
 @click.argument("file", type=click.Path(path_type=str))
 @click.option("--bin", "bin_width_s", type=DURATION, default=defaults.BIN_WIDTH_S,
               show_default=format_duration(defaults.BIN_WIDTH_S), help="Bin width.")
-@click.option("--estimator", type=click.Choice(["mean", "corrected", "mle"]), default="mean", show_default=True,
+@click.option("--estimator", type=LibraryChoice("tttr.analysis.flid", "ESTIMATORS"), default=defaults.FLID_ESTIMATOR,
+              show_default=True,
               help="Per-bin lifetime estimator.")
 @click.option("--regions", type=IntensityBands(), default=None,
               help="Intensity bands in counts per bin, lo:hi,lo:hi (e.g. 10:20,40:60; default: automatic).")

@@ -6,7 +6,7 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, DetectorList, emit_json, force_option, format_duration, json_option, names_the_file,
+from .options import (DURATION, DetectorList, LibraryChoice, emit_json, force_option, format_duration, json_option, names_the_file,
                       plot_option, progress_bar, reader_kwargs, reader_options, refuse_existing)
 from .summary import pm
 
@@ -17,9 +17,10 @@ from .summary import pm
               help="Half-width of the lag range  [default: 1us; pulsed: at least 2 periods]")
 @click.option("--bin", "bin_s", type=DURATION, default=defaults.G2_BIN_S, show_default=format_duration(defaults.G2_BIN_S),
               help="Lag bin width.")
-@click.option("--detectors", type=DetectorList(count=2), default="0,1", show_default=True,
+@click.option("--detectors", type=DetectorList(count=2), default=defaults.G2_DETECTORS,
+              show_default=",".join(map(str, defaults.G2_DETECTORS)),
               help="Detectors A,B; the lag is t_B - t_A.")
-@click.option("--mode", type=click.Choice(["auto", "pulsed", "cw"]), default="auto", show_default=True,
+@click.option("--mode", type=LibraryChoice("tttr.analysis.g2", "MODES"), default="auto", show_default=True,
               help="pulsed: peak areas; cw: antibunching fit; auto: pulsed for T3 files.")
 @click.option("--side-peaks", "n_side_peaks", type=click.IntRange(1, 1000), default=None,
               help=f"Pulsed: side peaks averaged on each side  [default: {defaults.G2_SIDE_PEAKS}]")
@@ -63,15 +64,15 @@ def g2(file, window_s, bin_s, detectors, mode, n_side_peaks, half_window_s, plot
         lines.append(f"{curve.mode} g2(0): not computed: {curve.analysis_error}")
     elif curve.mode == "pulsed":
         lines.append(f"pulsed (period {a.period_s * 1e9:.4g} ns): g2(0) = {_with_ci(a.g2_zero, a.g2_zero_err, a)}"
-                     + (" (peak overlap removed)" if getattr(a, "overlap_corrected", False) else ""))
-        if getattr(a, "g2_zero_window", None) is not None:
+                     + (" (peak overlap removed)" if a.overlap_corrected else ""))
+        if a.g2_zero_window is not None:
             lines.append(f"plain window ratio {a.g2_zero_window:.4f} (central {a.central_area:,} pairs, "
                          f"side mean {a.side_area_mean:,.1f}, K = {a.n_side_peaks}, ±{a.half_window_s * 1e9:.4g} ns)")
-        if getattr(a, "g2_zero_corrected", None) is not None:
+        if a.g2_zero_corrected is not None:
             lines.append(f"background-corrected ({a.correction}): "
-                         f"{_with_ci(a.g2_zero_corrected, getattr(a, 'g2_zero_corrected_err', None), a, 'g2_zero_corrected_ci')}"
+                         f"{_with_ci(a.g2_zero_corrected, a.g2_zero_corrected_err, a, 'g2_zero_corrected_ci')}"
                          + (f"; background fractions {', '.join(f'{x:.3f}' for x in a.background_fractions)}"
-                            if getattr(a, "background_fractions", None) is not None else ""))
+                            if a.background_fractions is not None else ""))
         near = [(int(k), float(v)) for k, v in zip(a.peak_index, a.peak_g2) if 0 < abs(k) <= 3]
         lines.append("side peaks / uncorrelated: " + ", ".join(f"{k:+d}: {v:.3f}" for k, v in near))
     else:
@@ -92,13 +93,6 @@ def _with_ci(value, err, a, ci_name="g2_zero_ci") -> str:
 
 def _single_emitter_line(a) -> str:
     """The single-emitter decision as the analysis made it (null with its reason when undecided)."""
-    decided = getattr(a, "single_emitter", None)
-    reason = getattr(a, "single_emitter_reason", None)
-    if decided is None and reason is None and not hasattr(a, "single_emitter"):
-        # an analysis without the interval-based decision: decide only when the ±2σ interval
-        # lies on one side of 0.5
-        lo, hi = a.g2_zero - 2 * a.g2_zero_err, a.g2_zero + 2 * a.g2_zero_err
-        decided = True if hi < 0.5 else (False if lo > 0.5 else None)
-        reason = None if decided is not None else "the ±2σ interval of g2(0) includes 0.5"
-    word = {True: "yes", False: "no", None: "undetermined"}[decided]
+    word = {True: "yes", False: "no", None: "undetermined"}[a.single_emitter]
+    reason = a.single_emitter_reason
     return f"single emitter (g2(0) < 0.5): {word}" + (f" ({reason})" if reason else "")

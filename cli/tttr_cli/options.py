@@ -135,6 +135,38 @@ class IntensityBands(click.ParamType):
         return bands
 
 
+class LibraryChoice(click.Choice):
+    """One of the names in a tuple of the library (``module.NAME``), read when first needed.
+
+    Parameters
+    ----------
+    module, name : str
+        Where the tuple lives, e.g. ``"tttr.analysis.flid", "ESTIMATORS"``.
+    exclude : tuple of str
+        Names the command does not offer (e.g. a method that needs another option).
+
+    Notes
+    -----
+    The choices are the library's own, so the command line cannot drift from what the
+    library accepts; they are imported lazily so that ``tttr --help`` or ``tttr info`` do not
+    load the analyses.
+    """
+
+    def __init__(self, module: str, name: str, *, exclude: tuple = ()):  # noqa: D107 - see the class
+        self._where = (module, name, tuple(exclude))
+        self._resolved = None
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple:
+        if self._resolved is None:
+            import importlib
+
+            module, name, exclude = self._where
+            self._resolved = tuple(c for c in getattr(importlib.import_module(module), name) if c not in exclude)
+        return self._resolved
+
+
 DURATION = Duration()
 DURATION_OR_ZERO = Duration(allow_zero=True)
 POSITIVE = Number(0, None, low_open=True, what="a positive number")
@@ -234,7 +266,7 @@ def progress_bar(as_json: bool, total: int | None, *, desc: str, unit: str = "re
     """A progress bar on stderr when a person is watching; yields its ``update`` or None.
 
     ``total`` is the number of records in the file (``info.n_records``); the analyses call
-    the update with the records of each chunk (:func:`tttr.analysis._source.stream_of`).
+    the update with the records of each chunk (:func:`tttr.io.source.stream_of`).
     """
     if not progress_enabled(as_json):
         yield None
@@ -257,7 +289,7 @@ def open_with_nanotimes(file, reader_opts: dict, what: str):
         The file is T2, or T3 without its nanotime unit (the message says which flag helps).
     """
     import tttr
-    from tttr.analysis._source import nanotime_problem
+    from tttr.io.source import nanotime_problem
     from tttr.errors import AnalysisError
 
     stream = tttr.open(file, **reader_opts)
@@ -312,7 +344,7 @@ def reader_options(f):
                      help="FT1040/columnar T3: laser repetition rate in Hz."),
         click.option("--channel-base", "channel_base", type=click.IntRange(0, 1), default=None,
                      help="Columnar files: 1 if channels are numbered from 1."),
-        click.option("--on-time-error", "on_time_error", type=click.Choice(["raise", "drop", "sort"]), default=None,
+        click.option("--on-time-error", "on_time_error", type=LibraryChoice("tttr.io", "ON_TIME_ERROR"), default=None,
                      help="When decoded times go backwards (corrupt records): stop with an error naming the record "
                           "(default), or drop / re-sort the offending events with a warning that counts them."),
     ]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from .options import DURATION, POSITIVE, emit_json, json_option
+from .options import DURATION, POSITIVE, LibraryChoice, emit_json, json_option
 
 
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--model", type=click.Choice(["nonblinking", "auger", "bc", "mixed"]), default="auger", show_default=True)
+@click.option("--model", type=LibraryChoice("tttr.simulate", "MODELS"), default="auger", show_default=True)
 @click.option("--mode", type=click.Choice(["t3", "t2"]), default="t3", show_default=True)
 @click.option("--duration", "duration_s", type=DURATION, default="60s", show_default=True)
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)

@@ -41,7 +41,7 @@ def trace(file, bin_width_s, detectors, plot_path, force, as_json, **kwargs):
         emit_json({"file": file, "bin_width_s": tr.bin_width_s, "n_bins": int(tr.counts.shape[0]),
                    "detectors": list(tr.detectors), "mean_counts": q.mean_counts, "mandel_q": q.q,
                    "mandel_q_err": q.q_err,
-                   "mandel_q_curve": [{"bin_width_s": m.bin_width_s, "q": m.q, "q_err": m.q_err} for m in curve],
+                   "mandel_q_curve": [m.summary() for m in curve],
                    "counts": tr.counts.tolist()})
         return
     click.echo(f"{tr.counts.shape[0]:,} bins of {format_duration(tr.bin_width_s)}; mean {q.mean_counts:.2f} counts/bin "

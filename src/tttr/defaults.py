@@ -329,3 +329,32 @@ CHANGEPOINT_SCAN_STRIDE: int = 64
 #: 2 × 8192 photons, where a burst or dip of tens to hundreds of photons stands out (in a
 #: stretch of 10⁵ photons or more a single-change test barely sees it). 80 ms at 100 kcps.
 CHANGEPOINT_SCALE_PHOTONS: int = 8192
+
+# -------------------------------------------- one-pass report and command line (pipeline)
+#: Chunks the prefetch thread of a streaming pass decodes ahead of the analysis: 2 keep the
+#: next chunk ready while the current one is analysed and bound the extra memory to two
+#: chunks (about 22 MiB at ``CHUNK_RECORDS``; docs/reliability.md's memory budget).
+PREFETCH_CHUNKS: int = 2
+
+#: Most bins of the decay the report's lifetime fits use (the full histogram is merged down
+#: to at most this many): a 200 ns period in 16 ps bins (12 500 bins, whose bi-exponential
+#: fit costs seconds) becomes 962 bins of 208 ps, still fine against nanosecond lifetimes.
+#: ``tttr lifetime`` fits the same merged decay, so both commands give one answer.
+DECAY_FIT_MAX_BINS: int = 1024
+
+#: The HBT detector pair of the report's g2 and of ``tttr g2`` (the first two inputs of a
+#: two-detector setup, 0-based; science.md §6).
+G2_DETECTORS: tuple = (0, 1)
+
+#: How the ON threshold is chosen by default: a fraction of the robust maximum (science.md §5,
+#: seed 002); one of :data:`tttr.analysis.blinking.METHODS`.
+THRESHOLD_METHOD: str = "fraction"
+
+#: Per-bin lifetime estimator of the FLID map: the mean delay after t0 minus the background
+#: (science.md §3); one of :data:`tttr.analysis.flid.ESTIMATORS`.
+FLID_ESTIMATOR: str = "mean"
+
+#: Largest background fraction of the decay the report passes on (to the g2 background
+#: correction): a fraction of 1 would leave no signal (ρ = 1 − f = 0) and an infinite
+#: correction; 0.999 keeps ρ positive while changing no physically meaningful value.
+BACKGROUND_FRACTION_MAX: float = 0.999

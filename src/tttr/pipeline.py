@@ -1,130 +1,24 @@
-"""Every analysis over ONE streaming pass of a file.
+"""Every analysis of one file in one streaming pass: :func:`analyze` and its :class:`Report`.
 
-:func:`stream_pass` reads a file once and hands every chunk to each accumulator (anything
-with ``add(chunk)`` and ``result()``): the per-bin sums (trace, FLID, intensity-resolved
-decays), the full-resolution decay histogram, the pair correlation. Each accumulator keeps
-its own bounded state, so memory does not grow with the file.
+The pass itself (chunks handed to accumulators, prefetching) is :mod:`tttr.streaming`;
+:func:`analyze` chooses the accumulators, runs the pass and computes everything else from
+their results in named steps (photon statistics, lifetimes and FLID, g2).
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import warnings as _warnings
+from dataclasses import dataclass, field
+from functools import partial
 
-from .analysis._source import nanotime_problem, records_in, stream_of
+import numpy as np
 
-__all__ = ["stream_pass", "feed"]
+from . import defaults
+from .io.source import nanotime_problem, stream_of
+from .results import Result, jsonable
+from .streaming import feed, stream_pass
 
-
-def _prefetched(chunks, depth: int = 2):
-    """Iterate ``chunks`` in a background thread, ``depth`` chunks ahead (reading and decoding
-    release the GIL, so the next chunk is decoded while the current one is analysed)."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce():
-        try:
-            for c in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put(c, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            q.put(exc)
-
-    t = threading.Thread(target=produce, name="tttr-prefetch", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
-def stream_pass(source, accumulators: dict, *, progress=None, errors: dict | None = None, threads: int | None = None,
-                **options) -> dict:
-    """Feed every chunk of ``source`` to each accumulator; return ``{name: result()}``.
-
-    Parameters
-    ----------
-    source : path, TTTRStream or photons from ``tttr.read``
-    accumulators : dict
-        ``name -> accumulator``.
-    progress : callable, optional
-        Called with the number of file records of each chunk (its total is ``info.n_records``).
-    errors : dict, optional
-        If given, an accumulator whose ``result()`` raises gets None and its exception is
-        stored here under its name (the others are not lost); otherwise the exception
-        propagates.
-    threads : int, optional
-        Threads that run the accumulators of a chunk side by side (default: one per
-        accumulator, at most the number of CPUs); 1 runs everything in this thread.
-
-    Notes
-    -----
-    The numba kernels release the GIL, so with ``threads > 1`` the accumulators of one chunk
-    run in parallel while a prefetch thread reads and decodes the next chunk. Each
-    accumulator only reads the shared chunk and changes its own state, and sees the chunks in
-    file order, so the results are identical to a sequential pass. Memory grows by at most
-    two prefetched chunks.
-    """
-    _info, chunks = stream_of(source, **options)
-    return feed(chunks, accumulators, progress=progress, errors=errors, threads=threads)
-
-
-def feed(chunks, accumulators: dict, *, progress=None, errors: dict | None = None, threads: int | None = None) -> dict:
-    """The body of :func:`stream_pass` for chunks already opened (same parameters and result)."""
-    accs = list(accumulators.items())
-    n_threads = threads if threads is not None else min(len(accs), os.cpu_count() or 1)
-    if n_threads <= 1 or len(accs) <= 1:
-        for chunk in chunks:
-            for _name, acc in accs:
-                acc.add(chunk)
-            if progress is not None:
-                progress(records_in(chunk))
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="tttr-acc") as pool:
-            for chunk in _prefetched(chunks):
-                futures = [pool.submit(acc.add, chunk) for _name, acc in accs]
-                for f in futures:
-                    f.result()
-                if progress is not None:
-                    progress(records_in(chunk))
-    out = {}
-    for name, acc in accs:
-        try:
-            out[name] = acc.result()
-        except Exception as exc:  # noqa: BLE001 - collected for the caller when asked
-            if errors is None:
-                raise
-            errors[name] = exc
-            out[name] = None
-    return out
-
-
-# ----------------------------------------------------------------------------- analyze
-import warnings as _warnings  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from . import defaults  # noqa: E402
-from .results import Result, jsonable  # noqa: E402
-
-__all__ += ["Report", "analyze"]
+__all__ = ["Report", "analyze", "rebinned_decay", "stream_pass", "feed"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -172,88 +66,95 @@ class Report(Result):
                        for r in summary_rows(self.to_dict()))
         return f"<table><caption>{html.escape(str(self.file))}</caption>{rows}</table>"
 
-    def to_dict(self, *, arrays: bool = False) -> dict:  # noqa: D102 - the documented schema
-        def get(obj, name):
-            return None if obj is None else getattr(obj, name, None)
+    def to_dict(self) -> dict:
+        """The JSON summary of the report (``tttr analyze --json``), composed of each result's
+        ``summary()``.
 
-        pl = {}
-        for k in ("on", "off"):
-            pure, trunc = self.power_law.get(k, (None, None))
-            # p_value: goodness of fit (semi-parametric bootstrap); truncated.p_value stays the
-            # likelihood-ratio test against the pure law, truncated.gof_p_value is its fit
-            pl[k] = {"alpha": get(pure, "alpha"), "alpha_err": get(pure, "alpha_err"), "t_min_s": get(pure, "t_min_s"),
-                     "n": get(pure, "n"), "ks_distance": get(pure, "ks_distance"), "p_value": get(pure, "p_value"),
-                     "gof_draws": get(pure, "gof_draws"), "t_min_selection": get(pure, "t_min_selection"),
-                     "error_method": get(pure, "error_method"),
-                     "truncated": {"alpha": get(trunc, "alpha"), "alpha_err": get(trunc, "alpha_err"),
-                                   "tau_c_s": get(trunc, "tau_c_s"), "tau_c_err_s": get(trunc, "tau_c_err_s"),
-                                   "p_value": get(trunc, "p_value"), "preferred": get(trunc, "preferred"),
-                                   "t_min_s": get(trunc, "t_min_s"), "n": get(trunc, "n"),
-                                   "ks_distance": get(trunc, "ks_distance"), "gof_p_value": get(trunc, "gof_p_value"),
-                                   "gof_draws": get(trunc, "gof_draws")}}
-        lt_ = self.blinking_test
-        detected = get(lt_, "blinking_detected")
+        Notes
+        -----
+        Keys are present whatever was computed: a section whose result is missing is None, or
+        its keys with None where the section exists (a failed power-law fit beside a good one).
+        ON/OFF statistics are reported only for a trace in which blinking was detected (not
+        for an undetermined test either); with no blinking the ON fraction is 1.
+        """
+        detected = self.blinking_test.blinking_detected if self.blinking_test is not None else None
         blinks = self.blinking is not None and detected is not False
-        lt = None
-        if self.lifetime_mono is not None or self.lifetime_bi is not None:
-            lt = {"tau_ns": get(self.lifetime_mono, "tau_ns"), "tau_err_ns": get(self.lifetime_mono, "tau_err_ns"),
-                  "tau1_ns": get(self.lifetime_bi, "tau1_ns"), "tau1_err_ns": get(self.lifetime_bi, "tau1_err_ns"),
-                  "tau2_ns": get(self.lifetime_bi, "tau2_ns"), "tau2_err_ns": get(self.lifetime_bi, "tau2_err_ns"),
-                  "a1": get(self.lifetime_bi, "a1"), "a1_err": get(self.lifetime_bi, "a1_err"),
-                  "a2": get(self.lifetime_bi, "a2"),
-                  "tau_amp_ns": get(self.lifetime_bi, "tau_amp_ns"),
-                  "tau_amp_err_ns": get(self.lifetime_bi, "tau_amp_err_ns"),
-                  "tau_int_ns": get(self.lifetime_bi, "tau_int_ns"),
-                  "tau_int_err_ns": get(self.lifetime_bi, "tau_int_err_ns"),
-                  "t0_ns": get(self.decay, "t0_ns"),
-                  "background_fraction": _background_fraction(self.decay)}
-        g2 = None
-        if self.g2 is not None:
-            g2 = _g2_summary(self.g2, self.g2_corrected, self.g2_curve)
-        flid = None
-        if self.flid_fit is not None:
-            d = self.flid_fit.to_dict()
-            flid = {"verdict": d.get("verdict"), "reason": d.get("reason"), "evidence": d.get("evidence"),
-                    "models": d.get("models"), "criterion": d.get("criterion")}
-        elif self.flid_map is not None:
-            flid = {"verdict": None, "reason": None, "evidence": None, "models": None}
-        beta, beta_err = get(self.flid_fit, "beta"), get(self.flid_fit, "beta_err")
-        if beta is None:  # no FLID fit: the regions' β (no error)
-            beta = get(self.regions, "beta")
         out = {
             "file": self.file, "format": self.format, "mode": self.mode, "duration_s": self.duration_s,
             "n_photons": self.n_photons, "count_rate_cps": self.count_rate_cps, "bin_width_s": self.bin_width_s,
             "photons_per_detector": _per_detector(self.binned),
             "n_photons_trace": int(self.binned.counts.sum()) if self.binned is not None else None,
-            "mandel_q": get(self.mandel_q, "q"), "mandel_q_err": get(self.mandel_q, "q_err"),
-            "mandel_q_curve": [{"bin_width_s": m.bin_width_s, "q": m.q, "q_err": m.q_err} for m in self.mandel_q_curve],
+            "mandel_q": self.mandel_q.q if self.mandel_q is not None else None,
+            "mandel_q_err": self.mandel_q.q_err if self.mandel_q is not None else None,
+            "mandel_q_curve": [m.summary() for m in self.mandel_q_curve],
             "blinking_detected": detected,
-            "blinking_test": ({"test": "index of dispersion (one-sided chi2)", "statistic": lt_.statistic,
-                               "dof": lt_.dof, "p_value": lt_.p_value, "excess_variance": lt_.excess_variance,
-                               "significance": lt_.significance, "min_excess_variance": lt_.min_excess_variance,
-                               "reason": lt_.reason} if lt_ is not None else None),
-            "on_fraction": 1.0 if detected is False else get(self.blinking, "on_fraction"),
-            "on_fraction_err": get(self.blinking, "on_fraction_err") if blinks else None,
-            "threshold_counts": get(get(self.blinking, "threshold"), "counts") if blinks else None,
-            "threshold_method": get(get(self.blinking, "threshold"), "method") if blinks else None,
-            "blinking_rate_hz": get(self.blinking, "blinking_rate_hz") if blinks else None,
-            "charging_rate_hz": get(self.blinking, "charging_rate_hz") if blinks else None,
-            "on_fraction_windowed": ({"window_s": self.blinking.window_s,
-                                      "start_s": self.blinking.windowed_start_s,
-                                      "on_fraction": self.blinking.windowed_on_fraction}
-                                     if blinks else None),
-            "power_law": pl if blinks else None,
-            "lifetime": lt,
-            "regions": ({"bands_counts": self.regions.regions, "intensity_counts": self.regions.intensity_counts,
-                         "tau_ns": self.regions.tau_ns, "tau_err_ns": self.regions.tau_err_ns}
-                        if self.regions is not None else None),
-            "g2": g2,
-            "flid": flid,
-            "beta": beta,
-            "beta_err": beta_err,
-            "warnings": list(self.warnings),
+            "blinking_test": self.blinking_test.summary() if self.blinking_test is not None else None,
         }
+        out.update(self._blinking_summary(detected, blinks))
+        out["power_law"] = self._power_law_summary() if blinks else None
+        out["lifetime"] = self._lifetime_summary()
+        out["regions"] = self.regions.summary() if self.regions is not None else None
+        out["g2"] = _g2_summary(self.g2, self.g2_corrected, self.g2_curve) if self.g2 is not None else None
+        out["flid"] = self._flid_summary()
+        out["beta"], out["beta_err"] = self._beta()
+        out["warnings"] = list(self.warnings)
         return jsonable(out)
+
+    def to_row(self) -> dict:
+        """The scalar keys of :meth:`to_dict`, flattened (``a.b``), for tables."""
+        from .results import flatten
+
+        return {k: v for k, v in flatten(self.to_dict()).items() if not isinstance(v, list)}
+
+    def _blinking_summary(self, detected, blinks: bool) -> dict:
+        from .analysis.blinking import BlinkingStats
+
+        d = self.blinking.summary() if blinks else dict.fromkeys(BlinkingStats.SUMMARY_KEYS)
+        if detected is False:
+            d["on_fraction"] = 1.0
+        return d
+
+    def _power_law_summary(self) -> dict:
+        # p_value: goodness of fit (semi-parametric bootstrap); truncated.p_value stays the
+        # likelihood-ratio test against the pure law, truncated.gof_p_value is its fit
+        from .analysis.powerlaw import PowerLawFit, TruncatedPowerLawFit
+
+        pl = {}
+        for k in ("on", "off"):
+            pure, trunc = self.power_law.get(k, (None, None))
+            pl[k] = {**_summary(pure, PowerLawFit.SUMMARY_KEYS),
+                     "truncated": _summary(trunc, TruncatedPowerLawFit.SUMMARY_KEYS)}
+        return pl
+
+    def _lifetime_summary(self) -> dict | None:
+        if self.lifetime_mono is None and self.lifetime_bi is None:
+            return None
+        from .analysis.lifetime import LifetimeFit
+
+        return {**_summary(self.lifetime_mono, LifetimeFit.SUMMARY_KEYS["mono"]),
+                **_summary(self.lifetime_bi, LifetimeFit.SUMMARY_KEYS["bi"]),
+                "t0_ns": self.decay.t0_ns if self.decay is not None else None,
+                "background_fraction": _background_fraction(self.decay)}
+
+    def _flid_summary(self) -> dict | None:
+        if self.flid_fit is not None:
+            return self.flid_fit.summary()
+        if self.flid_map is not None:
+            return {"verdict": None, "reason": None, "evidence": None, "models": None}
+        return None
+
+    def _beta(self) -> tuple:
+        """β and its error: the FLID fit's (background-corrected), else the regions' (no error)."""
+        fit = self.flid_fit
+        beta, beta_err = (fit.beta, fit.beta_err) if fit is not None else (None, None)
+        if beta is None:
+            beta = self.regions.beta if self.regions is not None else None
+        return beta, beta_err
+
+
+def _summary(result, keys) -> dict:
+    """``result.summary()``, or its keys with None when the result is missing (a failed fit)."""
+    return dict.fromkeys(keys) if result is None else result.summary()
 
 
 def _per_detector(binned) -> dict | None:
@@ -268,41 +169,19 @@ def _per_detector(binned) -> dict | None:
 
 
 def _g2_summary(g, corrected, curve) -> dict:
-    """The ``g2`` dict of :meth:`Report.to_dict` (issue 13 keys; a CW fit on a bound gives no values)."""
-    def get(obj, name):
-        return None if obj is None else getattr(obj, name, None)
-
-    rejected = bool(get(g, "at_bound"))
-    value = (lambda name: None) if rejected else (lambda name: get(g, name))
-    corrected_ci = get(g, "g2_zero_corrected_ci")
-    if corrected_ci is None and get(corrected, "g2_zero") is not None and not rejected:
-        corrected_ci = _cw_corrected_ci(corrected)
-    d = {"mode": curve.mode if curve is not None else None,
-         "g2_zero": value("g2_zero"), "g2_zero_err": value("g2_zero_err"), "g2_zero_ci": value("g2_zero_ci"),
-         "g2_zero_window": get(g, "g2_zero_window"), "g2_zero_window_ci": get(g, "g2_zero_window_ci"),
-         "overlap_corrected": get(g, "overlap_corrected"),
-         "g2_zero_corrected": None if rejected else get(corrected, "g2_zero"),
-         "g2_zero_corrected_err": None if rejected else get(corrected, "g2_zero_err"),
-         "g2_zero_corrected_ci": None if rejected else corrected_ci,
-         "background_fraction": get(corrected, "background_fraction"),
-         "background_fractions": get(g, "background_fractions"),
-         "correction": get(corrected, "method"),
-         "single_emitter": get(g, "single_emitter"), "single_emitter_reason": get(g, "single_emitter_reason"),
-         "fit_at_bound": list(get(g, "at_bound")) if rejected else None,
-         "tau_a_ns": value("tau_a_ns"), "tau0_ns": value("tau0_ns"),
-         "peak_index": get(g, "peak_index"), "peak_areas_relative": get(g, "peak_areas_relative")}
+    """The ``g2`` section: the g2 result's own summary, its background-corrected keys filled
+    from the separate correction where the result has none (a CW fit; never for a fit on a
+    bound, which gives no values)."""
+    d = {"mode": curve.mode if curve is not None else None, **g.summary()}
+    if corrected is not None:
+        rejected = d["fit_at_bound"] is not None
+        for k, v in corrected.summary().items():
+            if d[k] is None and not (rejected and k.startswith("g2_zero")):
+                d[k] = v
     return d
 
 
-def _cw_corrected_ci(corrected) -> tuple:
-    """``value ± z·SE`` of a background-corrected CW g2(0) at ``defaults.G2_CI_LEVEL``."""
-    from .analysis.g2 import _normal_quantile
-
-    z = _normal_quantile(0.5 + 0.5 * defaults.G2_CI_LEVEL)
-    return (corrected.g2_zero - z * corrected.g2_zero_err, corrected.g2_zero + z * corrected.g2_zero_err)
-
-
-def rebinned_decay(decay, max_bins: int = 1024):
+def rebinned_decay(decay, max_bins: int = defaults.DECAY_FIT_MAX_BINS):
     """The aligned, summed decay with bins merged so that at most ``max_bins`` remain.
 
     Notes
@@ -327,15 +206,16 @@ def rebinned_decay(decay, max_bins: int = 1024):
 def _background_fraction(decay):
     if decay is None or not decay.n_photons:
         return None
-    return float(min(max(decay.background_counts / decay.n_photons, 0.0), 0.999))
+    return float(min(max(decay.background_counts / decay.n_photons, 0.0), defaults.BACKGROUND_FRACTION_MAX))
 
 
-def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None, g2_detectors=(0, 1),
-            g2_window_s: float | None = None, g2_bin_s: float | None = None, threshold_method: str = "fraction",
+def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
+            g2_detectors=defaults.G2_DETECTORS, g2_window_s: float | None = None, g2_bin_s: float | None = None,
+            threshold_method: str = defaults.THRESHOLD_METHOD,
             threshold_fraction: float = defaults.THRESHOLD_FRACTION, power_law_t_min_s="auto",
             power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
             power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
-            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = "mean",
+            truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = defaults.FLID_ESTIMATOR,
             fit_flid: bool = True, progress=None,
             g2_correction: str = defaults.G2_BACKGROUND_CORRECTION, **options) -> Report:
     """Every analysis of one file in one streaming pass.
@@ -348,7 +228,7 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     detectors : sequence of int, optional
         Detectors summed into the trace, FLID and decay (default: all).
     g2_detectors : (int, int)
-        The HBT pair.
+        The HBT pair (default ``defaults.G2_DETECTORS``, 0 and 1).
     g2_window_s, g2_bin_s : float, optional
         Correlation half-window and bin (defaults 1 µs, or ±2 periods in pulsed mode; 100 ps).
     threshold_method, threshold_fraction : see :func:`tttr.analysis.blinking.threshold`.
@@ -393,30 +273,83 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     outside IRF width … laser period, parameters on a bound of the fit, implausible β, τ_c
     below one bin or beyond the measurement) each add a warning.
     """
-    if g2_correction not in ("pairs", "rho", "subtract"):
+    if g2_correction not in G2_CORRECTIONS:
         raise ValueError(f"g2_correction must be 'pairs', 'rho' or 'subtract', got {g2_correction!r}")
-    from .analysis import blinking as bl
-    from .analysis.flid import flid_map as make_flid, region_lifetimes
-    from .analysis.binned import BinnedAccumulator
-    from .analysis.lifetime import DecayAccumulator, fit_lifetime
-    from .analysis.photon_stats import mandel_q, mandel_q_curve
-    from .analysis import sanity
     from .analysis.trace import trace_from_binned
 
     info, chunks = stream_of(source, **options)
     msgs: list[str] = list(info.warnings)
-    accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
+    attempt = partial(_attempt, msgs)
+    accs = _accumulators(info, msgs, bin_width_s=bin_width_s, detectors=detectors, g2_window_s=g2_window_s,
+                         g2_bin_s=g2_bin_s, g2_detectors=g2_detectors)
+    res = _one_pass(chunks, accs, progress, msgs)
+    binned = res["binned"]
+    trace = trace_from_binned(binned)
+    n_ph = int(binned.n_photons)
+    rep = dict(file=str(getattr(source, "path", source)), format=info.format, mode=info.mode,
+               duration_s=binned.duration_s, n_photons=n_ph,
+               count_rate_cps=n_ph / binned.duration_s if binned.duration_s > 0 else float("nan"),
+               bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
+    rep.update(_photon_statistics(trace, binned, msgs, threshold_method=threshold_method,
+                                  threshold_fraction=threshold_fraction, power_law_t_min_s=power_law_t_min_s,
+                                  power_law_gof_draws=power_law_gof_draws,
+                                  power_law_error_draws=power_law_error_draws,
+                                  truncated_gof_draws=truncated_gof_draws))
     no_nanotimes = nanotime_problem(info)
-    if no_nanotimes is None:
+    if no_nanotimes is None and res.get("decay") is not None:
+        rep.update(_lifetimes_and_flid(binned, res["decay"], attempt, msgs, flid_estimator=flid_estimator,
+                                       fit_flid=fit_flid))
+    elif no_nanotimes is not None:
+        msgs.append(f"lifetime, FLID: {no_nanotimes}")
+    if "g2" in accs:
+        rep.update(_g2_results(res.get("g2"), rep.get("decay"), attempt, msgs, g2_detectors=g2_detectors,
+                               g2_correction=g2_correction))
+    rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
+    return Report(**rep)
+
+
+#: The background corrections of g2(0) :func:`analyze` accepts (those of
+#: :func:`tttr.analysis.g2.correct_background` and :func:`tttr.analysis.g2.pulsed_g2_zero`).
+G2_CORRECTIONS = ("pairs", "rho", "subtract")
+
+
+def _attempt(msgs: list, name: str, fn):
+    """``fn()``, or None with ``"name: error"`` appended to ``msgs`` when it raises.
+
+    NaN/inf arithmetic on empty or degenerate data is expected here (a bin without photons, a
+    fit that cannot converge): the result says NaN/None and the reason goes to the warnings,
+    so numpy's floating-point RuntimeWarnings are not printed as well.
+    """
+    try:
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
+            return fn()
+    except Exception as exc:  # noqa: BLE001 - one failed analysis never sinks the report
+        msgs.append(f"{name}: {exc}")
+        return None
+
+
+def _accumulators(info, msgs: list, *, bin_width_s, detectors, g2_window_s, g2_bin_s, g2_detectors) -> dict:
+    """The accumulators of the one pass: per-bin sums always, the decay when the nanotimes can
+    be used, the pair correlation unless it cannot be set up (the reason then in ``msgs``)."""
+    from .analysis.binned import BinnedAccumulator
+    from .analysis.lifetime import DecayAccumulator
+
+    accs = {"binned": BinnedAccumulator(info, bin_width_s=bin_width_s, detectors=detectors)}
+    if nanotime_problem(info) is None:
         accs["decay"] = DecayAccumulator(info, detectors=detectors)
-    g2_acc = None
     try:
         from .analysis.g2 import G2Accumulator
 
-        g2_acc = G2Accumulator(info, window_s=g2_window_s, bin_s=g2_bin_s, detectors=g2_detectors)
-        accs["g2"] = g2_acc
+        accs["g2"] = G2Accumulator(info, window_s=g2_window_s, bin_s=g2_bin_s, detectors=g2_detectors)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal
         msgs.append(f"g2: {exc}")
+    return accs
+
+
+def _one_pass(chunks, accs: dict, progress, msgs: list) -> dict:
+    """Feed the chunks to the accumulators; a failed accumulator and every warning of the pass
+    go to ``msgs`` (only the per-bin sums are indispensable: their failure is raised)."""
     with _warnings.catch_warnings(record=True) as caught:
         _warnings.simplefilter("always")
         failed: dict = {}
@@ -424,120 +357,130 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     for name, exc in failed.items():
         msgs.append(f"{name}: {exc}")
     msgs += [str(w.message) for w in caught if str(w.message) not in msgs]
-    binned = res["binned"]
-    if binned is None:
+    if res["binned"] is None:
         raise failed["binned"]
-    trace = trace_from_binned(binned)
-    n_ph = int(binned.n_photons)
-    rep = dict(file=str(getattr(source, "path", source)), format=info.format, mode=info.mode,
-               duration_s=binned.duration_s, n_photons=n_ph,
-               count_rate_cps=n_ph / binned.duration_s if binned.duration_s > 0 else float("nan"),
-               bin_width_s=binned.bin_width_s, info=info, binned=binned, trace=trace)
+    return res
 
-    def attempt(name, fn):
-        # NaN/inf arithmetic on empty or degenerate data is expected here (a bin without
-        # photons, a fit that cannot converge): the result says NaN/None and the reason goes
-        # to `warnings`, so numpy's floating-point RuntimeWarnings are not printed as well
-        try:
-            with np.errstate(all="ignore"), _warnings.catch_warnings():
-                _warnings.simplefilter("ignore", RuntimeWarning)
-                return fn()
-        except Exception as exc:  # noqa: BLE001 - one failed analysis never sinks the report
-            msgs.append(f"{name}: {exc}")
-            return None
+
+def _photon_statistics(trace, binned, msgs: list, *, threshold_method, threshold_fraction, power_law_t_min_s,
+                       power_law_gof_draws, power_law_error_draws, truncated_gof_draws) -> dict:
+    """Mandel Q (and its curve), the single-level test and, for a blinking trace, the ON/OFF
+    statistics and the dwell-time power laws (report fields;
+    :func:`tttr.analysis.dwell_fits.blinking_analysis`)."""
+    from .analysis.dwell_fits import blinking_analysis
+    from .analysis.photon_stats import mandel_q_curve
 
     total = trace.total
     if total.size < 2:
         msgs.append(f"trace: only {total.size} full bins of {binned.bin_width_s:g} s; no photon statistics")
+        return {}
+    ba = blinking_analysis(total, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
+                           method=threshold_method, fraction=threshold_fraction, t_min_s=power_law_t_min_s,
+                           gof_draws=power_law_gof_draws, error_draws=power_law_error_draws,
+                           truncated_gof_draws=truncated_gof_draws)
+    msgs += ba.warnings
+    if ba.blinking_detected is not True:
+        msgs.append(f"blinking: {ba.level_test.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
+    # without blinking there is no split: nothing downstream (figures, saved dwell arrays) may use one
+    return {"mandel_q": ba.mandel_q, "mandel_q_curve": mandel_q_curve(total, bin_width_s=binned.bin_width_s),
+            "blinking": ba.statistics, "blinking_test": ba.level_test, "power_law": ba.power_law}
+
+
+def _lifetimes_and_flid(binned, decay, attempt, msgs: list, *, flid_estimator, fit_flid) -> dict:
+    """Lifetime fits of the (merged) decay, the FLID map, the intensity regions, the FLID model
+    fit and the sanity warnings of each (report fields)."""
+    from .analysis.flid import flid_map as make_flid, region_lifetimes
+    from .analysis.lifetime import fit_lifetime
+
+    rep = {"decay": decay}
+    coarse = attempt("decay rebinning", lambda: rebinned_decay(decay))
+    if coarse is not None:
+        rep["lifetime_mono"] = attempt("lifetime (mono)", lambda: fit_lifetime(coarse, model="mono"))
+        rep["lifetime_bi"] = attempt("lifetime (bi)", lambda: fit_lifetime(coarse, model="bi"))
+    fm = attempt("flid", lambda: make_flid(binned, estimator=flid_estimator))
+    rep["flid_map"] = fm
+    regions = attempt("intensity regions", lambda: region_lifetimes(binned))
+    rep["regions"] = regions
+    msgs += _lifetime_warnings(decay, rep.get("lifetime_mono"), rep.get("lifetime_bi"), regions)
+    if fit_flid and fm is not None:
+        def _fit():
+            from .analysis.models import fit_flid as _fit_flid
+
+            reg = regions
+            if reg is None:  # one intensity level: one region over everything, for the background only
+                top = int(binned.intensity().max()) if binned.intensity().size else 0
+                reg = attempt("background region", lambda: region_lifetimes(binned, regions=[(0, top)]))
+            return _fit_flid(fm, regions=reg)
+
+        rep["flid_fit"] = attempt("flid models", _fit)
+    return rep
+
+
+def _lifetime_warnings(decay, mono, bi, regions) -> list:
+    """Sanity warnings of the lifetimes (outside IRF width … period, on a bound) and of β."""
+    from .analysis import sanity
+
+    lo_ns, hi_ns = sanity.lifetime_range_ns(decay)
+    msgs = sanity.lifetime_warnings("lifetime (mono)", mono, lo_ns, hi_ns)
+    msgs += sanity.lifetime_warnings("lifetime (bi)", bi, lo_ns, hi_ns)
+    if regions is not None:
+        flagged = False
+        for i, f in enumerate(regions.fits):
+            w = sanity.lifetime_warnings(f"region {i + 1} lifetime", f, lo_ns, hi_ns)
+            flagged |= bool(w) and i in (0, len(regions.fits) - 1)
+            msgs += w
+        msgs += sanity.beta_warnings(regions.beta, flagged)
+    return msgs
+
+
+def _g2_results(curve, decay, attempt, msgs: list, *, g2_detectors, g2_correction) -> dict:
+    """g2(0) of the correlation (peak areas when pulsed, the antibunching fit when CW) and its
+    background correction with the decay's background fraction (report fields)."""
+    rep = {"g2_curve": curve}
+    if curve is None:
+        return rep
+    if curve.n_a == 0 or curve.n_b == 0:
+        msgs.append(f"g2: needs photons on detectors {g2_detectors[0]} and {g2_detectors[1]}; "
+                    f"found {curve.n_a} and {curve.n_b}")
+        return rep
+    bf = _background_fraction(decay)
+    if curve.mode == "pulsed":
+        rep["g2"], rep["g2_corrected"] = _pulsed_g2(curve, bf, attempt, g2_correction)
     else:
-        rep["mandel_q"] = mandel_q(total, bin_width_s=binned.bin_width_s)
-        rep["mandel_q_curve"] = mandel_q_curve(total, bin_width_s=binned.bin_width_s)
-        st = attempt("blinking", lambda: bl.blinking_statistics(
-            total, bin_width_s=binned.bin_width_s, method=threshold_method, fraction=threshold_fraction))
-        rep["blinking"] = st
-        level = bl.single_level_test(total)
-        rep["blinking_test"] = level
-        if level.blinking_detected is not True:
-            msgs.append(f"blinking: {level.reason}: ON fraction 1, no threshold, rates or dwell-time statistics")
-            rep["blinking"] = None  # nothing downstream (figures, saved dwell arrays) may use the split
-        if st is not None and level.blinking_detected is True:
-            from .analysis.dwell_fits import dwell_power_laws
+        rep["g2"], rep["g2_corrected"] = _cw_g2(curve, bf, attempt, msgs, g2_correction)
+    return rep
 
-            pl, pl_msgs = dwell_power_laws(st.dwell, bin_width_s=binned.bin_width_s, duration_s=binned.duration_s,
-                                           t_min_s=power_law_t_min_s, gof_draws=power_law_gof_draws,
-                                           error_draws=power_law_error_draws, truncated_gof_draws=truncated_gof_draws)
-            msgs += pl_msgs
-            rep["power_law"] = pl
-    if no_nanotimes is None and res.get("decay") is not None:
-        decay = res["decay"]
-        rep["decay"] = decay
-        coarse = attempt("decay rebinning", lambda: rebinned_decay(decay))
-        if coarse is not None:
-            rep["lifetime_mono"] = attempt("lifetime (mono)", lambda: fit_lifetime(coarse, model="mono"))
-            rep["lifetime_bi"] = attempt("lifetime (bi)", lambda: fit_lifetime(coarse, model="bi"))
-        fm = attempt("flid", lambda: make_flid(binned, estimator=flid_estimator))
-        rep["flid_map"] = fm
-        regions = attempt("intensity regions", lambda: region_lifetimes(binned))
-        rep["regions"] = regions
-        lo_ns, hi_ns = sanity.lifetime_range_ns(decay)
-        msgs += sanity.lifetime_warnings("lifetime (mono)", rep.get("lifetime_mono"), lo_ns, hi_ns)
-        msgs += sanity.lifetime_warnings("lifetime (bi)", rep.get("lifetime_bi"), lo_ns, hi_ns)
-        if regions is not None:
-            flagged = False
-            for i, f in enumerate(regions.fits):
-                w = sanity.lifetime_warnings(f"region {i + 1} lifetime", f, lo_ns, hi_ns)
-                flagged |= bool(w) and i in (0, len(regions.fits) - 1)
-                msgs += w
-            msgs += sanity.beta_warnings(regions.beta, flagged)
-        if fit_flid and fm is not None:
-            def _fit():
-                from .analysis.models import fit_flid as _fit_flid
 
-                reg = regions
-                if reg is None:  # one intensity level: one region over everything, for the background only
-                    top = int(binned.intensity().max()) if binned.intensity().size else 0
-                    reg = attempt("background region", lambda: region_lifetimes(binned, regions=[(0, top)]))
-                return _fit_flid(fm, regions=reg)
+def _pulsed_g2(curve, bf, attempt, g2_correction) -> tuple:
+    """(PulsedG2, its background-corrected value as a BackgroundCorrectedG2 or None)."""
+    from .analysis.g2 import BackgroundCorrectedG2, pulsed_g2_zero
 
-            rep["flid_fit"] = attempt("flid models", _fit)
-    elif no_nanotimes is not None:
-        msgs.append(f"lifetime, FLID: {no_nanotimes}")
-    if g2_acc is not None:
-        curve = res.get("g2")
-        rep["g2_curve"] = curve
-        if curve is not None:
-            if curve.n_a == 0 or curve.n_b == 0:
-                msgs.append(f"g2: needs photons on detectors {g2_detectors[0]} and {g2_detectors[1]}; "
-                            f"found {curve.n_a} and {curve.n_b}")
-            else:
-                from .analysis.g2 import BackgroundCorrectedG2, correct_background, fit_cw_g2, pulsed_g2_zero
+    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf, background=g2_correction))
+    corrected = None
+    if g is not None and g.g2_zero_corrected is not None:
+        corrected = BackgroundCorrectedG2(
+            g2_zero=g.g2_zero_corrected, g2_zero_err=g.g2_zero_corrected_err, g2_zero_raw=g.g2_zero,
+            g2_zero_raw_err=g.g2_zero_err, method=g.correction,
+            background_fraction=g.background_fraction, rho=1.0 - g.background_fraction)
+    return g, corrected
 
-                bf = _background_fraction(rep.get("decay"))
-                if curve.mode == "pulsed":
-                    g = attempt("g2 pulsed", lambda: pulsed_g2_zero(curve, background_fraction=bf,
-                                                                    background=g2_correction))
-                    if g is not None and g.g2_zero_corrected is not None:
-                        rep["g2_corrected"] = BackgroundCorrectedG2(
-                            g2_zero=g.g2_zero_corrected, g2_zero_err=g.g2_zero_corrected_err, g2_zero_raw=g.g2_zero,
-                            g2_zero_raw_err=g.g2_zero_err, method=g.correction,
-                            background_fraction=g.background_fraction, rho=1.0 - g.background_fraction)
-                else:
-                    g = attempt("g2 cw", lambda: fit_cw_g2(curve))
-                    if g is not None and g.at_bound:
-                        msgs.append(f"g2 cw: {g.single_emitter_reason} (tau0 = {g.tau0_ns:.4g} ns, "
-                                    f"tau_a = {g.tau_a_ns:.4g} ns)")
-                    elif g is not None and bf is not None:
-                        cor = attempt("g2 background", lambda: correct_background(
-                            g, background_fraction=bf, method=g2_correction))
-                        rep["g2_corrected"] = cor
-                        if cor is not None and np.isfinite(cor.g2_zero_err):
-                            from dataclasses import replace as _replace
 
-                            from .analysis.g2 import _single_emitter
+def _cw_g2(curve, bf, attempt, msgs: list, g2_correction) -> tuple:
+    """(CWG2Fit, BackgroundCorrectedG2 or None); the single-emitter decision is made on the
+    background-corrected interval when there is one."""
+    from .analysis.g2 import correct_background, fit_cw_g2
 
-                            single, why = _single_emitter(_cw_corrected_ci(cor),
-                                                          f"the background-corrected CW g2(0) ({cor.method})")
-                            g = _replace(g, single_emitter=single, single_emitter_reason=why)
-                rep["g2"] = g
-    rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
-    return Report(**rep)
+    g = attempt("g2 cw", lambda: fit_cw_g2(curve))
+    corrected = None
+    if g is not None and g.at_bound:
+        msgs.append(f"g2 cw: {g.single_emitter_reason} (tau0 = {g.tau0_ns:.4g} ns, "
+                    f"tau_a = {g.tau_a_ns:.4g} ns)")
+    elif g is not None and bf is not None:
+        corrected = attempt("g2 background", lambda: correct_background(
+            g, background_fraction=bf, method=g2_correction))
+        if corrected is not None and np.isfinite(corrected.g2_zero_err):
+            from dataclasses import replace as _replace
+
+            single, why = corrected.single_emitter_decision(f"the background-corrected CW g2(0) ({corrected.method})")
+            g = _replace(g, single_emitter=single, single_emitter_reason=why)
+    return g, corrected

@@ -219,6 +219,18 @@ class BlinkingStats(Result):
     duration_s: float
     on_fraction_err: float = float("nan")
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    SUMMARY_KEYS = ("on_fraction", "on_fraction_err", "threshold_counts", "threshold_method", "blinking_rate_hz",
+                    "charging_rate_hz", "on_fraction_windowed")
+
+    def summary(self) -> dict:
+        """The ON/OFF statistics of the report (top-level keys :attr:`SUMMARY_KEYS`)."""
+        return {"on_fraction": self.on_fraction, "on_fraction_err": self.on_fraction_err,
+                "threshold_counts": self.threshold.counts, "threshold_method": self.threshold.method,
+                "blinking_rate_hz": self.blinking_rate_hz, "charging_rate_hz": self.charging_rate_hz,
+                "on_fraction_windowed": {"window_s": self.window_s, "start_s": self.windowed_start_s,
+                                         "on_fraction": self.windowed_on_fraction}}
+
 
 def batch_means_error(on: np.ndarray, blocks: int = defaults.ON_FRACTION_BLOCKS) -> float:
     """Standard error of the mean of ``on`` (0/1 per bin) by batch means over ``blocks`` equal
@@ -316,6 +328,14 @@ class LevelTest(Result):
     significance: float
     min_excess_variance: float
     reason: str
+
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """The report's ``blinking_test`` section (the outcome itself is its ``blinking_detected``)."""
+        return {"test": "index of dispersion (one-sided chi2)", "statistic": self.statistic, "dof": self.dof,
+                "p_value": self.p_value, "excess_variance": self.excess_variance,
+                "significance": self.significance, "min_excess_variance": self.min_excess_variance,
+                "reason": self.reason}
 
 
 def single_level_test(counts, *, significance: float = defaults.BLINKING_TEST_SIGNIFICANCE,

@@ -1,19 +1,112 @@
-"""The dwell-time power laws of a blinking trace, as every report gives them.
+"""The blinking statistics of a trace with the fits of their dwell times, as every report gives them.
 
-One function used by :func:`tttr.analyze`, ``tttr blink`` and the batch: the pure and the
-truncated power law of the ON and of the OFF durations, t_min chosen from the data above a
-floor of a few bins, with their goodness-of-fit p-values and the warnings of each fit.
+:func:`blinking_analysis` is the one function behind :func:`tttr.analyze` (and so the batch)
+and ``tttr blink``: Mandel Q, the single-level test, and only for a trace that blinks the
+ON/OFF statistics and :func:`dwell_power_laws`, the pure and the truncated power law of the ON
+and of the OFF durations (t_min chosen from the data above a floor of a few bins) with their
+goodness-of-fit p-values and the warnings of each fit.
 """
 
 from __future__ import annotations
 
+import warnings as _warnings
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import defaults
+from ..results import Result
 from . import sanity
+from .blinking import BlinkingStats, LevelTest, blinking_statistics, single_level_test
+from .photon_stats import MandelQ, mandel_q
 from .powerlaw import fit_power_law, fit_truncated_power_law
 
-__all__ = ["dwell_power_laws"]
+__all__ = ["BlinkingAnalysis", "blinking_analysis", "dwell_power_laws"]
+
+
+@dataclass(frozen=True, repr=False)
+class BlinkingAnalysis(Result):
+    """The blinking statistics of one trace and the power laws of its dwell times.
+
+    Attributes
+    ----------
+    mandel_q : MandelQ
+        Of the counts per bin.
+    level_test : LevelTest
+        Whether one Poisson level explains the trace; ON/OFF statistics are made only when
+        it does not (``blinking_detected`` True).
+    statistics : BlinkingStats or None
+        Threshold, ON fraction, rates and dwell times; None when no blinking was detected or
+        the thresholding failed (the reason in ``warnings``).
+    power_law : dict
+        ``{"on": (PowerLawFit, TruncatedPowerLawFit), "off": (...)}`` (a failed fit is None);
+        empty without ``statistics``.
+    warnings : list of str
+        A failed thresholding (``"blinking: ..."``) and the warnings of the fits, one line each.
+    """
+
+    mandel_q: MandelQ
+    level_test: LevelTest
+    statistics: BlinkingStats | None
+    power_law: dict
+    warnings: list
+
+    @property
+    def blinking_detected(self) -> bool | None:
+        """The outcome of :attr:`level_test` (None: the trace cannot tell)."""
+        return self.level_test.blinking_detected
+
+
+def blinking_analysis(counts, *, bin_width_s: float, duration_s: float, method: str = defaults.THRESHOLD_METHOD,
+                      fraction: float = defaults.THRESHOLD_FRACTION, value: float | None = None,
+                      off_counts: float | None = None, t_min_s="auto", gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
+                      error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
+                      truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, rng=0) -> BlinkingAnalysis:
+    """Mandel Q, the single-level test and, for a blinking trace, the ON/OFF statistics and
+    the dwell-time power laws.
+
+    Parameters
+    ----------
+    counts : (n,) int
+        Summed counts per trace bin (at least 2 bins).
+    bin_width_s, duration_s : float
+        Trace bin and measurement duration (s).
+    method, fraction, value, off_counts
+        The threshold (:func:`tttr.analysis.blinking.threshold`): ``value`` with
+        ``method="absolute"``; ``off_counts`` makes a grey band.
+    t_min_s, gof_draws, error_draws, truncated_gof_draws, rng
+        Of the power laws (:func:`dwell_power_laws`).
+
+    Returns
+    -------
+    BlinkingAnalysis
+
+    Notes
+    -----
+    No claim the data cannot carry: unless :func:`~tttr.analysis.blinking.single_level_test`
+    rejects one Poisson level, there is no threshold, ON fraction, rate or power law (the
+    split of a steady emitter's shot noise into "ON" and "OFF" would be invented). A
+    thresholding that fails does not hide the test: it is a warning and ``statistics`` None.
+    """
+    n = np.asarray(counts).ravel()
+    msgs: list = []
+    q = mandel_q(n, bin_width_s=bin_width_s)
+    try:
+        # NaN arithmetic on degenerate traces is expected: the result says NaN, not a RuntimeWarning
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
+            st = blinking_statistics(n, bin_width_s=bin_width_s, method=method, fraction=fraction, value=value,
+                                     off_counts=off_counts)
+    except Exception as exc:  # noqa: BLE001 - reported; the level test still stands
+        msgs.append(f"blinking: {exc}")
+        st = None
+    level = single_level_test(n)
+    if level.blinking_detected is not True or st is None:
+        return BlinkingAnalysis(mandel_q=q, level_test=level, statistics=None, power_law={}, warnings=msgs)
+    fits, fit_msgs = dwell_power_laws(st.dwell, bin_width_s=bin_width_s, duration_s=duration_s, t_min_s=t_min_s,
+                                      gof_draws=gof_draws, error_draws=error_draws,
+                                      truncated_gof_draws=truncated_gof_draws, rng=rng)
+    return BlinkingAnalysis(mandel_q=q, level_test=level, statistics=st, power_law=fits, warnings=msgs + fit_msgs)
 
 
 def dwell_power_laws(dwell, *, bin_width_s: float, duration_s: float, t_min_s="auto",

@@ -260,6 +260,12 @@ class RegionLifetimes(Result):
     fits: list
     automatic: bool
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """The report's ``regions`` section: bands, mean intensities and lifetimes (β is top-level)."""
+        return {"bands_counts": self.regions, "intensity_counts": self.intensity_counts, "tau_ns": self.tau_ns,
+                "tau_err_ns": self.tau_err_ns}
+
 
 def beta(i1: float, tau1_ns: float, i2: float, tau2_ns: float) -> float:
     """Ratio of radiative rates ``β = I2·τ1 / (I1·τ2)`` (seed 001)."""

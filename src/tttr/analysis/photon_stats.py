@@ -34,6 +34,11 @@ class MandelQ(Result):
     mean_counts: float
     n_bins: int
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """One entry of the report's ``mandel_q_curve``: bin width, Q and its error."""
+        return {"bin_width_s": self.bin_width_s, "q": self.q, "q_err": self.q_err}
+
 
 def mandel_q(counts, *, bin_width_s: float = float("nan")) -> MandelQ:
     """Mandel Q of per-bin counts ``n``: ``Q = Var(n)/<n> − 1``.

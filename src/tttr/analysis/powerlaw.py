@@ -137,6 +137,14 @@ class PowerLawFit(Result):
         """The fitted density (1/s) at ``t_s``, for overlays on :func:`kuno_nesbitt_density`."""
         return power_law_pdf(t_s, self.alpha, self.t_min_s, bin_width_s=self.bin_width_s, method=self.method)
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    SUMMARY_KEYS = ("alpha", "alpha_err", "t_min_s", "n", "ks_distance", "p_value", "gof_draws", "t_min_selection",
+                    "error_method")
+
+    def summary(self) -> dict:
+        """The report's ``power_law.on``/``.off`` section of this fit (:attr:`SUMMARY_KEYS`)."""
+        return {k: getattr(self, k) for k in self.SUMMARY_KEYS}
+
 
 @dataclass(frozen=True, repr=False)
 class TruncatedPowerLawFit(Result):
@@ -211,6 +219,14 @@ class TruncatedPowerLawFit(Result):
         """The fitted density (1/s) at ``t_s``."""
         return truncated_power_law_pdf(t_s, self.alpha, self.tau_c_s, self.t_min_s,
                                        bin_width_s=self.bin_width_s, method=self.method)
+
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    SUMMARY_KEYS = ("alpha", "alpha_err", "tau_c_s", "tau_c_err_s", "p_value", "preferred", "t_min_s", "n",
+                    "ks_distance", "gof_p_value", "gof_draws")
+
+    def summary(self) -> dict:
+        """The report's ``power_law.<state>.truncated`` section of this fit (:attr:`SUMMARY_KEYS`)."""
+        return {k: getattr(self, k) for k in self.SUMMARY_KEYS}
 
 
 @dataclass(frozen=True, repr=False)

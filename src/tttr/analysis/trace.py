@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import defaults
 from ..results import Result
-from ._source import stream_of
+from ..io.source import stream_of
 from .binned import BinnedAccumulator, BinnedData
 
 __all__ = ["IntensityTrace", "intensity_trace", "trace_from_binned"]

@@ -66,11 +66,9 @@ def detect_format(path) -> str:
         with p.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
     for _family, modname in READERS:
-        try:
-            mod = _module(modname)
-        except ImportError:  # a reader not built yet
-            continue
-        if mod.probe(p, head):
+        # a reader that cannot be imported is a broken installation: its ImportError is raised,
+        # never passed over (the file would be called "unknown format" when its reader is broken)
+        if _module(modname).probe(p, head):
             return modname
     if p.is_dir():
         raise FormatError(p, "is a directory, not a time-tag file (no FT1040 segments *_s0.txt inside)")

@@ -9,6 +9,7 @@ import numpy as np
 from ... import defaults
 from ...fit_result import FitResult
 from ...results import Result
+from .intervals import _normal_quantile, _single_emitter
 
 __all__ = ["G2Curve", "PulsedG2", "CWG2Fit", "BackgroundCorrectedG2"]
 
@@ -110,6 +111,19 @@ class PulsedG2(Result):
     peak_areas_unmixed: np.ndarray | None = None
     background_pairs: np.ndarray | None = None
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """The report's ``g2`` section of this result (its ``mode`` comes from the curve)."""
+        return {"g2_zero": self.g2_zero, "g2_zero_err": self.g2_zero_err, "g2_zero_ci": self.g2_zero_ci,
+                "g2_zero_window": self.g2_zero_window, "g2_zero_window_ci": self.g2_zero_window_ci,
+                "overlap_corrected": self.overlap_corrected, "g2_zero_corrected": self.g2_zero_corrected,
+                "g2_zero_corrected_err": self.g2_zero_corrected_err,
+                "g2_zero_corrected_ci": self.g2_zero_corrected_ci, "background_fraction": self.background_fraction,
+                "background_fractions": self.background_fractions, "correction": self.correction,
+                "single_emitter": self.single_emitter, "single_emitter_reason": self.single_emitter_reason,
+                "fit_at_bound": None, "tau_a_ns": None, "tau0_ns": None, "peak_index": self.peak_index,
+                "peak_areas_relative": self.peak_areas_relative}
+
 
 @dataclass(frozen=True, repr=False)
 class CWG2Fit(Result, FitResult):
@@ -199,6 +213,24 @@ class CWG2Fit(Result, FitResult):
                 f"±{self.tau_a_ns_err:.2g}, tau0_ns={self.tau0_ns:.4g}, amplitude={self.amplitude:.4g}, "
                 f"n_points={self.n_points}, success={self.success})")
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """The report's ``g2`` section of this fit: a fit on a bound gives no values (``fit_at_bound``
+        names the parameters); the background-corrected keys are those of :class:`BackgroundCorrectedG2`."""
+        rejected = bool(self.at_bound)
+
+        def value(v):
+            return None if rejected else v
+
+        return {"g2_zero": value(self.g2_zero), "g2_zero_err": value(self.g2_zero_err),
+                "g2_zero_ci": value(self.g2_zero_ci), "g2_zero_window": None, "g2_zero_window_ci": None,
+                "overlap_corrected": None, "g2_zero_corrected": None, "g2_zero_corrected_err": None,
+                "g2_zero_corrected_ci": None, "background_fraction": None, "background_fractions": None,
+                "correction": None, "single_emitter": self.single_emitter,
+                "single_emitter_reason": self.single_emitter_reason,
+                "fit_at_bound": list(self.at_bound) if rejected else None, "tau_a_ns": value(self.tau_a_ns),
+                "tau0_ns": value(self.tau0_ns), "peak_index": None, "peak_areas_relative": None}
+
 
 @dataclass(frozen=True, repr=False)
 class BackgroundCorrectedG2(Result):
@@ -226,6 +258,23 @@ class BackgroundCorrectedG2(Result):
     method: str
     background_fraction: float
     rho: float
+
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def interval(self, level: float = defaults.G2_CI_LEVEL) -> tuple:
+        """``g2_zero ± z·g2_zero_err`` at the two-sided ``level`` (asymptotic normal)."""
+        z = _normal_quantile(0.5 + 0.5 * level)
+        return (self.g2_zero - z * self.g2_zero_err, self.g2_zero + z * self.g2_zero_err)
+
+    def single_emitter_decision(self, what: str) -> tuple:
+        """``(single_emitter, reason)`` from :meth:`interval` by the rule of :class:`PulsedG2`
+        (``what`` names the value in the reason)."""
+        return _single_emitter(self.interval(), what)
+
+    def summary(self) -> dict:
+        """The background-corrected keys of the report's ``g2`` section."""
+        return {"g2_zero_corrected": self.g2_zero, "g2_zero_corrected_err": self.g2_zero_err,
+                "g2_zero_corrected_ci": self.interval(), "background_fraction": self.background_fraction,
+                "correction": self.method}
 
 
 @dataclass(frozen=True, repr=False)

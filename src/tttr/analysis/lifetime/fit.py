@@ -189,6 +189,16 @@ class LifetimeFit(Result, FitResult):
                 f"t0_ns={self.t0_ns:.4g}{irf}, periodic={self.periodic}, chi2_reduced={self.chi2_reduced:.3g}, "
                 f"deviance_reduced={self.deviance_reduced:.3g}, n_photons={self.n_photons}, success={self.success})")
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    #: The keys of the report's ``lifetime`` section a fit of each model gives.
+    SUMMARY_KEYS = {"mono": ("tau_ns", "tau_err_ns"),
+                    "bi": ("tau1_ns", "tau1_err_ns", "tau2_ns", "tau2_err_ns", "a1", "a1_err", "a2", "tau_amp_ns",
+                           "tau_amp_err_ns", "tau_int_ns", "tau_int_err_ns")}
+
+    def summary(self) -> dict:
+        """This fit's part of the report's ``lifetime`` section (:attr:`SUMMARY_KEYS` of its model)."""
+        return {k: getattr(self, k) for k in self.SUMMARY_KEYS[self.model]}
+
 
 def _coerce_hist(hist, bin_width_ns, period_ns) -> DecayHistogram:
     if isinstance(hist, DecayHistogram):

@@ -203,3 +203,9 @@ class FlidFit(Result, FitResult):
         m = "None" if self.margin is None else f"{self.margin:.1f}"
         return (f"FlidFit(verdict={self.verdict!r}, margin={m}, criterion={self.criterion!r}, {crit}, "
                 f"beta={self.beta:.3g}, A_Auger/A_BC={self.auger_bc_ratio:.3g})")
+
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """The report's ``flid`` section: verdict, reason, evidence, the models' fits, criterion."""
+        return {"verdict": self.verdict, "reason": self.reason, "evidence": self.evidence, "models": self.models,
+                "criterion": self.criterion}
