@@ -33,7 +33,7 @@ def levels(file, confidence, detectors, no_lifetimes, bin_width_s, plot_path, fo
     One streaming pass; memory does not grow with the file.
     """
     import tttr
-    from tttr.analysis._source import nanotime_problem
+    from tttr.io import nanotime_problem
     from tttr.analysis.levels import LevelsAccumulator
     from tttr.pipeline import stream_pass
 

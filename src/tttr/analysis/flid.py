@@ -14,7 +14,7 @@ import numpy as np
 from .. import defaults
 from ..errors import AnalysisError
 from ..results import Result
-from ._source import stream_of
+from ..io.source import stream_of
 from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 from .binned import BinnedAccumulator, BinnedData
 from .lifetime import LifetimeFit, fit_lifetime, mean_delay_lifetime, per_bin_mle_lifetime, truncation_corrected_lifetime

@@ -21,7 +21,7 @@ from ..errors import AnalysisError
 from ..io.events import PhotonChunk, StreamInfo
 from ..kernels.changepoint import level_decays
 from ..results import Result
-from ._source import nanotime_problem, stream_of
+from ..io.source import nanotime_problem, stream_of
 from .changepoints import ChangePointFinder
 
 __all__ = ["Levels", "LevelsAccumulator", "levels"]

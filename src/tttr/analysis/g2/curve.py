@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from ... import defaults
 from ...errors import AnalysisError
-from .._source import stream_of
+from ...io.source import stream_of
 from .accumulators import G2Accumulator, LongLagAccumulator
 from .cw_fit import fit_cw_g2
 from .pulsed import pulsed_g2_zero

@@ -364,7 +364,7 @@ def decay_histogram(source, *, info: StreamInfo | None = None, chunk_records: in
         ``n_bins``, ``detectors``, ``align``, ``detector_delays_ns``, ``reference_detector``,
         ``t0``, ``gate``, ``gate_bin_width_ticks``, ``gate_origin_ticks``) go to the
         accumulator; the rest (reader options such as ``sync_rate_hz``, and ``progress``) to
-        :func:`tttr.analysis._source.stream_of`, the one place where sources are opened.
+        :func:`tttr.io.source.stream_of`, the one place where sources are opened.
 
     Returns
     -------
@@ -381,7 +381,7 @@ def decay_histogram(source, *, info: StreamInfo | None = None, chunk_records: in
     >>> h.n_photons, h.n_bins, round(h.t0_ns)
     (10000, 12500, 20)
     """
-    from .._source import stream_of
+    from ...io.source import stream_of
 
     acc_names = set(inspect.signature(DecayAccumulator.__init__).parameters) - {"self", "info"}
     acc_options = {k: options.pop(k) for k in list(options) if k in acc_names}
