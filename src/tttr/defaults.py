@@ -148,6 +148,29 @@ G2_CI_LEVEL: float = 0.95
 #: fit from placing the dip on a noise dip hundreds of ns away (issue 13).
 G2_CW_TAU0_MAX_S: float = 10e-9
 
+# ------------------------------------------------- change points and levels (issue 16)
+#: Confidence (1 − type-I error) of each change-point test: 0.95 as in Watkins & Yang's
+#: examples; the simulated table covers 0.69 … 0.99 (tttr.kernels.changepoint).
+LEVELS_CONFIDENCE: float = 0.95
+
+#: Photons segmented at once when streaming: 2**20 photons are 8 MB of timestamps (plus 3 MB
+#: of detectors and nanotimes held for the level decays), and a level boundary needs only a
+#: few hundred photons on each side to be found, so a window this size finds every change
+#: point a whole-file segmentation finds (docs/levels.md).
+CHANGEPOINT_WINDOW_PHOTONS: int = 1 << 20
+
+#: Segments with fewer inter-photon intervals are not tested: below 8 the test has almost
+#: no power at the contrasts of blinking (a 10× jump needs ~5 photons on each side).
+CHANGEPOINT_MIN_INTERVALS: int = 8
+
+#: Level decays are merged to at most this many microtime bins (~0.2 ns at 50 ns periods):
+#: a level holds hundreds to thousands of photons, far too few to need finer bins for
+#: nanosecond lifetimes, and each level's histogram lives only until it is fitted.
+LEVEL_DECAY_BINS: int = 256
+
+#: Lifetime of a level only with at least this many photons in its decay (fewer: NaN): the
+#: Poisson ML error of τ is ≈ τ/√n, 22 % at 20 photons (as MIN_PHOTONS_PER_BIN).
+LEVEL_MIN_PHOTONS_LIFETIME: int = 20
 # ------------------------------------------- level groups and level-resolved analyses (issue 16)
 #: Largest number of groups (states) the level grouping considers: QD traces show 2–3 states
 #: (ON, grey, OFF); 10 leaves room for the BIC to find more and still rise and fall.
