@@ -125,3 +125,17 @@ def test_group_gate_bins_inside_levels():
     on = np.flatnonzero(mask)
     # level 1: [0, 1.05 ms) holds bins 0..9; level 3: [3.1, 5.0 ms) holds bins 31..49
     assert on.tolist() == list(range(0, 10)) + list(range(31, 50))
+
+
+def test_level_flid_figure_draws_points_and_curves():
+    pytest.importorskip("matplotlib")
+    from tttr import plot
+
+    lv, _ = make_levels((50e3, 25e3), (20.0, 5.0), 120, rng=9)
+    g = group_levels(lv)
+    fit = la.level_flid_fit(lv, g)
+    fig = plot.level_flid_figure(fit, g, lv)
+    ax = fig.axes[0]
+    assert len(ax.lines) == len(fit.models)  # one curve per fitted model
+    assert ax.collections[-1].get_offsets().shape[0] == fit.tau_ns.size
+    assert plot.png_bytes(fig)[:4] == b"\x89PNG"
