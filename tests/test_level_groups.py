@@ -110,3 +110,13 @@ def test_impose_groups_and_errors():
         group_levels(lv, likelihood="nope")
     row = group_levels(lv).as_list()[0]
     assert set(row) >= {"intensity_cps", "tau_ns", "time_s", "n_levels"}
+
+
+def test_summary_is_json():
+    import json
+
+    lv, _ = make_levels((40e3, 10e3), (20.0, 6.0), 60, rng=10)
+    g = group_levels(lv)
+    s = json.loads(json.dumps(g.summary(), allow_nan=False))
+    assert s["n_level_groups"] == g.n_groups == len(s["level_groups"])
+    assert sum(x["n_levels"] for x in s["level_groups"]) == 60

@@ -104,6 +104,11 @@ class LevelGroups(Result):
                         "n_photons": int(self.n_photons[g])})
         return out
 
+    def summary(self) -> dict:
+        """The proposed ``tttr analyze --json`` entries: ``n_level_groups``, ``level_groups`` and the BIC curve."""
+        return {"n_level_groups": int(self.n_groups), "level_groups": self.as_list(),
+                "level_groups_bic": [_num(b) for b in self.bic]}
+
 
 def _num(v):
     v = float(v)
