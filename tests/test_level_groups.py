@@ -120,3 +120,38 @@ def test_summary_is_json():
     s = json.loads(json.dumps(g.summary(), allow_nan=False))
     assert s["n_level_groups"] == g.n_groups == len(s["level_groups"])
     assert sum(x["n_levels"] for x in s["level_groups"]) == 60
+
+
+@pytest.mark.parametrize("rates,taus", [((40e3, 10e3), (20.0, 6.0)), ((60e3, 25e3, 5e3), (20.0, 10.0, 4.0))])
+def test_gamma_poisson_grouping_recovers_states(rates, taus):
+    lv, state = make_levels(rates, taus, 300, rng=11)
+    g = group_levels(lv, dispersion="gamma")
+    assert g.n_groups == len(rates)
+    assert np.array_equal(g.group, np.argsort(np.argsort(rates))[state])
+    # Poisson levels: the profiled extra variance is small, below (1 %)² in relative terms
+    assert g.phi[g.n_groups - 1] < 1e-4
+
+
+def test_gamma_poisson_keeps_overdispersed_states_whole():
+    # levels whose rate scatters by 3 % (rms) about their state's, as levels with missed short
+    # excursions do; at ~5000 photons per level Poisson noise is 1.4 %, so the Poisson BIC splits
+    # each state, while the Gamma–Poisson model absorbs the scatter into φ ≈ 0.03² = 9e-4
+    gen = np.random.default_rng(12)
+    m = 400
+    state = np.arange(m) % 2
+    T = gen.exponential(0.1, m) + 0.02
+    rate = np.where(state == 0, 50e3, 20e3) * gen.gamma(1 / 0.03 ** 2, 0.03 ** 2, m)
+    n = gen.poisson(rate * T)
+    start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
+    lv = SimpleNamespace(start_s=start, end_s=start + T, n_photons=n)
+    assert group_levels(lv).n_groups > 2
+    g = group_levels(lv, dispersion="gamma")
+    assert g.n_groups == 2
+    # φ estimated from 400 levels: its relative error is ~ √(2/400) ≈ 7 %, so a factor 1.5 is > 5 σ
+    assert 9e-4 / 1.5 < g.phi[1] < 9e-4 * 1.5
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_gamma_poisson_constant_emitter_is_one_group(seed):
+    lv, _ = make_levels((30e3,), (15.0,), 50, rng=100 + seed)
+    assert group_levels(lv, dispersion="gamma").n_groups == 1
