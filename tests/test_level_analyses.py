@@ -139,3 +139,11 @@ def test_level_flid_figure_draws_points_and_curves():
     assert len(ax.lines) == len(fit.models)  # one curve per fitted model
     assert ax.collections[-1].get_offsets().shape[0] == fit.tau_ns.size
     assert plot.png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_midpoint_rule_uses_the_two_dominant_groups():
+    # groups 1 (30 kcps) and 2 (50 kcps) hold the most time: threshold 40 kcps, so group 1 is OFF
+    g = fixed_groups([0, 1, 2], [1e3, 30e3, 50e3], time=[0.5, 5.0, 8.0])
+    assert la.level_on_groups(g, rule="midpoint").tolist() == [False, False, True]
+    # the fraction rule (0.5 × 50 kcps) calls it ON
+    assert la.level_on_groups(g).tolist() == [False, True, True]

@@ -35,7 +35,7 @@ __all__ = ["LevelDwellTimes", "LevelOnFraction", "LevelDwellFits", "LevelBeta", 
            "level_on_groups", "level_dwell_times", "level_on_fraction", "level_dwell_fits", "level_beta",
            "level_flid_fit", "group_gate", "group_gated_g2", "ON_RULES"]
 
-ON_RULES = ("fraction", "brightest")
+ON_RULES = ("fraction", "brightest", "midpoint")
 
 
 # ============================================================================ ON / OFF
@@ -46,9 +46,12 @@ def level_on_groups(groups: LevelGroups, *, rule: str = "fraction",
     Parameters
     ----------
     groups : LevelGroups
-    rule : {"fraction", "brightest"}
+    rule : {"fraction", "brightest", "midpoint"}
         ``"fraction"`` (default): a group is ON when its intensity is at least ``fraction``
         of the brightest group's. ``"brightest"``: only the brightest group is ON.
+        ``"midpoint"``: ON when at least the mean of the intensities of the two groups with
+        the most time (the two dominant states; a two-state threshold that does not depend
+        on a fraction, and keeps a dim state at exactly half the bright one OFF).
     fraction : float
         Default ``defaults.LEVEL_ON_FRACTION`` = 0.5, the f of the binned threshold (science.md §5).
 
@@ -66,6 +69,11 @@ def level_on_groups(groups: LevelGroups, *, rule: str = "fraction",
     inten = np.asarray(groups.intensity_cps, float)
     if rule == "brightest":
         return np.arange(inten.size) == int(np.argmax(inten))
+    if rule == "midpoint":
+        if inten.size < 2:
+            return np.ones(inten.size, bool)
+        a, b = np.argsort(np.asarray(groups.time_s, float))[::-1][:2]
+        return inten >= 0.5 * (inten[a] + inten[b])
     if not 0.0 < float(fraction) <= 1.0:
         raise AnalysisError(f"fraction must be in (0, 1], got {fraction!r}")
     return inten >= float(fraction) * inten.max()
