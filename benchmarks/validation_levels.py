@@ -211,7 +211,7 @@ def run_cell(kind, rate, contrast, scale, seed, tmpdir):
     t0 = time.perf_counter()
     lv = levels(path)
     t_levels = time.perf_counter() - t0
-    grp = group_levels(lv)
+    grp = group_levels(lv, dispersion="poisson")
     grp_gamma = group_levels(lv, dispersion="gamma")
     cache = Path(os.environ.get("LEVELS_CACHE", tempfile.gettempdir())) / "validation_levels_cache"
     cache.mkdir(parents=True, exist_ok=True)
@@ -220,7 +220,7 @@ def run_cell(kind, rate, contrast, scale, seed, tmpdir):
     row = {"kind": kind, "rate": rate, "contrast": contrast, "scale": scale, "seed": seed, "duration": duration,
            "n_photons": int(ts.size), "t_levels_s": t_levels, "n_levels": int(lv.start_s.size)}
     if kind == "switch":
-        og = group_levels(oracle_levels(ts, switch_s, duration)).n_groups
+        og = group_levels(oracle_levels(ts, switch_s, duration), dispersion="poisson").n_groups
         row.update(switch_metrics(lv, grp, switch_s, state, rates, taus, og))
         gm = switch_metrics(lv, grp_gamma, switch_s, state, rates, taus, og)
         row.update({f"gamma_{k}": gm[k] for k in ("n_groups", "dominant_ok", "dominant_time", "cov1", "cov2", "n_cov")})

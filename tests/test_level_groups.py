@@ -37,7 +37,7 @@ def make_levels(rates, taus, m, *, dwell_s=0.1, rng=0, alternate=False):
 @pytest.mark.parametrize("alternate", [False, True])
 def test_grouping_recovers_states(rates, taus, alternate):
     lv, state = make_levels(rates, taus, 300, rng=1, alternate=alternate)
-    g = group_levels(lv)
+    g = group_levels(lv, dispersion="poisson")
     assert g.n_groups == len(rates)
     # groups ordered by increasing intensity; truth sorted the same way
     truth_rank = np.argsort(np.argsort(rates))
@@ -53,15 +53,17 @@ def test_grouping_recovers_states(rates, taus, alternate):
     assert int(np.nanargmax(g.bic)) + 1 == g.n_groups
 
 
+@pytest.mark.parametrize("dispersion", ["gamma", "poisson"])
 @pytest.mark.parametrize("seed", range(5))
-def test_constant_emitter_is_one_group(seed):
+def test_constant_emitter_is_one_group(seed, dispersion):
     # a constant emitter cut into 50 levels at arbitrary times (false change points): the level
     # counts are Poisson around one intensity. The BIC's G = 2 gain must beat a penalty of
-    # 2·ln 50 = 7.8; measured over seeds 100–299 it chose 2 groups in 3 of 200 (1.5 %), so
+    # 2·ln 50 = 7.8 (Gamma–Poisson: 4·ln 50 against 2·ln 50); measured over seeds 100–299 the
+    # Poisson BIC chose 2 groups in 3 of 200 (1.5 %), the Gamma–Poisson one in 0 of 200, so
     # five fixed seeds fail together with probability ~1e-9 if the BIC is right, and a BIC
     # without its penalty fails them.
     lv, _ = make_levels((30e3,), (15.0,), 50, rng=100 + seed)
-    g = group_levels(lv)
+    g = group_levels(lv, dispersion=dispersion)
     assert g.n_groups == 1
     assert g.bic[0] > np.nanmax(g.bic[1:])
 
@@ -70,8 +72,10 @@ def test_classification_likelihood_over_splits_alternating_levels():
     # documented weakness of the classification BIC: with every level a state change its
     # change-point term cannot stop splitting; the mixture BIC (default) gets the 2 states
     lv, _ = make_levels((50e3, 25e3), (20.0, 5.0), 300, rng=2, alternate=True)
-    assert group_levels(lv).n_groups == 2
-    assert group_levels(lv, likelihood="classification").n_groups > 2
+    assert group_levels(lv, dispersion="poisson").n_groups == 2
+    assert group_levels(lv, likelihood="classification", dispersion="poisson").n_groups > 2
+    with pytest.raises(AnalysisError):
+        group_levels(lv, likelihood="classification", dispersion="gamma")
 
 
 def test_merge_cost():
@@ -91,9 +95,9 @@ def test_bic_formula():
 
 def test_neighbour_clustering_matches_exact(monkeypatch):
     lv, state = make_levels((60e3, 25e3, 5e3), (20.0, 10.0, 4.0), 200, rng=3)
-    exact = group_levels(lv)
+    exact = group_levels(lv, dispersion="poisson")
     monkeypatch.setattr(defaults, "LEVEL_GROUPS_EXACT_MAX", 10)
-    approx = group_levels(lv)
+    approx = group_levels(lv, dispersion="poisson")
     assert exact.exact and not approx.exact
     assert approx.n_groups == exact.n_groups == 3
     assert np.array_equal(approx.group, exact.group)
@@ -125,7 +129,8 @@ def test_summary_is_json():
 @pytest.mark.parametrize("rates,taus", [((40e3, 10e3), (20.0, 6.0)), ((60e3, 25e3, 5e3), (20.0, 10.0, 4.0))])
 def test_gamma_poisson_grouping_recovers_states(rates, taus):
     lv, state = make_levels(rates, taus, 300, rng=11)
-    g = group_levels(lv, dispersion="gamma")
+    g = group_levels(lv)
+    assert g.dispersion == "gamma"
     assert g.n_groups == len(rates)
     assert np.array_equal(g.group, np.argsort(np.argsort(rates))[state])
     # Poisson levels: the profiled extra variance is small, below (1 %)² in relative terms
@@ -144,8 +149,8 @@ def test_gamma_poisson_keeps_overdispersed_states_whole():
     n = gen.poisson(rate * T)
     start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
     lv = SimpleNamespace(start_s=start, end_s=start + T, n_photons=n)
-    assert group_levels(lv).n_groups > 2
-    g = group_levels(lv, dispersion="gamma")
+    assert group_levels(lv, dispersion="poisson").n_groups > 2
+    g = group_levels(lv)
     assert g.n_groups == 2
     # φ estimated from 400 levels: its relative error is ~ √(2/400) ≈ 7 %, so a factor 1.5 is > 5 σ
     assert 9e-4 / 1.5 < g.phi[1] < 9e-4 * 1.5

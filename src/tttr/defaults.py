@@ -182,6 +182,11 @@ LEVEL_GROUPS_EM_ITERATIONS: int = 200
 #: bounded by row blocks); above it only intensity neighbours (O(n log n)). 3000 levels take
 #: ≈ 1 s on one core.
 LEVEL_GROUPS_EXACT_MAX: int = 3000
+#: Count model of a level in its group: "gamma" (Gamma–Poisson, one common relative extra
+#: variance) because change-point levels scatter more than Poisson (missed short excursions
+#: average into them): the Poisson BIC of Watkins & Yang then splits one state into several
+#: groups (docs/validation_levels.md). "poisson" is Watkins & Yang's model.
+LEVEL_GROUPS_DISPERSION: str = "gamma"
 #: ON groups: a group is ON when its intensity is at least this fraction of the brightest
 #: group's (the same f = 0.5 as the binned threshold, science.md §5).
 LEVEL_ON_FRACTION: float = 0.5

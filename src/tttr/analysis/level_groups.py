@@ -97,7 +97,7 @@ class LevelGroups(Result):
     refined: bool = True
     exact: bool = True
     likelihood: str = "mixture"
-    dispersion: str = "poisson"
+    dispersion: str = "gamma"
     phi: np.ndarray | None = None
 
     def as_list(self) -> list:
@@ -418,7 +418,7 @@ def _group_lifetimes(lab, G, n, tau, tau_err):
 
 def group_levels(levels, *, max_groups: int = defaults.LEVEL_GROUPS_MAX, refine: bool = True,
                  em_iterations: int = defaults.LEVEL_GROUPS_EM_ITERATIONS, n_groups: int | None = None,
-                 likelihood: str = "mixture", dispersion: str = "poisson") -> LevelGroups:
+                 likelihood: str = "mixture", dispersion: str = defaults.LEVEL_GROUPS_DISPERSION) -> LevelGroups:
     """Group levels into emission states by hierarchical clustering and the BIC.
 
     Parameters
@@ -437,9 +437,11 @@ def group_levels(levels, *, max_groups: int = defaults.LEVEL_GROUPS_MAX, refine:
         still reported).
     likelihood : {"mixture", "classification"}
         The ``ln L`` of the BIC (Notes). Default ``"mixture"``.
-    dispersion : {"poisson", "gamma"}
-        Count model of a level in its group: Poisson (default, Watkins & Yang) or Gamma–Poisson
-        (negative binomial) with one relative extra variance φ common to all groups (Notes).
+    dispersion : {"gamma", "poisson"}
+        Count model of a level in its group: Gamma–Poisson (negative binomial) with one
+        relative extra variance φ common to all groups (default
+        ``defaults.LEVEL_GROUPS_DISPERSION``), or Poisson (Watkins & Yang's model); Notes.
+        ``"gamma"`` needs ``likelihood="mixture"``.
 
     Returns
     -------
@@ -487,7 +489,11 @@ def group_levels(levels, *, max_groups: int = defaults.LEVEL_GROUPS_MAX, refine:
     one state into several groups a few per cent apart (docs/validation_levels.md). The
     Gamma–Poisson model gives level j the variance ``μ_j + φ μ_j²`` (``μ_j = I_g T_j``); φ is
     chosen for each ``G`` to maximise the mixture likelihood at the EM intensities and counts
-    as one more parameter (``2G`` in the BIC). φ = 0 is the Poisson model.
+    as one more parameter (``2G`` in the BIC). φ = 0 is the Poisson model. It is the default
+    because on the validation emitters it never found more groups than the Poisson BIC and
+    found the true two far more often, while on Poisson levels it behaves as the Poisson BIC
+    (tests: 0 of 200 constant emitters split, against 3 of 200 for the Poisson BIC; 40 of 40
+    two- and three-state sets recovered).
 
     **Lifetimes.** A group's lifetime is the photon-weighted mean of its levels' lifetimes,
     which for mono-exponential levels without background is the ML lifetime of the pooled
