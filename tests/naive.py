@@ -64,3 +64,103 @@ def monotonic_mask(ts: np.ndarray, last: int) -> np.ndarray:
     ts = np.asarray(ts, np.int64)
     run = np.maximum.accumulate(np.concatenate([[last], ts]))[:-1]
     return ts >= run
+
+
+# --------------------------------------------------------------- change points (issue 16)
+def llr_profile(ts, lo: int, hi: int, head_n: int = 0, head_ticks: int = 0) -> np.ndarray:
+    """Twin of ``tttr.kernels.changepoint.llr_profile``: ``2 ln L_k`` of Watkins & Yang at
+    photons ``lo..hi`` (NaN where no candidate), written out from the formula."""
+    ts = np.asarray(ts, np.int64)
+    j = np.arange(lo, hi + 1)
+    n = head_n + (hi - lo)
+    total = head_ticks + (ts[hi] - ts[lo])
+    k = (head_n + (j - lo)).astype(float)
+    s = (head_ticks + (ts[j] - ts[lo])).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = s / total
+        lnl = k * np.log(k / v) + (n - k) * np.log((n - k) / (1 - v)) - n * np.log(n)
+    ok = (k >= 1) & (k <= n - 1) & (s > 0) & (s < total) & (j < hi)
+    if head_n == 0:
+        ok &= j > lo
+    return np.where(ok, 2 * lnl, np.nan)
+
+
+def change_points(ts, critical, min_intervals: int = 8, rounds: int = 10, scale: int = 0) -> np.ndarray:
+    """Twin of ``tttr.kernels.changepoint.change_points_of`` on a whole array (no head):
+    binary segmentation, the short-scale search (sub-stretches of ``2 scale`` photons,
+    ``scale`` apart, in stretches longer than ``2 scale``), then refinement between
+    neighbours and segmentation of every stretch between neighbours, repeated until nothing
+    changes; ``critical(n)`` is the critical value for a segment of ``n`` intervals."""
+    ts = np.asarray(ts, np.int64)
+
+    def best(a, b):
+        if b - a < 2:
+            return -1, 0.0
+        z = llr_profile(ts, a, b)
+        if np.all(np.isnan(z)):
+            return -1, 0.0
+        i = int(np.nanargmax(z))
+        return a + i, float(z[i])
+
+    def split(a, b, found):
+        if b - a < min_intervals:
+            return
+        j, z = best(a, b)
+        if j < 0 or z <= critical(b - a):
+            return
+        found.append(j)
+        split(a, j, found)
+        split(j, b, found)
+
+    def refine(cps):
+        for _ in range(rounds):
+            changed, out = False, []
+            for i in range(len(cps)):
+                a = out[-1] if out else 0
+                b = cps[i + 1] if i + 1 < len(cps) else ts.size - 1
+                j, z = best(a, b)
+                if j < 0 or z <= critical(b - a):
+                    changed = True
+                else:
+                    changed |= j != cps[i]
+                    out.append(j)
+            cps = out
+            if not changed:
+                break
+        return cps
+
+    cps = []
+    split(0, ts.size - 1, cps)
+    cps = sorted(cps)
+    if scale > 0:
+        extra = []
+        for a, b in zip([0] + cps, cps + [ts.size - 1]):
+            if b - a > 2 * scale:
+                for s in range(a, b, scale):
+                    split(s, min(s + 2 * scale, b), extra)
+                    if s + 2 * scale >= b:
+                        break
+        cps = sorted(set(cps) | set(extra))
+    for _ in range(rounds):
+        cps = refine(cps)
+        extra = []
+        for a, b in zip([0] + cps, cps + [ts.size - 1]):
+            split(a, b, extra)
+        if not extra:
+            break
+        cps = sorted(set(cps) | set(extra))
+    return np.asarray(cps, np.int64)
+
+
+def level_decays(first_index, detectors, nanotimes, shift, period, factor, bounds, n_rows, n_cols) -> np.ndarray:
+    """Twin of ``tttr.kernels.changepoint.level_decays`` (a new histogram)."""
+    p = first_index + np.arange(len(nanotimes))
+    row = np.clip(np.searchsorted(np.asarray(bounds)[1:n_rows], p, side="left"), 0, n_rows - 1)
+    t = nanotimes.astype(np.int64) + np.asarray(shift)[detectors]
+    if period > 0:
+        t = t % period
+    b = t // factor
+    ok = (t >= 0) & (b < n_cols)
+    h = np.zeros((n_rows, n_cols), np.int64)
+    np.add.at(h, (row[ok], b[ok]), 1)
+    return h

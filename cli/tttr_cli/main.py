@@ -101,6 +101,7 @@ def cli(ctx, debug, verbose, quiet):
 
 for _cmd in (_analyze.analyze, _info.info, _convert.convert, _trace.trace, _lifetime.lifetime, _flid.flid, _blink.blink, _g2.g2, _simulate.simulate, _batch.batch):
     cli.add_command(_cmd)
+cli.add_command(__import__("tttr_cli.levels", fromlist=["levels"]).levels)  # issue 16: tttr levels
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -171,6 +171,22 @@ LEVEL_DECAY_BINS: int = 256
 #: Lifetime of a level only with at least this many photons in its decay (fewer: NaN): the
 #: Poisson ML error of τ is ≈ τ/√n, 22 % at 20 photons (as MIN_PHOTONS_PER_BIN).
 LEVEL_MIN_PHOTONS_LIFETIME: int = 20
+
+#: Passes of the refinement that re-tests each change point between its neighbours (each
+#: pass costs one scan of the window; it is usually stable after 2-3).
+CHANGEPOINT_REFINE_ROUNDS: int = 10
+
+#: Block of the branch-and-bound likelihood-ratio scan (tttr.kernels.changepoint.llr_scan): the
+#: statistic at every 64th photon and a bound per block; only blocks that may hold the maximum
+#: are scanned photon by photon. Same result as the full scan (1), several times faster.
+CHANGEPOINT_SCAN_STRIDE: int = 64
+
+#: Short-scale search of the change points (tttr.kernels.changepoint.change_points_of):
+#: stretches longer than twice this are searched again in overlapping sub-stretches of
+#: 2 × 8192 photons, where a burst or dip of tens to hundreds of photons stands out (in a
+#: stretch of 10⁵ photons or more a single-change test barely sees it). 80 ms at 100 kcps.
+CHANGEPOINT_SCALE_PHOTONS: int = 8192
+
 # ------------------------------------------- level groups and level-resolved analyses (issue 16)
 #: Largest number of groups (states) the level grouping considers: QD traces show 2–3 states
 #: (ON, grey, OFF); 10 leaves room for the BIC to find more and still rise and fall.

@@ -502,6 +502,70 @@ def summary_figure(report, *, images: dict | None = None, dpi: int = 110):
     return page
 
 
+# ------------------------------------------------------------ levels (issue 16, change points)
+__all__ += ["levels_figure"]
+
+
+def levels_figure(levels, trace=None, *, max_points: int = 200_000, max_levels: int = 50_000):
+    """The intensity trace with the change-point levels drawn over it, coloured by group.
+
+    Parameters
+    ----------
+    levels : tttr.analysis.levels.Levels
+    trace : IntensityTrace, optional
+        Drawn in grey underneath; the levels are then in counts per trace bin
+        (``intensity_cps × bin width``), otherwise in counts per second.
+    max_points, max_levels : int
+        Trace points and levels drawn at most (every k-th beyond that).
+
+    Notes
+    -----
+    Each level is a horizontal segment from its start to its end at its intensity; levels
+    not yet grouped (group -1) are drawn in one colour. The lower panel shows each level's
+    lifetime with its error (when there are lifetimes).
+    """
+    plt = _plt()
+    has_tau = bool(np.isfinite(np.asarray(levels.tau_ns, float)).any())
+    fig, axes = plt.subplots(2 if has_tau else 1, 1, figsize=(10, 5.2 if has_tau else 3.2), sharex=True,
+                             squeeze=False, gridspec_kw={"hspace": 0.08})
+    ax = axes[0, 0]
+    scale, unit = 1.0, "counts / s"
+    if trace is not None:
+        t = trace.times_s
+        y = trace.total
+        step = max(1, t.size // max_points)
+        ax.plot(t[::step], y[::step], lw=0.5, color="0.65", drawstyle="steps-post", label="trace")
+        scale, unit = trace.bin_width_s, f"counts / {trace.bin_width_s * 1e3:g} ms"
+    k = max(1, levels.n_levels // max_levels)
+    s, e = levels.start_s[::k], levels.end_s[::k]
+    y_l = levels.intensity_cps[::k] * scale
+    g = np.asarray(levels.group)[::k]
+    cmap = plt.get_cmap("tab10")
+    colours = [cmap(int(v) % 10) if v >= 0 else "tab:red" for v in g]
+    ax.hlines(y_l, s, e, colors=colours, lw=1.6)
+    grouped = int(np.max(g)) + 1 if g.size and np.max(g) >= 0 else 0
+    title = f"{levels.n_levels} levels ({levels.n_change_points} change points, confidence {levels.confidence:g})"
+    if grouped:
+        title += f", {grouped} groups"
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel(unit)
+    ax.set_ylim(bottom=0)
+    _legend(ax, loc="upper right", fontsize=7)
+    if has_tau:
+        ax2 = axes[1, 0]
+        mid = 0.5 * (s + e)
+        tau, err = levels.tau_ns[::k], levels.tau_err_ns[::k]
+        ok = np.isfinite(tau)
+        ax2.errorbar(mid[ok], tau[ok], yerr=np.where(np.isfinite(err[ok]), err[ok], 0), fmt="none", ecolor="0.6",
+                     lw=0.6)
+        ax2.hlines(tau[ok], s[ok], e[ok], colors=[c for c, o in zip(colours, ok) if o], lw=1.6)
+        ax2.set_ylabel("lifetime (ns)")
+        ax2.set_xlabel("time (s)")
+        if ok.any():
+            ax2.set_ylim(0, np.nanpercentile(tau[ok], 99) * 1.2)
+    else:
+        ax.set_xlabel("time (s)")
+
 # ----------------------------------------------------------- level-based FLID (issue 16, levels)
 def level_flid_figure(fit, groups=None, levels=None):
     """Level-based FLID: each level a point (τ, I) with its error bars, the fitted Eqs. 1–3.

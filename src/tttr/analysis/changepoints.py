@@ -7,10 +7,12 @@ points (Watkins & Yang's likelihood-ratio test with binary segmentation,
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from .. import defaults
-from ..kernels.changepoint import CRITICAL_N, critical_column, segment
+from ..kernels.changepoint import CRITICAL_N, change_points_of, critical_column
 
 __all__ = ["ChangePointFinder", "change_points"]
 
@@ -31,12 +33,19 @@ class ChangePointFinder:
     min_intervals : int
         Segments of fewer inter-photon intervals are not tested (default
         ``CHANGEPOINT_MIN_INTERVALS``).
+    stride : int
+        Block of the branch-and-bound likelihood-ratio scan (default ``CHANGEPOINT_SCAN_STRIDE``;
+        1: every photon; same result; see :func:`tttr.kernels.changepoint.llr_scan`).
+    scale : int
+        Photons of the short-scale search for excursions that a test over a long stretch
+        misses (default ``CHANGEPOINT_SCALE_PHOTONS``; 0: none; see
+        :func:`tttr.kernels.changepoint.change_points_of`).
 
     Attributes
     ----------
-    boundaries : list of int
+    boundaries : array.array of int64
         Global photon indices of the final change points so far (sorted).
-    boundary_ticks : list of int
+    boundary_ticks : array.array of int64
         Their timestamps.
     settled : int
         Every photon with index ≤ ``settled`` has its level known (-1 before any).
@@ -61,7 +70,8 @@ class ChangePointFinder:
 
     def __init__(self, *, confidence: float = defaults.LEVELS_CONFIDENCE,
                  window_photons: int = defaults.CHANGEPOINT_WINDOW_PHOTONS, margin_photons: int | None = None,
-                 min_intervals: int = defaults.CHANGEPOINT_MIN_INTERVALS):
+                 min_intervals: int = defaults.CHANGEPOINT_MIN_INTERVALS,
+                 stride: int = defaults.CHANGEPOINT_SCAN_STRIDE, scale: int = defaults.CHANGEPOINT_SCALE_PHOTONS):
         self.confidence = float(confidence)
         self._column = critical_column(confidence)
         self.window = int(window_photons)
@@ -71,6 +81,8 @@ class ChangePointFinder:
         if not 1 <= self.margin < self.window:
             raise ValueError(f"margin_photons must lie in [1, window_photons), got {self.margin}")
         self.min_intervals = max(2, int(min_intervals))
+        self.stride = max(1, int(stride))
+        self.scale = max(0, int(scale))
         self._pieces: list[np.ndarray] = []
         self._n_pending = 0
         self._base = 0          # global index of the first pending photon
@@ -79,8 +91,8 @@ class ChangePointFinder:
         self.n_photons = 0
         self.first_tick = None
         self.last_tick = None
-        self.boundaries: list[int] = []
-        self.boundary_ticks: list[int] = []
+        self.boundaries = array("q")       # typed: 8 bytes a change point
+        self.boundary_ticks = array("q")
         self.settled = -1
         self._done = False
 
@@ -108,8 +120,7 @@ class ChangePointFinder:
         self._done = True
         ts = self._pending()
         if ts.size >= 2:
-            cps = segment(ts, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
-                          self.min_intervals)
+            cps = self._segment(ts)
             for j in cps:
                 self._final(int(j), ts)
         self.settled = self.n_photons - 1
@@ -121,6 +132,11 @@ class ChangePointFinder:
             self._pieces = [np.concatenate(self._pieces)]
         return self._pieces[0] if self._pieces else np.empty(0, np.int64)
 
+    def _segment(self, ts: np.ndarray) -> np.ndarray:
+        """Change points of ``ts`` (with the open level's head): the fixed point of segmentation and refinement."""
+        return change_points_of(ts, 0, ts.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
+                                self.min_intervals, self.stride, defaults.CHANGEPOINT_REFINE_ROUNDS, self.scale)
+
     def _final(self, j: int, ts: np.ndarray) -> None:
         self.boundaries.append(self._base + j)
         self.boundary_ticks.append(int(ts[j]))
@@ -128,10 +144,11 @@ class ChangePointFinder:
     def _window(self) -> None:
         ts = self._pending()
         w = ts[: self.window]
-        cps = segment(w, 0, w.size - 1, self._head_n, self._head_ticks, CRITICAL_N, self._column,
-                      self.min_intervals)
+        cps = self._segment(w)
         limit = self.window - self.margin
         final = cps[cps < limit]
+        if final.size > 1:  # the last one is tested again with its final right neighbour
+            final = final[:-1]
         if final.size:
             for j in final:
                 self._final(int(j), w)

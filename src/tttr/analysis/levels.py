@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +125,13 @@ class LevelsAccumulator:
         Instrument response at the file's nanotime resolution: lifetimes by IRF reconvolution.
     lifetimes : bool
         Fit a lifetime per level (T3 with a known nanotime unit only).
+    lifetime_method : {"fit", "mle"}
+        ``"fit"`` (default): :func:`~tttr.analysis.lifetime.fit_lifetime` on the level's decay
+        (mono-exponential tail fit with a fitted background, Poisson ML; ~5-10 ms a level).
+        ``"mle"``: the closed-form ML lifetime of the photons in the window after t0
+        (:func:`~tttr.analysis.lifetime.per_bin_mle_lifetime`, the background from the level's
+        own counts late in the period; microseconds a level), for files
+        with very many levels. No IRF with ``"mle"``.
     window_photons, margin_photons : int, optional
         See :class:`~tttr.analysis.changepoints.ChangePointFinder`.
     calibration_photons : int
@@ -137,7 +145,7 @@ class LevelsAccumulator:
       (:class:`~tttr.analysis.changepoints.ChangePointFinder`); its nanotimes go into its own
       decay histogram as soon as they are settled, and the level is fitted and its histogram
       dropped when it closes. Memory: the change-point window, the photons held for the
-      calibration (at most ``calibration_photons``), one histogram per open level, and ~100
+      calibration (at most ``calibration_photons``), one histogram per open level, and 64
       bytes per finished level (the result itself). No second pass is needed.
     * **Time zero and alignment** are properties of the set-up, not of a level: they come
       from the decay of the first ``calibration_photons`` photons (every photon of a shorter
@@ -153,7 +161,12 @@ class LevelsAccumulator:
     def __init__(self, info: StreamInfo, *, confidence: float = defaults.LEVELS_CONFIDENCE, detectors=None,
                  irf=None, lifetimes: bool = True, window_photons: int = defaults.CHANGEPOINT_WINDOW_PHOTONS,
                  margin_photons: int | None = None, calibration_photons: int = 1 << 20,
-                 nanotimes_unit_s: float | None = None):
+                 nanotimes_unit_s: float | None = None, lifetime_method: str = "fit"):
+        if lifetime_method not in ("fit", "mle"):
+            raise ValueError(f"lifetime_method must be 'fit' or 'mle', got {lifetime_method!r}")
+        if lifetime_method == "mle" and irf is not None:
+            raise ValueError("an IRF needs lifetime_method='fit' (the closed-form ML is a tail estimator)")
+        self.lifetime_method = lifetime_method
         self.info = info
         self.finder = ChangePointFinder(confidence=confidence, window_photons=window_photons,
                                         margin_photons=margin_photons)
@@ -174,9 +187,14 @@ class LevelsAccumulator:
         self._next = 0              # global index of the first photon not yet histogrammed
         self._rows = None           # histograms of the levels from self._level on
         self._level = 0             # first level not yet closed
-        self._out: dict = {k: [] for k in ("start", "end", "n", "intervals", "tau", "tau_err")}
+        # per finished level: 48 bytes in typed arrays (a Python list would take ~250)
+        self._out: dict = {k: array("q") for k in ("start", "end", "n", "intervals")}
+        self._out.update(tau=array("d"), tau_err=array("d"))
         self.n_overflow = 0
         self._seen = 0
+        self._cal_last_tick = None
+        self._bg_rate = 0.0
+        self._range_ns = 0.0
         self._done = False
 
     # ---------------------------------------------------------------------------- feed
@@ -192,6 +210,8 @@ class LevelsAccumulator:
             ts, det = ts[keep], det[keep]
             nt = nt[keep] if nt is not None else None
         self.finder.push(ts)
+        if self._seen < self._n_cal:  # the calibration photons' last time (background rate of "mle")
+            self._cal_last_tick = int(ts[min(self._n_cal - self._seen, ts.size) - 1]) if ts.size else None
         self._seen += int(ts.size)
         if self._unit_ns is not None and nt is not None:
             self._det.append(np.ascontiguousarray(det, np.uint8))
@@ -271,6 +291,10 @@ class LevelsAccumulator:
             if fit is not None and np.isfinite(fit.t0_ns):
                 t0_ns = float(fit.t0_ns)
         self._cal = (shift, period, factor, n_cols, t0_ns, bin_ns, hist.period_ns)
+        span_s = (self._cal_last_tick - self.finder.first_tick) * self.info.timestamps_unit_s
+        # background photons per ns of microtime per second of measurement (for "mle")
+        self._bg_rate = (hist.background_per_bin / hist.bin_width_ns / span_s) if span_s > 0 else 0.0
+        self._range_ns = hist.n_range_bins * hist.bin_width_ns
 
     @staticmethod
     def _coarse(counts, factor: int, n_cols: int) -> np.ndarray:
@@ -323,7 +347,11 @@ class LevelsAccumulator:
         tau = tau_err = np.nan
         if self._rows is not None and self._cal is not None:
             row = self._rows[0]
-            tau, tau_err = self._fit(row)
+            dur_s = (o["end"][-1] - o["start"][-1]) * self.info.timestamps_unit_s
+            if self.lifetime_method == "mle":
+                tau, tau_err = _mle_lifetime(self._cal, self._bg_rate, self._range_ns, row, dur_s)
+            else:
+                tau, tau_err = self._fit(row)
             self._rows = self._rows[1:] if self._rows.shape[0] > 1 else None
         o["tau"].append(tau)
         o["tau_err"].append(tau_err)
@@ -347,6 +375,51 @@ class LevelsAccumulator:
         return float(res.tau_ns), float(res.tau_err_ns)
 
 
+def _mle_lifetime(cal: tuple, bg_rate: float, range_ns: float, row: np.ndarray, duration_s: float) -> tuple:
+    """Closed-form ML lifetime of a level's decay (``lifetime_method="mle"``) and its error.
+
+    Notes
+    -----
+    Photons of the whole bins from ``t0 + TAIL_SHIFT_NS`` on (past the rise, as the tail fit;
+    the exponential is memoryless) to the end of the occupied range less
+    ``LIFETIME_WINDOW_MARGIN_NS``, delays from the window's start at the bin centres; the
+    background ``b`` (the level's own counts per ns in the last quarter of the range, × W)
+    removed from the sufficient statistics (:func:`~tttr.analysis.lifetime.per_bin_mle_lifetime`). Error: the
+    truncated exponential is an exponential family in ``-1/τ``, so the ML error is
+    ``τ² / √(n_s Var)`` with ``Var = τ² − W² e^{W/τ} / (e^{W/τ} − 1)²`` the variance of one
+    delay and ``n_s`` the signal photons. On the default Auger emitter (τ 24.7 / 5.0 ns in a
+    200 ns period) it agrees with ``"fit"`` within ~3 %; a long lifetime's tail in the last
+    quarter raises ``b`` and lowers τ (−2 % at τ = range / 8).
+    """
+    from .lifetime import per_bin_mle_lifetime
+
+    _shift, _period, _factor, _n, t0_ns, bin_ns, _p = cal
+    start_ns = t0_ns + defaults.TAIL_SHIFT_NS  # past the rise, as the tail fit (memoryless)
+    w_ns = range_ns - start_ns - defaults.LIFETIME_WINDOW_MARGIN_NS
+    if not w_ns > 0:
+        return np.nan, np.nan
+    lo = int(np.ceil(start_ns / bin_ns))  # whole bins only
+    d = (np.arange(row.size) + 0.5) * bin_ns - lo * bin_ns
+    w_ns = min(w_ns, (row.size - lo) * bin_ns)
+    win = (d >= 0) & (d < w_ns)
+    n = float(row[win].sum())
+    # background: the level's own counts in the last quarter of the occupied range (where a
+    # decay with τ < range / 8 has fallen below e⁻⁶), or the calibration's rate if none
+    c = (np.arange(row.size) + 0.5) * bin_ns
+    tail = (c >= 0.75 * range_ns) & (c < range_ns)
+    tail_ns = tail.sum() * bin_ns
+    b = float(row[tail].sum()) / tail_ns * w_ns if tail_ns > 0 else bg_rate * w_ns * duration_s
+    tau = float(per_bin_mle_lifetime(float((row[win] * d[win]).sum()), n, w_ns, background_counts=b,
+                                     min_photons=defaults.LEVEL_MIN_PHOTONS_LIFETIME))
+    if not np.isfinite(tau):
+        return np.nan, np.nan
+    x = w_ns / tau
+    var = tau * tau - w_ns * w_ns * np.exp(-x) / (1.0 - np.exp(-x)) ** 2 if x < 700 else tau * tau
+    n_s = n - b
+    err = tau * tau / np.sqrt(n_s * var) if var > 0 and n_s > 0 else np.nan
+    return tau, float(err)
+
+
 def _quiet(fn):
     """``fn()`` with numpy's and the fit's warnings silenced; None if it raises (a level's
     lifetime that cannot be fitted is NaN, not an error)."""
@@ -360,7 +433,7 @@ def _quiet(fn):
 
 def levels(source, *, confidence: float = defaults.LEVELS_CONFIDENCE, detectors=None, irf=None,
            lifetimes: bool = True, window_photons: int = defaults.CHANGEPOINT_WINDOW_PHOTONS,
-           progress=None, **options) -> Levels:
+           lifetime_method: str = "fit", progress=None, **options) -> Levels:
     """Intensity levels of a file by change-point detection on the photon arrival times.
 
     Parameters
@@ -374,6 +447,8 @@ def levels(source, *, confidence: float = defaults.LEVELS_CONFIDENCE, detectors=
         Instrument response (same nanotime bin as the file) for the level lifetimes.
     lifetimes : bool
         Fit each level's lifetime (T3 only).
+    lifetime_method : {"fit", "mle"}
+        See :class:`LevelsAccumulator`.
     window_photons : int
         Photons segmented at once (memory; the result does not depend on the chunk size).
     progress : callable, optional
@@ -396,7 +471,7 @@ def levels(source, *, confidence: float = defaults.LEVELS_CONFIDENCE, detectors=
     if lifetimes and nanotime_problem(info) is not None and unit is None:
         lifetimes = False
     acc = LevelsAccumulator(info, confidence=confidence, detectors=detectors, irf=irf, lifetimes=lifetimes,
-                            window_photons=window_photons, nanotimes_unit_s=unit)
+                            window_photons=window_photons, nanotimes_unit_s=unit, lifetime_method=lifetime_method)
     for chunk in chunks:
         acc.add(chunk)
     return acc.result()
