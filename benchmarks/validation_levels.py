@@ -260,12 +260,12 @@ def refit_levels(rows):
     return rows
 
 
-def cells():
-    for dwell in SWITCH_DWELLS:
+def cells(dwells=SWITCH_DWELLS, power_law=True):
+    for dwell in dwells:
         for c in SWITCH_CONTRASTS:
             for r in SWITCH_RATES:
                 yield "switch", r, c, dwell
-    for tmin in PL_TMIN:
+    for tmin in PL_TMIN if power_law else ():
         for c in PL_CONTRASTS:
             for r in PL_RATES:
                 yield "pl", r, c, tmin
@@ -398,6 +398,9 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/validation_levels.jsonl"))
     ap.add_argument("--md", default=str(ROOT / "docs/validation_levels.md"))
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--dwells", type=float, nargs="*", default=list(SWITCH_DWELLS),
+                    help="mean dwells (s) of the switching grid to run (default all)")
+    ap.add_argument("--skip-pl", action="store_true", help="leave out the power-law grid")
     ap.add_argument("--refit-levels", action="store_true",
                     help="recompute the level alpha of the power-law rows from the cached levels, then report")
     a = ap.parse_args(argv)
@@ -413,7 +416,7 @@ def main(argv=None):
     if not (a.report_only or a.refit_levels):
         with tempfile.TemporaryDirectory() as tmp:
             for seed in range(a.seeds):  # seed-major: a short budget still covers every cell once
-                for cell in cells():
+                for cell in cells(tuple(a.dwells), not a.skip_pl):
                     if (*cell, seed) in done:
                         continue
                     if time.perf_counter() - t_start > a.budget_s:
