@@ -358,3 +358,29 @@ FLID_ESTIMATOR: str = "mean"
 #: correction): a fraction of 1 would leave no signal (ρ = 1 − f = 0) and an infinite
 #: correction; 0.999 keeps ρ positive while changing no physically meaningful value.
 BACKGROUND_FRACTION_MAX: float = 0.999
+
+# ------------------------------------------- level groups and level-resolved analyses (issue 16)
+#: Largest number of groups (states) the level grouping considers: QD traces show 2–3 states
+#: (ON, grey, OFF); 10 leaves room for the BIC to find more and still rise and fall.
+LEVEL_GROUPS_MAX: int = 10
+#: EM iterations refining each clustering (a mixture of a few Poisson intensities converges
+#: in tens of iterations; the loop stops earlier when the parameters no longer change).
+LEVEL_GROUPS_EM_ITERATIONS: int = 200
+#: Up to this many levels every pair of groups is a merge candidate (O(n²) time, memory
+#: bounded by row blocks); above it only intensity neighbours (O(n log n)). 3000 levels take
+#: ≈ 1 s on one core.
+LEVEL_GROUPS_EXACT_MAX: int = 3000
+#: Count model of a level in its group: "gamma" (Gamma–Poisson, one common relative extra
+#: variance) because change-point levels scatter more than Poisson (missed short excursions
+#: average into them): the Poisson BIC of Watkins & Yang then splits one state into several
+#: groups (docs/validation_levels.md). "poisson" is Watkins & Yang's model.
+LEVEL_GROUPS_DISPERSION: str = "gamma"
+#: ON groups: a group is ON when its intensity is at least this fraction of the brightest
+#: group's (the same f = 0.5 as the binned threshold, science.md §5).
+LEVEL_ON_FRACTION: float = 0.5
+#: Levels with fewer photons than this are left out of the level-based FLID (their lifetime
+#: error exceeds ~20 %, and the per-level ML lifetime is biased at a few photons).
+LEVEL_FLID_MIN_PHOTONS: int = 25
+#: Trace-bin width of the gate of a group-gated g2: bins straddling a level boundary are
+#: dropped, so the gate loses ≈ one bin per level; 100 µs is far below typical dwells.
+LEVEL_G2_GATE_BIN_S: float = 1e-4

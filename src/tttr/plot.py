@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = ["trace_figure", "intensity_histogram_figure", "dwell_time_figure", "decay_figure", "flid_figure",
            "g2_figure", "mandel_q_figure", "summary_figure", "report_figures", "png_bytes", "save"]
+__all__ += ["level_flid_figure"]  # levels (issue 16)
 
 
 def _plt():
@@ -564,4 +565,52 @@ def levels_figure(levels, trace=None, *, max_points: int = 200_000, max_levels: 
             ax2.set_ylim(0, np.nanpercentile(tau[ok], 99) * 1.2)
     else:
         ax.set_xlabel("time (s)")
+
+# ----------------------------------------------------------- level-based FLID (issue 16, levels)
+def level_flid_figure(fit, groups=None, levels=None):
+    """Level-based FLID: each level a point (τ, I) with its error bars, the fitted Eqs. 1–3.
+
+    Parameters
+    ----------
+    fit : LevelFlidFit
+        From :func:`tttr.analysis.level_analyses.level_flid_fit`.
+    groups, levels : optional
+        With both, the points are coloured by group (the levels given to the fit, same order).
+
+    Notes
+    -----
+    Error bars are the levels' own errors (Poisson intensity, lifetime fit), so long levels
+    show as tight points and short ones as wide crosses; the curves are the fitted models
+    (intensities background-subtracted, as fitted).
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    colour = None
+    if groups is not None and levels is not None:
+        from .analysis.level_groups import level_arrays
+
+        order, T, n, tau, te = level_arrays(levels)
+        ok = (n >= fit.options.get("min_photons", 0)) & np.isfinite(tau) & np.isfinite(te) & (te > 0)
+        colour = np.asarray(groups.group)[order][ok]
+        if colour.size != fit.tau_ns.size:
+            colour = None
+    ax.errorbar(fit.tau_ns, fit.intensity_cps / 1e3, xerr=fit.tau_err_ns, yerr=fit.intensity_err_cps / 1e3,
+                fmt="none", ecolor="0.7", elinewidth=0.6, zorder=1)
+    ax.scatter(fit.tau_ns, fit.intensity_cps / 1e3, s=8, c=colour if colour is not None else "C0",
+               cmap="viridis" if colour is not None else None, zorder=2)
+    if fit.tau_ns.size:
+        t = np.linspace(max(float(np.min(fit.tau_ns)) * 0.9, 1e-3), float(np.max(fit.tau_ns)) * 1.1, 300)
+        for k, (name, m) in enumerate(fit.models.items()):
+            with np.errstate(all="ignore"):
+                y = m.eval(t) / 1e3
+            y = np.where(np.isfinite(y) & (y > 0), y, np.nan)
+            lw = 2.0 if name == fit.verdict else 1.0
+            ax.plot(t, y, lw=lw, color=f"C{k + 1}", label=f"Eq. {dict(auger=1, bc=2, mixed=3)[name]} ({name}), "
+                                                          f"BIC {m.bic:.0f}")
+    ax.set_xlabel("lifetime (ns)")
+    ax.set_ylabel("intensity (kcps)")
+    b = "" if not np.isfinite(fit.beta) else f", β = {fit.beta:.2f} ± {fit.beta_err:.2f}"
+    ax.set_title(f"level FLID: {fit.verdict}{b}", fontsize=10)
+    _legend(ax, fontsize=8)
+    fig.tight_layout()
     return fig
