@@ -6,7 +6,7 @@ import click
 
 from tttr import defaults
 
-from .options import (DURATION, FRACTION, LibraryChoice, check_bins, emit_json, for_the_command_line, force_option, format_duration,
+from .options import (DURATION, FRACTION, LEVELS_CONFIDENCE, LibraryChoice, check_bins, emit_json, for_the_command_line, force_option, format_duration,
                       json_option, names_the_file, progress_bar, reader_kwargs, reader_options)
 from .summary import DASH, pm, power_law_line
 
@@ -26,12 +26,17 @@ from .summary import DASH, pm, power_law_line
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write the report (JSON), the arrays (HDF5 /user/tttr) and, with --plots, the figures here.")
 @click.option("--plots", is_flag=True, help="With --out: write the standard figures as PNG.")
+@click.option("--levels/--no-levels", "levels", default=defaults.ANALYZE_LEVELS, show_default=True,
+              help="Also find intensity levels by change points (Watkins & Yang), group them into states and "
+                   "report level-resolved statistics (off by default: costs ~2.4x the binned pass).")
+@click.option("--levels-confidence", type=LEVELS_CONFIDENCE, default=defaults.LEVELS_CONFIDENCE, show_default=True,
+              help="1 − false-positive rate of each change-point test (0.69 … 0.99).")
 @force_option("existing outputs in --out")
 @json_option
 @reader_options
 @names_the_file
-def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshold_fraction, out_dir, plots, force,
-            as_json, **kwargs):
+def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshold_fraction, out_dir, plots, levels,
+            levels_confidence, force, as_json, **kwargs):
     """Trace, Mandel Q, ON/OFF, power laws, lifetimes, FLID + verdict, β and g2 of FILE."""
     import tttr
     from tttr.pipeline import analyze as run
@@ -52,7 +57,8 @@ def analyze(file, bin_width_s, g2_window_s, g2_bin_s, threshold_method, threshol
     stream = tttr.open(file, **ropts)
     with progress_bar(as_json, stream.info.n_records, desc="analyzing") as update:
         report = run(stream, bin_width_s=bin_width_s, g2_window_s=g2_window_s, g2_bin_s=g2_bin_s,
-                     threshold_method=threshold_method, threshold_fraction=threshold_fraction, progress=update)
+                     threshold_method=threshold_method, threshold_fraction=threshold_fraction, levels=levels,
+                     levels_confidence=levels_confidence, progress=update)
     if report.binned is not None:
         check_bins(report.binned.n_bins, report.binned.bin_width_s, report.duration_s, file=file)
     if out_dir:
@@ -130,4 +136,29 @@ def summary_lines(d: dict) -> list:
             word = {True: "yes", False: "no", None: "undetermined"}[g["single_emitter"]]
             why = g.get("single_emitter_reason")
             lines.append(f"single emitter: {word}" + (f" ({why})" if why else ""))
+    if "n_levels" in d:
+        lines += level_lines(d)
+    return lines
+
+
+def level_lines(d: dict) -> list:
+    """The level lines of the summary (``--levels``): groups, then the level-resolved statistics."""
+    lines = [f"levels: {d['n_levels']} (change points at confidence {d['levels_confidence']:g}), "
+             f"{_num(d.get('n_level_groups'), 'd')} groups by BIC"]
+    for k, g in enumerate(d.get("level_groups") or []):
+        lines.append(f"  group {k}: I = {pm(g['intensity_cps'], g.get('intensity_err_cps'), 'counts/s')}, "
+                     f"τ = {pm(g.get('tau_ns'), g.get('tau_err_ns'), 'ns')}, {g['time_s']:.4g} s in {g['n_levels']} levels")
+    a = d.get("level_analysis") or {}
+    if a.get("on_fraction") is not None:
+        lines.append(f"  from levels: ON fraction {pm(a['on_fraction'], a.get('on_fraction_err'))}; "
+                     f"β = {pm(a.get('beta'), a.get('beta_err'))}; FLID verdict {a.get('flid_verdict') or 'undetermined'}")
+        for k in ("on", "off"):
+            p = (a.get("power_law") or {}).get(k) or {}
+            if p.get("alpha") is not None:
+                lines.append(f"  from levels: α_{k.upper()} = {pm(p['alpha'], p.get('alpha_err'))} "
+                             f"({p.get('n')} dwells ≥ {format_duration(p['t_min_s'])})")
+    else:
+        why = (a.get("reasons") or {}).get("on_fraction")
+        if why:
+            lines.append(f"  from levels: {why}")
     return lines

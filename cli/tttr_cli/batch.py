@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .options import DURATION, FRACTION, emit_json, json_option, progress_enabled, reader_kwargs, reader_options
+from tttr import defaults
+
+from .options import (DURATION, FRACTION, LEVELS_CONFIDENCE, LibraryChoice, emit_json, format_duration, json_option, progress_enabled, reader_kwargs, reader_options)
 
 
 @click.command()
@@ -20,15 +22,21 @@ from .options import DURATION, FRACTION, emit_json, json_option, progress_enable
 @click.option("--plots", is_flag=True, help="Also write each file's figures (PNG), summary page (PNG, PDF) and HTML report.")
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=str), default=None,
               help="CSV with a 'file' column; its other columns join the summary (mean_excitons: series fit).")
-@click.option("--bin", "bin_width_s", type=DURATION, default="10ms", show_default=True, help="Trace bin width.")
-@click.option("--threshold-method", type=click.Choice(["fraction", "max", "on_level", "valley", "otsu"]),
-              default="fraction", show_default=True)
-@click.option("--fraction", "threshold_fraction", type=FRACTION, default=0.5, show_default=True)
+@click.option("--bin", "bin_width_s", type=DURATION, default=defaults.BIN_WIDTH_S,
+              show_default=format_duration(defaults.BIN_WIDTH_S), help="Trace bin width.")
+@click.option("--threshold-method", type=LibraryChoice("tttr.analysis.blinking", "METHODS", exclude=("absolute",)),
+              default=defaults.THRESHOLD_METHOD, show_default=True, help="How the ON threshold is chosen.")
+@click.option("--fraction", "threshold_fraction", type=FRACTION, default=defaults.THRESHOLD_FRACTION,
+              show_default=True, help="ON if counts ≥ fraction × I_max (0 < f ≤ 1).")
+@click.option("--levels/--no-levels", "levels", default=defaults.ANALYZE_LEVELS, show_default=True,
+              help="Also find change-point levels and their states in every file (see tttr analyze --levels).")
+@click.option("--levels-confidence", type=LEVELS_CONFIDENCE, default=defaults.LEVELS_CONFIDENCE, show_default=True,
+              help="1 − false-positive rate of each change-point test (0.69 … 0.99).")
 @json_option
 @reader_options
 @click.pass_context
 def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata, bin_width_s, threshold_method,
-          threshold_fraction, as_json, **kwargs):
+          threshold_fraction, levels, levels_confidence, as_json, **kwargs):
     """Analyse every time-tag file under DIR; write summary.csv, index.html and the per-file results.
 
     A file that cannot be read or analysed is recorded as failed (with the reason) and the
@@ -67,6 +75,8 @@ def batch(ctx, in_dir, out_dir, jobs, scheduler, resume, force, plots, metadata,
 
     options = {"bin_width_s": bin_width_s, "threshold_method": threshold_method,
                "threshold_fraction": threshold_fraction}
+    if levels:  # only when asked for, so that a batch without levels passes the same options as before
+        options.update(levels=True, levels_confidence=levels_confidence)
     def terminated(signum, frame):
         raise KeyboardInterrupt  # so that the batch ends its workers and removes its temporaries
 

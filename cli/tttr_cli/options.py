@@ -172,6 +172,7 @@ DURATION_OR_ZERO = Duration(allow_zero=True)
 POSITIVE = Number(0, None, low_open=True, what="a positive number")
 NON_NEGATIVE = Number(0, None, what="a number ≥ 0")
 FRACTION = Number(0, 1, low_open=True, what="a fraction with 0 < f ≤ 1")
+LEVELS_CONFIDENCE = Number(0.69, 0.99, what="a confidence with 0.69 ≤ c ≤ 0.99 (the simulated critical values)")
 
 #: Python parameter names in library messages -> the flags a person types (longest first).
 _FLAGS = (

@@ -54,6 +54,7 @@ class Report(Result):
     g2_curve: object = None
     g2: object = None
     g2_corrected: object = None
+    levels: object = None
     warnings: list = field(default_factory=list)
 
     def _repr_html_(self) -> str:
@@ -97,6 +98,8 @@ class Report(Result):
         out["g2"] = _g2_summary(self.g2, self.g2_corrected, self.g2_curve) if self.g2 is not None else None
         out["flid"] = self._flid_summary()
         out["beta"], out["beta_err"] = self._beta()
+        if self.levels is not None:  # only when asked for (analyze(levels=True)): other reports unchanged
+            out.update(self.levels.summary())
         out["warnings"] = list(self.warnings)
         return jsonable(out)
 
@@ -216,7 +219,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
             power_law_gof_draws: int = defaults.POWERLAW_GOF_DRAWS,
             power_law_error_draws: int = defaults.POWERLAW_ERROR_DRAWS,
             truncated_gof_draws: int = defaults.TRUNCATED_GOF_DRAWS, flid_estimator: str = defaults.FLID_ESTIMATOR,
-            fit_flid: bool = True, progress=None,
+            fit_flid: bool = True, levels: bool = defaults.ANALYZE_LEVELS,
+            levels_confidence: float = defaults.LEVELS_CONFIDENCE, progress=None,
             g2_correction: str = defaults.G2_BACKGROUND_CORRECTION, **options) -> Report:
     """Every analysis of one file in one streaming pass.
 
@@ -253,6 +257,14 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     g2_correction : {"pairs", "rho", "subtract"}
         Background correction of g2(0) (default "pairs": the pairs with a background photon
         removed from every peak; see :func:`tttr.analysis.g2.pulsed_g2_zero`).
+    levels : bool
+        Also find intensity levels by change-point detection in the same pass, group them into
+        states and report the level-resolved statistics
+        (:func:`tttr.analysis.level_statistics.level_statistics`). Off by default
+        (``defaults.ANALYZE_LEVELS``): the change-point search costs about 2.4 times the binned
+        pass (docs/levels.md), above the goal of costing no more than it.
+    levels_confidence : float
+        1 − type-I error of each change-point test (0.69 … 0.99).
 
     Returns
     -------
@@ -282,6 +294,8 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     attempt = partial(_attempt, msgs)
     accs = _accumulators(info, msgs, bin_width_s=bin_width_s, detectors=detectors, g2_window_s=g2_window_s,
                          g2_bin_s=g2_bin_s, g2_detectors=g2_detectors)
+    if levels:
+        accs["levels"] = _levels_accumulator(info, detectors, levels_confidence)
     res = _one_pass(chunks, accs, progress, msgs)
     binned = res["binned"]
     trace = trace_from_binned(binned)
@@ -304,8 +318,30 @@ def analyze(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None
     if "g2" in accs:
         rep.update(_g2_results(res.get("g2"), rep.get("decay"), attempt, msgs, g2_detectors=g2_detectors,
                                g2_correction=g2_correction))
+    if levels and res.get("levels") is not None:
+        rep["levels"] = _level_statistics(res["levels"], rep, fit_flid=fit_flid)
     rep["warnings"] = list(dict.fromkeys(msgs))  # each message once, in order
     return Report(**rep)
+
+
+def _levels_accumulator(info, detectors, confidence):
+    """The change-point accumulator of the one pass (level lifetimes by
+    ``defaults.ANALYZE_LEVEL_LIFETIME_METHOD``)."""
+    from .analysis.levels import LevelsAccumulator
+
+    with_tau = nanotime_problem(info) is None
+    return LevelsAccumulator(info, confidence=confidence, detectors=detectors, lifetimes=with_tau,
+                             lifetime_method=defaults.ANALYZE_LEVEL_LIFETIME_METHOD)
+
+
+def _level_statistics(levels, rep: dict, *, fit_flid: bool):
+    """Groups and level-resolved statistics, with the background rate the decay gives."""
+    from .analysis.level_statistics import level_statistics
+
+    bf = _background_fraction(rep.get("decay"))
+    rate = rep.get("count_rate_cps")
+    background_cps = bf * rate if bf is not None and rate is not None and np.isfinite(rate) else 0.0
+    return level_statistics(levels, background_cps=background_cps, fit_flid=fit_flid)
 
 
 #: The background corrections of g2(0) :func:`analyze` accepts (those of

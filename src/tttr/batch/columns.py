@@ -117,6 +117,26 @@ COLUMNS = {
     "flid.evidence.votes.shape": ("string", "model the FLID shape votes for"),
     "beta": ("Float64", "β of the FLID fit (of the regions when there is no fit)"),
     "beta_err": ("Float64", "standard error of beta (empty for the regions' β)"),
+    # with --levels only (change-point levels; the levels and groups themselves: summary_long.csv)
+    "n_levels": ("Int64", "intensity levels found by change-point detection (--levels)"),
+    "levels_confidence": ("Float64", "confidence (1 − false-positive rate) of each change-point test"),
+    "n_level_groups": ("Int64", "states the levels were grouped into (BIC)"),
+    "level_analysis.on_fraction": ("Float64", "ON fraction from the grouped levels (time in the ON groups)"),
+    "level_analysis.on_fraction_err": ("Float64", "standard error of level_analysis.on_fraction (ON+OFF cycles)"),
+    "level_analysis.on_rule": ("string", "which groups count as ON"),
+    "level_analysis.beta": ("Float64", "β from the two groups holding most of the time"),
+    "level_analysis.beta_err": ("Float64", "standard error of level_analysis.beta"),
+    f"level_analysis.power_law.{_ON_OFF}.alpha": ("Float64", "power-law exponent of the ON (OFF) dwells from levels"),
+    f"level_analysis.power_law.{_ON_OFF}.alpha_err": ("Float64", "standard error of that alpha"),
+    f"level_analysis.power_law.{_ON_OFF}.t_min_s": ("Float64", "lower cut of that fit"),
+    f"level_analysis.power_law.{_ON_OFF}.n": ("Int64", "dwells above t_min_s in that fit"),
+    "level_analysis.flid_verdict": ("string", "verdict of the level-based FLID fit"),
+    "level_analysis.flid_reason": ("string", "why that verdict"),
+    "level_analysis.reasons.groups": ("string", "why the levels were not grouped (empty when they were)"),
+    "level_analysis.reasons.on_fraction": ("string", "why there is no level ON fraction"),
+    "level_analysis.reasons.dwell_fits": ("string", "why there are no level dwell fits"),
+    "level_analysis.reasons.beta": ("string", "why there is no level β"),
+    "level_analysis.reasons.flid_fit": ("string", "why there is no level FLID fit"),
 }
 
 _UNITS = (("_ns", "ns"), ("_s", "s"), ("_hz", "Hz"), ("_cps", "counts/s"), ("_counts", "counts per bin"))
