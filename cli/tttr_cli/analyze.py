@@ -144,7 +144,8 @@ def summary_lines(d: dict) -> list:
 def level_lines(d: dict) -> list:
     """The level lines of the summary (``--levels``): groups, then the level-resolved statistics."""
     lines = [f"levels: {d['n_levels']} (change points at confidence {d['levels_confidence']:g}), "
-             f"{_num(d.get('n_level_groups'), 'd')} groups by BIC"]
+             f"{_num(d.get('n_level_groups'), 'd')} groups by BIC (an upper bound on the states when dwells are short; "
+             "β and the level FLID use the two groups holding most time)"]
     for k, g in enumerate(d.get("level_groups") or []):
         lines.append(f"  group {k}: I = {pm(g['intensity_cps'], g.get('intensity_err_cps'), 'counts/s')}, "
                      f"τ = {pm(g.get('tau_ns'), g.get('tau_err_ns'), 'ns')}, {g['time_s']:.4g} s in {g['n_levels']} levels")
