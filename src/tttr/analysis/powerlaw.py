@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,10 @@ class TruncatedPowerLawFit(Result):
     Attributes
     ----------
     alpha, alpha_err : float
-        Exponent and its standard error (inverse Hessian of the log-likelihood).
+        Exponent and its standard error: the spread of α over bootstrap resamples that repeat
+        the whole fit, ``t_min`` search included (``error_method = "bootstrap"``), or the
+        inverse Hessian of the log-likelihood (``"hessian"``, when no bootstrap was asked for
+        or fewer than ``TRUNCATED_ERROR_MIN_DRAWS`` resamples finished in time).
     tau_c_s, tau_c_err_s : float
         Cut-off time in seconds and its standard error (delta method from the error of ln τ_c,
         the fitted parameter). ``tau_c_s = inf`` when the likelihood is largest at τ_c → ∞.
@@ -181,6 +185,10 @@ class TruncatedPowerLawFit(Result):
     t_min_selection : str
         ``"default"``, ``"fixed"`` or ``"auto"`` (minimum KS distance of the truncated fit).
     n_candidates : int
+    error_method : str
+        ``"bootstrap"`` or ``"hessian"``: where ``alpha_err`` comes from.
+    n_bootstrap : int
+        Bootstrap resamples behind ``alpha_err`` (0 for the Hessian error).
     """
 
     alpha: float
@@ -206,6 +214,8 @@ class TruncatedPowerLawFit(Result):
     gof_draws: int = 0
     t_min_selection: str = "default"
     n_candidates: int = 0
+    error_method: str = "hessian"
+    n_bootstrap: int = 0
 
     def pdf(self, t_s) -> np.ndarray:
         """The fitted density (1/s) at ``t_s``."""
@@ -956,6 +966,46 @@ def _trunc_scan(x: np.ndarray, tail: _Tail, cand: np.ndarray, method: str, T: fl
     return out
 
 
+def _trunc_alpha_at(x: np.ndarray, tail: _Tail, j: int, method: str, T: float) -> float:
+    """α of the truncated law (or of the pure law when τ_c → ∞) fitted at candidate ``j``."""
+    xm = float(tail.u[j])
+    xs = x[x.size - int(tail.n_ge[j]):]
+    a0, l0 = _fit_at(x, int(j), tail, method, T, xm)[:2]
+    if not (math.isfinite(a0) and math.isfinite(l0)):
+        return float("nan")
+    return float(_trunc_or_pure(xs, xm, a0, l0, method, T, n_starts=1)[0])
+
+
+def _trunc_bootstrap(x: np.ndarray, x_min: float, method: str, T: float, draws: int, budget_s: float, gen,
+                     floor, max_candidates: int) -> np.ndarray:
+    """α over nonparametric resamples of all durations, each refitted by the whole procedure
+    (``floor`` not None: the t_min search repeated); stops when ``budget_s`` is spent."""
+    out = []
+    start = time.perf_counter()
+    for _ in range(int(draws)):
+        if time.perf_counter() - start > budget_s:
+            break
+        xb = np.sort(x[gen.integers(0, x.size, x.size)])
+        tb = _Tail(xb)
+        if floor is not None:
+            cb = _candidates(tb, floor, max_candidates)
+            if cb.size == 0:
+                out.append(np.nan)
+                continue
+            ks = _trunc_scan(xb, tb, cb, method, T)
+            if not np.isfinite(ks).any():
+                out.append(np.nan)
+                continue
+            j = int(cb[int(np.argmin(ks))])
+        else:
+            j = int(np.searchsorted(tb.u, x_min, side="left"))
+            if j >= tb.u.size or int(tb.n_ge[j]) < MIN_N:
+                out.append(np.nan)
+                continue
+        out.append(_trunc_alpha_at(xb, tb, j, method, T))
+    return np.asarray(out, dtype=np.float64)
+
+
 def _gof_truncated(x, x_min, alpha, lam, ks_obs, method, T, draws, gen, floor, max_candidates):
     """Semi-parametric bootstrap p-value of the truncated law (``floor`` None: t_min fixed)."""
     auto = floor is not None
@@ -983,7 +1033,8 @@ def _gof_truncated(x, x_min, alpha, lam, ks_obs, method, T, draws, gen, floor, m
 def fit_truncated_power_law(durations_s, *, bin_width_s: float, t_min_s=None, method: str = "discrete",
                             significance: float = 0.05, t_min_floor_s=None,
                             max_candidates: int = defaults.TRUNCATED_TMIN_CANDIDATES, gof_draws: int = 0,
-                            rng=None) -> TruncatedPowerLawFit:
+                            rng=None, error_draws: int = defaults.TRUNCATED_ERROR_DRAWS,
+                            error_budget_s: float = defaults.TRUNCATED_ERROR_BUDGET_S) -> TruncatedPowerLawFit:
     """Maximum-likelihood fit of ``P(t) ∝ t^(−α)·exp(−t/τ_c)``, ``t ≥ t_min``, tested against a
     pure power law.
 
@@ -1006,6 +1057,13 @@ def fit_truncated_power_law(durations_s, *, bin_width_s: float, t_min_s=None, me
     gof_draws : int
         If > 0, ``gof_p_value`` from this many semi-parametric bootstrap data sets.
     rng : int or numpy.random.Generator, optional
+    error_draws : int
+        Bootstrap resamples behind ``alpha_err`` (default ``defaults.TRUNCATED_ERROR_DRAWS``;
+        0: the inverse-Hessian error).
+    error_budget_s : float
+        Wall-clock bound of that bootstrap (default ``defaults.TRUNCATED_ERROR_BUDGET_S``): the
+        resamples finished by then are used, the Hessian error if fewer than
+        ``defaults.TRUNCATED_ERROR_MIN_DRAWS``.
 
     Returns
     -------
@@ -1101,6 +1159,14 @@ def fit_truncated_power_law(durations_s, *, bin_width_s: float, t_min_s=None, me
     fit = dataclasses.replace(fit, t_min_selection="auto" if auto else fit.power_law.t_min_selection,
                               n_candidates=n_cand)
     gen = _rng(rng)
+    if int(error_draws) > 0 and math.isfinite(fit.alpha) and fit.n >= AUTO_MIN_TAIL:
+        x_min = float(round(fit.t_min_s / T)) if T > 0 else fit.t_min_s
+        boot = _trunc_bootstrap(x_all, x_min, method, T, int(error_draws), float(error_budget_s), gen,
+                                floor if auto else None, max_candidates)
+        ok = boot[np.isfinite(boot)]
+        if ok.size >= defaults.TRUNCATED_ERROR_MIN_DRAWS:
+            fit = dataclasses.replace(fit, alpha_err=float(np.std(ok, ddof=1)), error_method="bootstrap",
+                                      n_bootstrap=int(ok.size))
     if gof_draws and math.isfinite(fit.ks_distance):
         x_min = float(round(fit.t_min_s / T)) if T > 0 else fit.t_min_s
         lam = 0.0 if not math.isfinite(fit.tau_c_s) else unit / fit.tau_c_s
