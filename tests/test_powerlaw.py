@@ -16,6 +16,7 @@ import pytest
 from scipy import integrate, special, stats
 
 from tttr.analysis import powerlaw as pl
+from tttr.analysis.powerlaw import data as pl_data, likelihood as pl_like, normalisation as pl_norm, search as pl_search
 from tttr.analysis.powerlaw import (
     DurationDensity,
     PowerLawFit,
@@ -63,7 +64,7 @@ def test_truncated_sampler_matches_pmf():
     alpha, lam, n = 1.5, T / 0.5, 50_000
     k = np.rint(durations(n, alpha, tau_c_s=0.5, seed=12) / T)
     w = lambda v: v ** -alpha * np.exp(-lam * v)  # noqa: E731
-    Z = pl._discrete_norm(alpha, lam, 1.0)
+    Z = pl_norm._discrete_norm(alpha, lam, 1.0)
     edges = [1, 2, 3, 5, 10, 20, 50, 100, 200, 400]
     grid = np.arange(1, 5000, dtype=float)
     p = [w(grid[(grid >= a) & (grid < b)]).sum() / Z for a, b in zip(edges[:-1], edges[1:])]
@@ -86,7 +87,7 @@ def test_tail_integral_against_quad(alpha, m, lam):
     pieces = list(zip(cuts[:-1], cuts[1:]))
     ref = m ** (1 - alpha) * math.exp(-z) * sum(integrate.quad(g, a, b, limit=500, epsabs=0, epsrel=1e-13)[0]
                                                 for a, b in pieces)
-    assert pl._tail_integral(m, alpha, lam) == pytest.approx(ref, rel=1e-11)
+    assert pl_norm._tail_integral(m, alpha, lam) == pytest.approx(ref, rel=1e-11)
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.5, 3.0])
@@ -94,16 +95,16 @@ def test_tail_integral_against_quad(alpha, m, lam):
 @pytest.mark.parametrize("lam", [1e-4, 3e-3, 0.03, 0.5])
 def test_discrete_normaliser_against_direct_sum(alpha, k_min, lam):
     k = np.arange(k_min, k_min + 60 / lam + 10)  # remainder < e^-60
-    assert pl._discrete_norm(alpha, lam, k_min) == pytest.approx(math.fsum(k ** -alpha * np.exp(-lam * k)), rel=1e-12)
+    assert pl_norm._discrete_norm(alpha, lam, k_min) == pytest.approx(math.fsum(k ** -alpha * np.exp(-lam * k)), rel=1e-12)
 
 
 def test_discrete_normaliser_tends_to_hurwitz_zeta():
     # Z(α, λ) = ζ(α, k_min) + Γ(1−α) λ^(α−1) + O(λ) as λ → 0 (1 < α < 2); O(λ) for α > 2
     for alpha in (2.5, 3.5):
-        assert pl._discrete_norm(alpha, 1e-30, 1.0) == pytest.approx(special.zeta(alpha, 1.0), rel=1e-13)
+        assert pl_norm._discrete_norm(alpha, 1e-30, 1.0) == pytest.approx(special.zeta(alpha, 1.0), rel=1e-13)
     for alpha in (1.3, 1.5):
         for lam in (1e-8, 1e-30):
-            diff = pl._discrete_norm(alpha, lam, 1.0) - special.zeta(alpha, 1.0)
+            diff = pl_norm._discrete_norm(alpha, lam, 1.0) - special.zeta(alpha, 1.0)
             assert diff == pytest.approx(special.gamma(1 - alpha) * lam ** (alpha - 1), rel=1e-3)
 
 
@@ -294,8 +295,8 @@ def test_truncated_auto_t_min_minimises_its_own_ks_distance():
     fit = fit_truncated_power_law(x, bin_width_s=T, t_min_s="auto")
     assert fit.t_min_selection == "auto" and fit.n_candidates > 1
     assert fit.t_min_s == fit.power_law.t_min_s
-    tail = pl._Tail(np.sort(np.rint(x / T)))
-    cand = tail.u[pl._candidates(tail, 1.0, defaults.TRUNCATED_TMIN_CANDIDATES)]
+    tail = pl_data._Tail(np.sort(np.rint(x / T)))
+    cand = tail.u[pl_search._candidates(tail, 1.0, defaults.TRUNCATED_TMIN_CANDIDATES)]
     assert cand.size == fit.n_candidates
     for k in cand:  # every candidate refitted with its full two-start fit: none fits better
         other = fit_truncated_power_law(x, bin_width_s=T, t_min_s=k * T)
@@ -457,8 +458,8 @@ def test_auto_t_min_removes_the_bias_of_a_late_onset(alpha, seed):
 
 def test_candidate_set_is_bounded_and_geometric():
     x = np.sort(np.rint(late_law(20_000, 1.5, 5, 500, 3) / T))
-    tail = pl._Tail(x)
-    cand = pl._candidates(tail, 3.0, 40)
+    tail = pl_data._Tail(x)
+    cand = pl_search._candidates(tail, 3.0, 40)
     u = tail.u[cand]
     assert cand.size <= 40 and u[0] == 3.0 and np.all(np.diff(u) > 0)
     assert np.all(tail.n_ge[cand] >= pl.AUTO_MIN_TAIL)
@@ -472,11 +473,11 @@ def test_candidate_set_is_bounded_and_geometric():
 
 def test_vectorised_scan_matches_the_one_candidate_fits():
     x = np.sort(np.rint(late_law(3000, 1.7, 6, 400, 4) / T))
-    tail = pl._Tail(x)
-    cand = pl._candidates(tail, 1.0, 40)
-    a, ks = pl._scan_discrete(tail, cand)
+    tail = pl_data._Tail(x)
+    cand = pl_search._candidates(tail, 1.0, 40)
+    a, ks = pl_search._scan_discrete(tail, cand)
     for i, j in enumerate(cand):
-        a1, _, ks1, _ = pl._fit_at(x, int(j), tail, "discrete", T, float(tail.u[j]))
+        a1, _, ks1, _ = pl_like._fit_at(x, int(j), tail, "discrete", T, float(tail.u[j]))
         # bisection (scan) vs bounded Brent (final fit): both converge to ~1e-8 in α
         assert a[i] == pytest.approx(a1, abs=1e-6) and ks[i] == pytest.approx(ks1, abs=1e-6)
 
@@ -544,7 +545,7 @@ def test_truncated_ks_matches_a_direct_sum():
     ecdf = np.searchsorted(x, k, side="right") / x.size
     ecdf_before = np.searchsorted(x, k, side="left") / x.size
     want = max(np.abs(ecdf - cdf).max(), np.abs(ecdf_before - (cdf - pmf / (pmf.sum() + rest))).max())
-    assert pl._trunc_ks(x, 3.0, alpha, lam, "discrete", T) == pytest.approx(want, rel=1e-9)
+    assert pl_norm._trunc_ks(x, 3.0, alpha, lam, "discrete", T) == pytest.approx(want, rel=1e-9)
 
 
 def test_gof_options_are_validated():
