@@ -612,14 +612,14 @@ def test_truncated_bootstrap_error_covers_the_spread_with_the_t_min_search():
     # the KS search: the inverse-Hessian error at the chosen t_min is too small (measured
     # spread/error 1.25 over 30 sets, 1.6–2.2 over the simulated traces of
     # docs/validation_estimators.md); the default bootstrap, which repeats the search, gave
-    # 0.9. 12 sets with 20 resamples each (8 t_min candidates, for speed): the sd of 12
+    # 0.9. 12 sets with 15 resamples each (8 t_min candidates, for speed): the sd of 12
     # values is known to ±21 %, so spread/mean(bootstrap) must lie in 0.55–1.6 (2σ), and the
     # bootstrap must exceed the Hessian error by more than 15 % on average (measured 38 %).
     rng = np.random.default_rng(71)
     a, boot, hess = [], [], []
     for i in range(12):
         x = random_power_law_durations(100, alpha=1.5, t_min_s=3 * T, bin_width_s=T, tau_c_s=2.0, rng=rng)
-        b = fit_truncated_power_law(x, bin_width_s=T, t_min_s="auto", rng=i, error_draws=20, error_budget_s=60.0,
+        b = fit_truncated_power_law(x, bin_width_s=T, t_min_s="auto", rng=i, error_draws=15, error_budget_s=60.0,
                                     max_candidates=8)
         h = fit_truncated_power_law(x, bin_width_s=T, t_min_s="auto", error_draws=0, max_candidates=8)
         assert b.error_method == "bootstrap" and b.n_bootstrap >= 10 and h.error_method == "hessian"
@@ -629,3 +629,14 @@ def test_truncated_bootstrap_error_covers_the_spread_with_the_t_min_search():
         hess.append(h.alpha_err)
     assert 0.55 < np.std(a, ddof=1) / np.mean(boot) < 1.6
     assert np.mean(boot) > 1.15 * np.nanmean(hess)
+
+
+def test_fits_follow_the_fit_result_convention():
+    from tttr.fit_result import FitResult
+
+    x = durations(500, 1.5, tau_c_s=0.5, seed=3)
+    for fit in (fit_power_law(x, bin_width_s=T), fit_truncated_power_law(x, bin_width_s=T, error_draws=0)):
+        assert isinstance(fit, FitResult)
+        assert fit.fit_values()["alpha"] == fit.alpha and fit.fit_errors()["alpha"] == fit.alpha_err
+        assert set(fit.fit_values()) == set(fit.fit_errors())
+        assert "alpha" in fit.report() and fit.fit_statistics()["n"] == fit.n

@@ -140,6 +140,9 @@ MANDEL_Q_GROUPS: int = 20
 #: Region lifetimes are corrected for bins that mix states only if the region has at least
 #: this many steady bins (both neighbours in the region) to take the reference mean delay from.
 REGION_MIN_STEADY_BINS: int = 10
+#: Window of the windowed ON fraction (s): photodarkening and bleaching make long traces
+#: non-stationary; one minute holds ~100 dwells of a typical (sub-second) blinker.
+ON_FRACTION_WINDOW_S: float = 60.0
 
 # ------------------------------------------------------------- blinking detection (§5)
 #: Level of the one-sided index-of-dispersion test of "one Poisson level": a trace is called

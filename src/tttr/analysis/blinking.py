@@ -166,7 +166,8 @@ def dwell_times(state: np.ndarray, *, bin_width_s: float, include_censored: bool
     return DwellTimes(dur[values == ON], dur[values == OFF], dur[values == GREY], float(bin_width_s), not include_censored)
 
 
-def windowed_on_fraction(state: np.ndarray, *, bin_width_s: float, window_s: float = 60.0):
+def windowed_on_fraction(state: np.ndarray, *, bin_width_s: float,
+                         window_s: float = defaults.ON_FRACTION_WINDOW_S):
     """ON fraction per window of ``window_s`` (the last partial window dropped).
 
     Returns
@@ -328,7 +329,8 @@ def heavy_tail_reason(dwell: DwellTimes, *, alpha_limit: float = defaults.HEAVY_
     return None
 
 
-def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = None, window_s: float = 60.0,
+def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = None,
+                        window_s: float = defaults.ON_FRACTION_WINDOW_S,
                         include_censored: bool = False, **threshold_options) -> BlinkingStats:
     """Threshold a trace and compute every ON/OFF statistic.
 

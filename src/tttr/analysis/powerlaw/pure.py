@@ -22,6 +22,35 @@ def _nan_power_law(T, t_min_s, n, n_total, method, selection, warning, n_bootstr
                        nan, 0, float(floor_s), int(n_candidates))
 
 
+def _bootstrap_alpha_err(x: np.ndarray, x_min: float, n: int, method: str, T: float, bootstrap: int, gen,
+                         floor, max_candidates: int) -> float:
+    """Bootstrap standard error of α (``floor`` not None: the t_min search repeated on every
+    resample, Clauset et al. §3.5; else the ``n`` durations ``≥ x_min`` resampled)."""
+    if floor is not None:
+        n_total = x.size
+        boot = np.full(bootstrap, np.nan)
+        for b in range(bootstrap):
+            xb = np.sort(x[gen.integers(0, n_total, n_total)])
+            tb = _Tail(xb)
+            cb = _candidates(tb, floor, max_candidates)
+            if cb.size:
+                ab, kb = _scan(xb, tb, cb, method, T)
+                kb = np.where(np.isfinite(kb), kb, np.inf)
+                boot[b] = ab[int(np.argmin(kb))]
+        ok = np.isfinite(boot)
+        return float(np.std(boot[ok], ddof=1)) if ok.sum() > 1 else float("nan")
+    logs = np.log(x[x >= x_min])
+    rows = max(1, 1_000_000 // n)  # resamples per block: ≤ 1e6 indices in memory
+    sums = np.concatenate([logs[gen.integers(0, n, size=(min(rows, bootstrap - i), n))].sum(axis=1)
+                           for i in range(0, bootstrap, rows)])
+    if method == "discrete":
+        boot = _mle_discrete_many(np.full(sums.size, n), sums, np.full(sums.size, x_min))
+    else:
+        xm = x_min - 0.5 if T > 0 else x_min
+        boot = 1.0 + n / (sums - n * math.log(xm))
+    return float(np.std(boot, ddof=1)) if bootstrap > 1 else float("nan")
+
+
 def fit_power_law(durations_s, *, bin_width_s: float, t_min_s=None, method: str = "discrete",
                   bootstrap: int = 0, rng=None, t_min_floor_s=None,
                   max_candidates: int = defaults.POWERLAW_TMIN_CANDIDATES, gof_draws: int = 0) -> PowerLawFit:
@@ -184,29 +213,8 @@ def fit_power_law(durations_s, *, bin_width_s: float, t_min_s=None, method: str 
         err = (a - 1.0) / math.sqrt(n)
 
     gen = _rng(rng)
-    if bootstrap and auto:  # the whole procedure, t_min search included (Clauset et al. §3.5)
-        boot = np.full(bootstrap, np.nan)
-        for b in range(bootstrap):
-            xb = np.sort(x[gen.integers(0, n_total, n_total)])
-            tb = _Tail(xb)
-            cb = _candidates(tb, floor, max_candidates)
-            if cb.size:
-                ab, kb = _scan(xb, tb, cb, method, T)
-                kb = np.where(np.isfinite(kb), kb, np.inf)
-                boot[b] = ab[int(np.argmin(kb))]
-        ok = np.isfinite(boot)
-        err = float(np.std(boot[ok], ddof=1)) if ok.sum() > 1 else float("nan")
-    elif bootstrap:
-        logs = np.log(x[x >= x_min])
-        rows = max(1, 1_000_000 // n)  # resamples per block: ≤ 1e6 indices in memory
-        sums = np.concatenate([logs[gen.integers(0, n, size=(min(rows, bootstrap - i), n))].sum(axis=1)
-                               for i in range(0, bootstrap, rows)])
-        if method == "discrete":
-            boot = _mle_discrete_many(np.full(sums.size, n), sums, np.full(sums.size, x_min))
-        else:
-            xm = x_min - 0.5 if T > 0 else x_min
-            boot = 1.0 + n / (sums - n * math.log(xm))
-        err = float(np.std(boot, ddof=1)) if bootstrap > 1 else float("nan")
+    if bootstrap:
+        err = _bootstrap_alpha_err(x, x_min, n, method, T, bootstrap, gen, floor if auto else None, max_candidates)
 
     p, used = float("nan"), 0
     if gof_draws and warning is None:

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...fit_result import FitResult
 from ...results import Result
 from .densities import power_law_pdf, truncated_power_law_pdf
 
 
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True, repr=False)
-class PowerLawFit(Result):
+class PowerLawFit(Result, FitResult):
     """Maximum-likelihood fit of ``P(t) ∝ t^(−α)``, ``t ≥ t_min``.
 
     Attributes
@@ -76,13 +77,26 @@ class PowerLawFit(Result):
     t_min_floor_s: float = float("nan")
     n_candidates: int = 0
 
+    def fit_model(self) -> str:  # noqa: D102 - FitResult
+        return f"power law ({self.method})"
+
+    def fit_values(self) -> dict:  # noqa: D102 - FitResult
+        return {"alpha": self.alpha}
+
+    def fit_errors(self) -> dict:  # noqa: D102 - FitResult
+        return {"alpha": self.alpha_err}
+
+    def fit_statistics(self) -> dict:  # noqa: D102 - FitResult
+        return {"n": self.n, "log_likelihood": self.log_likelihood, "ks": self.ks_distance, "p_value": self.p_value,
+                "t_min_s": self.t_min_s}
+
     def pdf(self, t_s) -> np.ndarray:
         """The fitted density (1/s) at ``t_s``, for overlays on :func:`kuno_nesbitt_density`."""
         return power_law_pdf(t_s, self.alpha, self.t_min_s, bin_width_s=self.bin_width_s, method=self.method)
 
 
 @dataclass(frozen=True, repr=False)
-class TruncatedPowerLawFit(Result):
+class TruncatedPowerLawFit(Result, FitResult):
     """Maximum-likelihood fit of ``P(t) ∝ t^(−α)·exp(−t/τ_c)``, ``t ≥ t_min``, with the test
     against a pure power law.
 
@@ -158,6 +172,20 @@ class TruncatedPowerLawFit(Result):
     n_candidates: int = 0
     error_method: str = "hessian"
     n_bootstrap: int = 0
+
+    def fit_model(self) -> str:  # noqa: D102 - FitResult
+        return f"truncated power law ({self.method})"
+
+    def fit_values(self) -> dict:  # noqa: D102 - FitResult
+        return {"alpha": self.alpha, "tau_c_s": self.tau_c_s}
+
+    def fit_errors(self) -> dict:  # noqa: D102 - FitResult
+        return {"alpha": self.alpha_err, "tau_c_s": self.tau_c_err_s}
+
+    def fit_statistics(self) -> dict:  # noqa: D102 - FitResult
+        return {"n": self.n, "log_likelihood": self.log_likelihood, "ks": self.ks_distance,
+                "p_value": self.gof_p_value, "lr_statistic": self.lr_statistic, "lr_p_value": self.p_value,
+                "t_min_s": self.t_min_s}
 
     def pdf(self, t_s) -> np.ndarray:
         """The fitted density (1/s) at ``t_s``."""
