@@ -278,36 +278,30 @@ def _steady(sel: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mixing_shift(binned: BinnedData, sel: np.ndarray, fit, unit: float, nb_fit: int) -> tuple:
-    """(shift, its standard error, steady bins) of a region's τ from its bins that mix states.
+def _mixing_fractions(inten: np.ndarray, sels: list, bands: list, bg_per_bin: list) -> tuple:
+    """(ε per region, steady bins per region): the share of each of two regions' signal
+    photons that come from the other state through bins holding a switch (see
+    :func:`region_lifetimes`)."""
+    from scipy import stats
 
-    The shift is the difference of the background-subtracted mean photon delay between the
-    region's steady bins and all its bins (``sum_delay_ticks``/``n_window`` per bin)."""
-    steady = _steady(sel)
-    unsteady = sel & ~steady
-    ns, nu = int(steady.sum()), int(unsteady.sum())
-    if ns < defaults.REGION_MIN_STEADY_BINS or nu == 0:
-        return 0.0, 0.0, ns
-    w_ns = binned.window_ticks * unit
-    col_ns = binned.decay_rebin * unit
-    bg = fit.background_per_bin if np.isfinite(fit.background_per_bin) else 0.0
-    b_bin = max(bg, 0.0) / col_ns * w_ns / max(nb_fit, 1)  # background photons per trace bin in the window
-    sums = binned.sum_delay_ticks.astype(np.float64) * unit + 0.5 * unit * binned.n_window
-    n_w = binned.n_window.astype(np.float64)
-
-    def signal_mean(mask):
-        k = int(mask.sum())
-        sig = n_w[mask].sum() - k * b_bin
-        return (sums[mask].sum() - k * b_bin * 0.5 * w_ns) / sig if sig > 0 else float("nan"), max(sig, 0.0)
-
-    m_s, n_s = signal_mean(steady)
-    m_a, n_a = signal_mean(sel)
-    m_u, n_u = signal_mean(unsteady)
-    if not (np.isfinite(m_s) and np.isfinite(m_a)) or n_s <= 0 or n_u <= 0:
-        return 0.0, 0.0, ns
-    sd = fit.tau_ns if np.isfinite(fit.tau_ns) else m_s  # photon delays of a mono-exponential: sd ≈ τ
-    err = (n_u / (n_s + n_u)) * sd * np.sqrt(1.0 / n_s + 1.0 / n_u)
-    return float(m_s - m_a), float(err), ns
+    steady = [_steady(sel) for sel in sels]
+    n_steady = [int(st.sum()) for st in steady]
+    if min(n_steady) < defaults.REGION_MIN_STEADY_BINS:
+        return [0.0, 0.0], n_steady
+    levels = [float(inten[st].mean()) for st in steady]
+    mid = 0.5 * (levels[0] + levels[1])
+    high = inten > mid
+    n_switch = int(np.count_nonzero(high[1:] != high[:-1]))
+    x = (np.arange(defaults.REGION_MIXING_GRID) + 0.5) / defaults.REGION_MIXING_GRID  # midpoints of U(0, 1)
+    eps = []
+    for r, o in ((0, 1), (1, 0)):
+        lam = (1.0 - x) * levels[r] + x * levels[o]
+        lo, hi = bands[r]
+        p_in = stats.poisson.cdf(hi, lam) - stats.poisson.cdf(lo - 1, lam)
+        foreign = n_switch * float(np.mean(p_in * x * max(levels[o] - bg_per_bin[o], 0.0)))
+        signal = float(inten[sels[r]].sum()) - int(sels[r].sum()) * bg_per_bin[r]
+        eps.append(foreign / signal if signal > 0 else 0.0)
+    return eps, n_steady
 
 
 def beta(i1: float, tau1_ns: float, i2: float, tau2_ns: float) -> float:
@@ -333,19 +327,26 @@ def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float =
     from the decay matrix, whose columns are ``decay_rebin`` nanotime ticks wide. β uses the
     brightest and the dimmest region.
 
-    *Bins that mix states.* A trace bin in which the emitter switched holds photons of both
-    states; if its intensity falls in a region's band, they bias that region's τ towards the
-    other state's (−0.03 ns for τ1 and +0.02 ns for τ2 at 30 kcps over simulated emitters,
-    as large as the statistical error; docs/validation_estimators.md). The decay matrix pools
-    bins by intensity only, so the mixed bins cannot be left out of the fitted decay; instead
-    the fitted τ is corrected by the shift of the mean photon delay (background subtracted,
-    from the per-bin delay sums) between the region's *steady* bins, whose two neighbours are in
-    the same band, and all its bins: ``τ = τ_fit + (m_steady − m_all)``. A bin that holds a
-    switch always has a neighbour in the other state, so it is never steady. The statistical
-    error of that shift, ``(N_u/N)·τ·√(1/N_s + 1/N_u)`` (photons of unsteady and steady bins),
-    is added in quadrature to ``tau_err_ns``. No correction with fewer than
-    ``REGION_MIN_STEADY_BINS`` steady bins. Switches faster than the bin (several within one
-    bin, between steady neighbours) are not caught.
+    *Bins that mix states* (with exactly two regions). A trace bin in which the emitter
+    switched holds photons of both states; if its count falls in a region's band, they bias
+    that region's τ towards the other state's (−0.03 ns for τ1 and +0.02 ns for τ2 at
+    30 kcps over simulated emitters before this correction, as large as the statistical
+    error; docs/validation_estimators.md). The decay matrix pools bins by intensity only, so
+    the mixed bins cannot be left out of the fitted decay; their share is computed instead.
+    With one switch per mixed bin at a uniformly distributed time, the bin spends a fraction
+    ``x ~ U(0, 1)`` in the other state and its count is Poisson with mean
+    ``λ(x) = (1 − x)·L_R + x·L_O`` (``L``: mean counts of the steady bins of each region,
+    those whose two neighbours lie in the same band). The photons of the other state that
+    enter region R are then ``N_sw · ∫₀¹ P(lo_R ≤ n ≤ hi_R | λ(x)) · x·(L_O − b) dx`` with
+    ``N_sw`` the switches of the trace (crossings of the midpoint between the two levels) and
+    ``b`` the background counts per bin; divided by the signal photons of R this is the
+    fraction ``ε`` of foreign photons. That many photons, distributed like the other region's
+    background-free decay, are subtracted from the region's decay, which is then fitted
+    again: ``tau_ns`` is the refit, ``mixing_correction_ns`` the change. (A photon-weighted
+    mean, ``(τ_fit − ε·τ_O)/(1 − ε)``, is wrong here: the fit with a free background absorbs
+    much of a long foreign component.) The model (one switch per mixed bin) is taken to be
+    good to ``REGION_MIXING_MODEL_ERROR`` (30 %) of the correction, added in quadrature to
+    ``tau_err_ns``; switching faster than the bin breaks it.
     """
     unit = _unit_ns(binned)
     inten = binned.intensity()
@@ -353,7 +354,7 @@ def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float =
     if automatic:
         regions = intensity_regions(inten)
     regions = sorted((int(a), int(b)) for a, b in regions)
-    used, mean_i, nb, taus, errs, fits, shifts, steady = [], [], [], [], [], [], [], []
+    used, mean_i, nb, taus, errs, fits, sels, bg, decays = [], [], [], [], [], [], [], [], []
     bw = binned.decay_rebin * unit
     period = binned.period_ticks * unit if binned.period_ticks else None
     for lo, hi in regions:
@@ -367,12 +368,32 @@ def region_lifetimes(binned: BinnedData, regions=None, *, tail_shift_ns: float =
         used.append((lo_u, hi_u))
         mean_i.append(float(inten[sel].mean()) if sel.any() else float("nan"))
         nb.append(int(sel.sum()))
-        shift, shift_err, n_steady = _mixing_shift(binned, sel, fit, unit, int(sel.sum()))
-        taus.append(fit.tau_ns + shift)
-        errs.append(float(np.hypot(fit.tau_err_ns, shift_err)))
+        taus.append(fit.tau_ns)
+        errs.append(fit.tau_err_ns)
         fits.append(fit)
-        shifts.append(shift)
-        steady.append(n_steady)
+        sels.append(sel)
+        decays.append(np.asarray(dec, dtype=np.float64))
+        bg.append(max(float(fit.background_per_bin), 0.0) * dec.size / max(int(sel.sum()), 1)
+                  if np.isfinite(fit.background_per_bin) else 0.0)
+    shifts = [0.0] * len(taus)
+    steady = [0] * len(taus)
+    if len(taus) == 2 and all(np.isfinite(taus)):
+        eps, steady = _mixing_fractions(inten, sels, used, bg)
+        for r, o in ((0, 1), (1, 0)):
+            if eps[r] <= 0:
+                continue
+            # the other state's signal decay shape, background removed
+            sig_o = np.clip(decays[o] - max(float(fits[o].background_per_bin), 0.0), 0.0, None)
+            sig_r = float(decays[r].sum()) - max(float(fits[r].background_per_bin), 0.0) * decays[r].size
+            if not sig_o.sum() > 0 or not sig_r > 0:
+                continue
+            clean = np.clip(decays[r] - eps[r] * sig_r * sig_o / sig_o.sum(), 0.0, None)
+            refit = fit_lifetime(clean, model="mono", t0_ns=binned.t0_ticks * unit, tail_shift_ns=tail_shift_ns,
+                                 bin_width_ns=bw, period_ns=period)
+            if np.isfinite(refit.tau_ns):
+                shifts[r] = refit.tau_ns - fits[r].tau_ns
+                taus[r] = refit.tau_ns
+                errs[r] = float(np.hypot(refit.tau_err_ns, defaults.REGION_MIXING_MODEL_ERROR * shifts[r]))
     b = beta(mean_i[-1], taus[-1], mean_i[0], taus[0]) if len(regions) >= 2 else float("nan")
     return RegionLifetimes(used, np.array(mean_i), np.array(nb), np.array(taus), np.array(errs), b, fits, automatic,
                            np.array(shifts), np.array(steady, dtype=np.int64))
