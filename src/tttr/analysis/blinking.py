@@ -318,11 +318,11 @@ def heavy_tail_reason(dwell: DwellTimes, *, alpha_limit: float = defaults.HEAVY_
         pure = fit_power_law(d, bin_width_s=T, t_min_s="auto", t_min_floor_s=floor)
         if not np.isfinite(pure.alpha):
             continue
-        trunc = fit_truncated_power_law(d, bin_width_s=T, t_min_s="auto", t_min_floor_s=floor, error_draws=0)
-        if trunc.preferred == "truncated":
-            continue
         err = pure.alpha_err if np.isfinite(pure.alpha_err) else 0.0
-        if pure.alpha - z * err <= alpha_limit:
+        if pure.alpha - z * err > alpha_limit:
+            continue  # a finite mean whatever the truncation test says (and no need to run it)
+        trunc = fit_truncated_power_law(d, bin_width_s=T, t_min_s="auto", t_min_floor_s=floor, error_draws=0)
+        if trunc.preferred != "truncated":
             return (f"{name} dwells follow a power law with α = {pure.alpha:.2f} ± {err:.2f} (no truncation "
                     f"detected), not above {alpha_limit:g} by {z:g} standard errors: the mean dwell may be "
                     f"infinite, so the trace has no stationary value and no finite error")
