@@ -67,8 +67,9 @@ def test_infinite_mean_dwells_give_no_on_fraction_error():
     assert np.isnan(pure.on_fraction_err) and "infinite" in pure.on_fraction_err_reason
     trunc = bl.blinking_statistics(_counts(rng, renewal_on(rng, 20000, 1.5, 3, 20)), bin_width_s=0.01)
     assert np.isfinite(trunc.on_fraction_err) and trunc.on_fraction_err_reason is None
+    # Q keeps the error of its own trajectory (the verdict's "is Q above 0?" needs it), and says why
     q = mandel_q(_counts(rng, renewal_on(rng, 20000, 1.5, 3)), bin_width_s=0.01)
-    assert np.isnan(q.q_err) and "infinite" in q.q_err_reason
+    assert np.isfinite(q.q_err) and "infinite" in q.q_err_reason and "trajectory" in q.q_err_reason
 
 
 def test_mandel_q_error_of_a_blinking_trace_covers_the_trajectory():

@@ -76,8 +76,10 @@ def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: boo
     into ``MANDEL_Q_GROUPS`` segments of consecutive whole cycles (an ON dwell and the
     following OFF dwell are independent for an alternating renewal process), Q is recomputed
     with each segment left out, and ``Var = (G−1)/G·Σ(Q₍g₎ − Q̄)²``. The photon noise is
-    included. It is NaN with the reason when the dwell laws may have an infinite mean (pure
-    power law, α ≤ 2: no stationary value exists) or with fewer than
+    included. When the dwell laws may have an infinite mean (pure power law, α ≤ 2: no
+    stationary value exists) ``q_err_reason`` says so and ``q_err`` is the error of this
+    trajectory's time average only (it understates the scatter between emitters; it stays a
+    number because "is Q above 0?" still needs it). NaN with fewer than
     ``ON_FRACTION_MIN_CYCLES`` cycles.
     """
     n = np.asarray(counts, dtype=np.float64).ravel()
@@ -96,9 +98,11 @@ def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: boo
     st = bl.states(n, bl.threshold(n))
     if tail_reason is False:
         tail_reason = bl.heavy_tail_reason(bl.dwell_times(st, bin_width_s=bin_width_s if bin_width_s > 0 else 1.0))
-    if tail_reason is not None:
-        return dataclasses.replace(out, q_err=float("nan"), q_err_method="cycle jackknife", q_err_reason=tail_reason)
     jk, why = _cycle_jackknife_q(n, bl.regeneration_cycles(st == bl.ON))
+    if tail_reason is not None and why is None:
+        # kept finite: the verdict's test "is Q above 0?" needs it, and for that question this
+        # trajectory's error is the right one; the ensemble has no value to cover
+        why = f"{tail_reason}; q_err is the error of this trajectory's time average only"
     return dataclasses.replace(out, q_err=jk, q_err_method="cycle jackknife", q_err_reason=why)
 
 
