@@ -87,6 +87,9 @@ def test_mandel_q_error_of_a_blinking_trace_covers_the_trajectory():
         q.append(r.q)
         err.append(r.q_err)
         photon.append(mandel_q(n, bin_width_s=0.01, trajectory_error=False).q_err)
+    # without the bin width (the FLID state analysis's test "is Q above 0?"), the
+    # photon-counting error, which is right under that hypothesis
+    assert mandel_q(n).q_err_method == "photon counting" and mandel_q(n).q_err == photon[-1]
     spread = np.std(q, ddof=1)
     assert 0.6 < spread / np.mean(err) < 1.4
     assert spread / np.mean(photon) > 1.6

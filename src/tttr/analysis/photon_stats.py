@@ -45,7 +45,7 @@ class MandelQ(Result):
     q_err_reason: str | None = None
 
 
-def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: bool = True,
+def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: bool | None = None,
              tail_reason: str | None | bool = False) -> MandelQ:
     """Mandel Q of per-bin counts ``n``: ``Q = Var(n)/<n> − 1``.
 
@@ -53,9 +53,12 @@ def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: boo
     ----------
     counts : (N,) int
     bin_width_s : float
-    trajectory_error : bool
+    trajectory_error : bool, optional
         If the trace blinks (:func:`~tttr.analysis.blinking.single_level_test`), give the
         error of the trajectory (grouped jackknife, Notes) instead of the photon-counting one.
+        Default: when ``bin_width_s`` is given (the dwell times it needs are in seconds).
+        Without it the photon-counting error is given: the right one to test "is Q above 0?"
+        (under that hypothesis there is one level), as the FLID state analysis does.
     tail_reason : str, None or False
         The outcome of :func:`~tttr.analysis.blinking.heavy_tail_reason` if already known
         (False: find it here).
@@ -89,6 +92,8 @@ def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: boo
     q = n.var(ddof=1) / mean - 1.0
     err = (1.0 + q) * np.sqrt(2.0 / (n.size - 1) + 1.0 / (n.size * mean))
     out = MandelQ(float(q), float(err), float(bin_width_s), float(mean), int(n.size))
+    if trajectory_error is None:
+        trajectory_error = bool(np.isfinite(bin_width_s) and bin_width_s > 0)
     if not trajectory_error:
         return out
     from . import blinking as bl
@@ -97,7 +102,7 @@ def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: boo
         return out
     st = bl.states(n, bl.threshold(n))
     if tail_reason is False:
-        tail_reason = bl.heavy_tail_reason(bl.dwell_times(st, bin_width_s=bin_width_s if bin_width_s > 0 else 1.0))
+        tail_reason = bl.heavy_tail_reason(bl.dwell_times(st, bin_width_s=bin_width_s))
     jk, why = _cycle_jackknife_q(n, bl.regeneration_cycles(st == bl.ON))
     if tail_reason is not None and why is None:
         # kept finite: the verdict's test "is Q above 0?" needs it, and for that question this

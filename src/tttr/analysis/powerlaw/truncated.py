@@ -232,6 +232,13 @@ def fit_truncated_power_law(durations_s, *, bin_width_s: float, t_min_s=None, me
     fit = dataclasses.replace(fit, t_min_selection="auto" if auto else fit.power_law.t_min_selection,
                               n_candidates=n_cand)
     gen = _rng(rng)
+    if gof_draws and math.isfinite(fit.ks_distance):
+        x_min = float(round(fit.t_min_s / T)) if T > 0 else fit.t_min_s
+        lam = 0.0 if not math.isfinite(fit.tau_c_s) else unit / fit.tau_c_s
+        p, used = _gof_truncated(x_all, x_min, fit.alpha, lam, fit.ks_distance, method, T, gof_draws, gen,
+                                 floor if auto else None, max_candidates)
+        fit = dataclasses.replace(fit, gof_p_value=p, gof_draws=used)
+    # after the p-value draws, so that they do not depend on the bootstrap
     if int(error_draws) > 0 and math.isfinite(fit.alpha) and fit.n >= AUTO_MIN_TAIL:
         x_min = float(round(fit.t_min_s / T)) if T > 0 else fit.t_min_s
         boot = _trunc_bootstrap(x_all, x_min, method, T, int(error_draws), float(error_budget_s), gen,
@@ -240,12 +247,6 @@ def fit_truncated_power_law(durations_s, *, bin_width_s: float, t_min_s=None, me
         if ok.size >= defaults.TRUNCATED_ERROR_MIN_DRAWS:
             fit = dataclasses.replace(fit, alpha_err=float(np.std(ok, ddof=1)), error_method="bootstrap",
                                       n_bootstrap=int(ok.size))
-    if gof_draws and math.isfinite(fit.ks_distance):
-        x_min = float(round(fit.t_min_s / T)) if T > 0 else fit.t_min_s
-        lam = 0.0 if not math.isfinite(fit.tau_c_s) else unit / fit.tau_c_s
-        p, used = _gof_truncated(x_all, x_min, fit.alpha, lam, fit.ks_distance, method, T, gof_draws, gen,
-                                 floor if auto else None, max_candidates)
-        fit = dataclasses.replace(fit, gof_p_value=p, gof_draws=used)
     return fit
 
 
