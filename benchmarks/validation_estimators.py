@@ -99,7 +99,7 @@ ESTIMATORS = [
     ("on_fraction", "ON fraction (truth: time-weighted)"),
     ("mandel_q", "Mandel Q at 10 ms (truth: realised)"),
     ("alpha_pure", "α, pure power law (ON and OFF pooled; error: bootstrap with the t_min search)"),
-    ("alpha_truncated", "α, truncated power law (ON and OFF pooled; error: inverse Hessian)"),
+    ("alpha_truncated", "α, truncated power law (ON and OFF pooled; error: bootstrap with the t_min search)"),
     ("tau_region_bright", "τ of the brightest region (truth τ1 = 24.7 ns)"),
     ("tau_region_dim", "τ of the dimmest region (truth τ2 = 5 ns)"),
     ("tau_mono", "τ, whole-file mono-exponential (non-blinking; truth 24.7 ns)"),
@@ -107,7 +107,7 @@ ESTIMATORS = [
 
 
 #: Bumped when what a run records changes: runs of another version are not reused.
-VERSION = 2
+VERSION = 3
 
 
 def _key(cell: dict, duration_s: float) -> str:
@@ -137,7 +137,7 @@ class _Simulation(TTTRStream):
     def __init__(self, sim: SimulatedStream):
         self.sim, self.info, self.header, self.path = sim, sim.info, {}, Path("<simulation>")
 
-    def chunks(self, size=None):
+    def _chunks(self, size=None):
         return self.sim.chunks()
 
 
@@ -185,11 +185,18 @@ def run_one(cell: dict, seed: int, duration_s: float) -> dict:
 
 
 # ---------------------------------------------------------------------------- summary
-def summarise(rows: list) -> dict | None:
-    """Bias, spread, mean error and coverage of (estimate, error, truth) rows."""
+def summarise(rows: list, ensemble_fallback: bool = False) -> dict | None:
+    """Bias, spread, mean error and coverage of (estimate, error, truth) rows.
+
+    ``ensemble_fallback``: where the simulator has no ensemble value, take the mean of the
+    run truths over the seeds (an estimate of the long-run value, itself uncertain by
+    spread/√n)."""
     r = [x for x in rows if x[0] is not None and x[2] is not None]
     if not r:
         return None
+    if ensemble_fallback and all(len(x) < 4 or x[3] is None for x in r):
+        m = float(np.mean([x[2] for x in r]))
+        r = [list(x[:3]) + [m] for x in r]
     est = np.array([x[0] for x in r])
     truth = np.array([x[2] for x in r])
     dev = est - truth
@@ -208,6 +215,8 @@ def summarise(rows: list) -> dict | None:
         e = has & np.isfinite(ens)
         if e.any():
             out["ensemble_mean"] = float(ens[e].mean())
+            out["ensemble_from_seeds"] = bool(ensemble_fallback and all(len(x) < 4 or x[3] is None for x in rows
+                                                                         if x[0] is not None and x[2] is not None))
             out["ensemble_bias"] = float((est[e] - ens[e]).mean())
             out["ensemble_coverage_68"] = float(np.mean(np.abs(est[e] - ens[e]) <= err[e]))
             out["ensemble_coverage_95"] = float(np.mean(np.abs(est[e] - ens[e]) <= 1.96 * err[e]))
@@ -245,18 +254,24 @@ def markdown(data: dict) -> str:
         if realised:
             lines += ["Two truths: the value of this run's state trajectory (*run*: bias and cov68/cov95 "
                       "against it measure the photon-counting error alone) and the emitter's (*ens.*: "
-                      "the long-run value, which the reported error is meant to cover; – where the "
-                      "simulator has none). *spread* is over seeds, i.e. against the ensemble.", ""]
+                      "the long-run value, which the reported error is meant to cover; – where none "
+                      "exists or the simulator has none; marked * where it is the mean of the run "
+                      "truths over the seeds, itself uncertain by spread/√n). *spread* is over seeds, "
+                      "i.e. against the ensemble. *n err*: seeds with a reported error (the others "
+                      "report none, with the reason: dwell laws that may have no finite mean); err, "
+                      "spread/err and the coverages are over those seeds.", ""]
         lines += ["| cell | n | truth | bias | spread | err | spread/err | cov68 | cov95 |"
-                  + (" ens. | ens. bias | ens. cov68 | ens. cov95 |" if realised else ""),
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|---:|" if realised else "")]
+                  + (" n err | ens. | ens. bias | ens. cov68 | ens. cov95 |" if realised else ""),
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|---:|---:|" if realised else "")]
         for name, s in rows:
             line = (f"| {cells[name]['label'] if name in cells else name} | {s['n']} | {_fmt(s['truth_mean'])} | "
                     f"{_fmt(s['bias'], '+.3g')} ± {_fmt(s['bias_se'], '.2g')} | {_fmt(s['spread'])} | "
                     f"{_fmt(s.get('mean_error'))} | {_fmt(s.get('spread_over_error'), '.2f')} | "
                     f"{_fmt(s.get('coverage_68'), '.0%')} | {_fmt(s.get('coverage_95'), '.0%')} |")
             if realised:
-                line += (f" {_fmt(s.get('ensemble_mean'))} | {_fmt(s.get('ensemble_bias'), '+.3g')} | "
+                star = "*" if s.get("ensemble_from_seeds") else ""
+                line += (f" {s.get('n_with_error', 0)} | {_fmt(s.get('ensemble_mean'))}{star} | "
+                         f"{_fmt(s.get('ensemble_bias'), '+.3g')} | "
                          f"{_fmt(s.get('ensemble_coverage_68'), '.0%')} | "
                          f"{_fmt(s.get('ensemble_coverage_95'), '.0%')} |")
             lines.append(line)
@@ -304,8 +319,10 @@ def refresh_summaries(data: dict) -> None:
     for per in data["cells"].values():
         runs = list(per.get("runs", {}).values())
         summ = {}
+        cell = per.get("cell", {})
         for key, _ in ESTIMATORS:
-            s = summarise([row for r in runs for row in r.get(key, [])])
+            fallback = key == "mandel_q" and cell.get("law") != "power_law" and cell.get("model") != "nonblinking"
+            s = summarise([row for r in runs for row in r.get(key, [])], ensemble_fallback=fallback)
             if s:
                 summ[key] = s
         if runs:

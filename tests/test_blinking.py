@@ -180,9 +180,10 @@ def test_single_level_test_sub_poisson_is_one_level():
     assert t.blinking_detected is False and t.p_value > 0.99
 
 
-def test_on_fraction_batch_means_error_covers_for_short_dwells():
-    # telegraph trace with geometric dwells (mean 5 bins), 20 000 bins: blocks of 1000 bins are
-    # nearly independent, so the batch-means error matches the spread over 200 traces within
+def test_on_fraction_error_covers_for_short_dwells():
+    # telegraph trace with geometric dwells (mean 5 bins), 20 000 bins: the reported error (over
+    # regeneration cycles; before, batch means over blocks of 1000 bins, which are nearly
+    # independent here) matches the spread over 200 traces within
     # the error of a 200-sample sd (±5 %) plus the ±16 % scatter of each 20-block estimate
     # averaged over 200 (±1 %): ratio within 0.85–1.15; and the exact value for blocks of
     # known fractions

@@ -111,6 +111,48 @@ TRUNCATED_TMIN_CANDIDATES: int = 12
 #: (p ≈ 0); ask for more (``truncated_gof_draws``) to quote p itself.
 TRUNCATED_GOF_DRAWS: int = 20
 
+# ---- estimator errors (issue 13): truncated power-law bootstrap, regeneration cycles ----
+#: Bootstrap resamples behind the truncated law's α error (each repeats the 12-candidate
+#: t_min search, ~40 ms): the inverse-Hessian error was too small by 1.6–2.2× over simulated
+#: emitters (coverage ≈ 40 % / 85 % at 1σ / 1.96σ; docs/validation_estimators.md). 40
+#: resamples give the error to ±11 % (√(1/(2·39))) for ≈ 1.5 s per dwell series.
+TRUNCATED_ERROR_DRAWS: int = 40
+#: Wall-clock bound of that bootstrap per dwell series (seconds); resamples done by then count.
+TRUNCATED_ERROR_BUDGET_S: float = 5.0
+#: Fewer finished resamples than this: the inverse-Hessian error is reported instead.
+TRUNCATED_ERROR_MIN_DRAWS: int = 10
+#: Errors of time averages (ON fraction, Mandel Q) over regeneration cycles (an ON dwell and
+#: the following OFF dwell): fewer complete cycles than this give no error (the sample
+#: variance of 10 cycles is known to ±24 %).
+ON_FRACTION_MIN_CYCLES: int = 10
+#: A pure power law with α ≤ 2 has an infinite mean dwell (no stationary state; science.md §5)
+#: and a trace then has no finite error of its time averages; ...
+HEAVY_TAIL_ALPHA: float = 2.0
+#: ... which is assumed unless the fitted α exceeds 2 by this many standard errors (or the
+#: likelihood-ratio test detects a truncation). 0: the point estimate decides. A 60 s trace
+#: barely tells a pure law of α = 2 from a truncated one of α = 1.5 (τ_c = 2 s): both fit a pure
+#: α of 1.7–2.3 (docs/validation_estimators.md), so a margin of 1σ would withhold the error of
+#: most truncated emitters too.
+HEAVY_TAIL_Z: float = 0.0
+#: Groups of consecutive regeneration cycles for the grouped jackknife of Mandel Q of a
+#: blinking trace (as ON_FRACTION_BLOCKS: the error of the error ±16 %).
+MANDEL_Q_GROUPS: int = 20
+#: Region lifetimes are corrected for bins that mix states only if each region has at least
+#: this many steady bins (both neighbours in the region) to take its level from.
+REGION_MIN_STEADY_BINS: int = 10
+#: Points of the midpoint rule over the fraction x of a switching bin spent in the other state
+#: (the mixing correction of region lifetimes; the integrand is smooth, 200 points are exact
+#: to < 1e-4 relative).
+REGION_MIXING_GRID: int = 200
+#: Relative uncertainty of that correction (added in quadrature to the region's τ error): the
+#: computed share of foreign photons matched the true one within 4–11 % on a trace with known
+#: sub-bin switching (tests/test_estimator_errors.py); 30 % also covers bins with several
+#: switches and the shape of the other state's decay.
+REGION_MIXING_MODEL_ERROR: float = 0.3
+#: Window of the windowed ON fraction (s): photodarkening and bleaching make long traces
+#: non-stationary; one minute holds ~100 dwells of a typical (sub-second) blinker.
+ON_FRACTION_WINDOW_S: float = 60.0
+
 # ------------------------------------------------------------- blinking detection (§5)
 #: Level of the one-sided index-of-dispersion test of "one Poisson level": a trace is called
 #: blinking only if a single level would give its variance with probability < 1e-3 (one false

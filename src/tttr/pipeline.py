@@ -87,6 +87,8 @@ class Report(Result):
             "n_photons_trace": int(self.binned.counts.sum()) if self.binned is not None else None,
             "mandel_q": self.mandel_q.q if self.mandel_q is not None else None,
             "mandel_q_err": self.mandel_q.q_err if self.mandel_q is not None else None,
+            "mandel_q_err_method": self.mandel_q.q_err_method if self.mandel_q is not None else None,
+            "mandel_q_err_reason": self.mandel_q.q_err_reason if self.mandel_q is not None else None,
             "mandel_q_curve": [m.summary() for m in self.mandel_q_curve],
             "blinking_detected": detected,
             "blinking_test": self.blinking_test.summary() if self.blinking_test is not None else None,

@@ -19,7 +19,7 @@ from .photon_stats import histogram_peaks, smoothed_intensity_histogram
 __all__ = [
     "OFF", "GREY", "ON", "Threshold", "threshold", "states", "on_fraction", "DwellTimes", "dwell_times",
     "BlinkingStats", "blinking_statistics", "windowed_on_fraction", "useful_frame_fraction", "LevelTest",
-    "single_level_test",
+    "single_level_test", "regeneration_cycles", "cycle_ratio_error", "heavy_tail_reason", "batch_means_error",
 ]
 
 OFF, GREY, ON = 0, 1, 2
@@ -166,7 +166,8 @@ def dwell_times(state: np.ndarray, *, bin_width_s: float, include_censored: bool
     return DwellTimes(dur[values == ON], dur[values == OFF], dur[values == GREY], float(bin_width_s), not include_censored)
 
 
-def windowed_on_fraction(state: np.ndarray, *, bin_width_s: float, window_s: float = 60.0):
+def windowed_on_fraction(state: np.ndarray, *, bin_width_s: float,
+                         window_s: float = defaults.ON_FRACTION_WINDOW_S):
     """ON fraction per window of ``window_s`` (the last partial window dropped).
 
     Returns
@@ -199,11 +200,12 @@ class BlinkingStats(Result):
     bin_width_s : float
     duration_s : float
     on_fraction_err : float
-        Standard error of ``on_fraction`` by batch means: the trace cut into
-        ``ON_FRACTION_BLOCKS`` equal blocks, ``SE = sd(block ON fractions)/√K``. It assumes
-        the blocks are nearly independent, i.e. dwells much shorter than a block; with
-        heavy-tailed dwells (α < 2) it is too small (docs/validation_estimators.md measures
-        its coverage). NaN with fewer than 2 blocks of at least 1 bin.
+        Standard error of ``on_fraction`` as an estimate of the emitter's long-run ON
+        fraction, over regeneration cycles (:func:`cycle_ratio_error`). NaN when one trace has
+        no finite error (dwell laws too heavy-tailed, :func:`heavy_tail_reason`) or too few
+        cycles; ``on_fraction_err_reason`` then says which.
+    on_fraction_err_reason : str or None
+        Why ``on_fraction_err`` is NaN (None when it is a number).
     """
 
     threshold: Threshold
@@ -218,14 +220,16 @@ class BlinkingStats(Result):
     bin_width_s: float
     duration_s: float
     on_fraction_err: float = float("nan")
+    on_fraction_err_reason: str | None = None
 
     # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
-    SUMMARY_KEYS = ("on_fraction", "on_fraction_err", "threshold_counts", "threshold_method", "blinking_rate_hz",
+    SUMMARY_KEYS = ("on_fraction", "on_fraction_err", "on_fraction_err_reason", "threshold_counts", "threshold_method", "blinking_rate_hz",
                     "charging_rate_hz", "on_fraction_windowed")
 
     def summary(self) -> dict:
         """The ON/OFF statistics of the report (top-level keys :attr:`SUMMARY_KEYS`)."""
         return {"on_fraction": self.on_fraction, "on_fraction_err": self.on_fraction_err,
+                "on_fraction_err_reason": self.on_fraction_err_reason,
                 "threshold_counts": self.threshold.counts, "threshold_method": self.threshold.method,
                 "blinking_rate_hz": self.blinking_rate_hz, "charging_rate_hz": self.charging_rate_hz,
                 "on_fraction_windowed": {"window_s": self.window_s, "start_s": self.windowed_start_s,
@@ -243,7 +247,103 @@ def batch_means_error(on: np.ndarray, blocks: int = defaults.ON_FRACTION_BLOCKS)
     return float(np.std(f, ddof=1) / np.sqrt(k))
 
 
-def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = None, window_s: float = 60.0,
+def regeneration_cycles(on: np.ndarray) -> np.ndarray:
+    """Bin indices at which an ON run starts after a run that is not ON: the boundaries of the
+    regeneration cycles (an ON dwell and the following OFF dwell) of a boolean ON trace."""
+    on = np.asarray(on, dtype=bool).ravel()
+    return np.flatnonzero(on[1:] & ~on[:-1]) + 1
+
+
+def cycle_ratio_error(on: np.ndarray, *, min_cycles: int = defaults.ON_FRACTION_MIN_CYCLES) -> tuple:
+    """Standard error of the ON fraction over regeneration cycles.
+
+    Parameters
+    ----------
+    on : (N,) bool
+        ON state per bin.
+    min_cycles : int
+        Fewer complete cycles than this give NaN with the reason.
+
+    Returns
+    -------
+    (float, str or None)
+        The standard error, and why it is NaN (None otherwise).
+
+    Notes
+    -----
+    For an alternating renewal process the pairs (ON dwell, following OFF dwell) are
+    independent and identically distributed, so the ON fraction is a ratio estimator
+    ``f = Σ on_i / Σ c_i`` over the cycles ``c_i = on_i + off_i``. The delta method gives
+    ``Var(f) ≈ Var(on_i − f·c_i)/(n·mean(c)²)``, estimated with the sample variance of the
+    residuals (``n − 1`` in the denominator). Unlike batch means over fixed blocks it does not
+    assume that the dwells are short against a block. The first ON start and the bins after the
+    last one (censored cycles) are left out of the error only. It needs a finite variance of
+    the cycle lengths; :func:`heavy_tail_reason` tells when the data cannot promise that.
+    """
+    on = np.asarray(on, dtype=bool).ravel()
+    starts = regeneration_cycles(on)
+    n = starts.size - 1
+    if n < int(min_cycles):
+        return float("nan"), (f"{max(n, 0)} complete ON/OFF cycles in the trace; an error over regeneration "
+                              f"cycles needs at least {int(min_cycles)}")
+    c = np.diff(starts).astype(np.float64)
+    cum = np.concatenate(([0], np.cumsum(on)))
+    on_i = (cum[starts[1:]] - cum[starts[:-1]]).astype(np.float64)
+    f = on_i.sum() / c.sum()
+    r = on_i - f * c
+    return float(np.sqrt(np.sum(r * r) / (n * (n - 1))) / c.mean()), None
+
+
+def heavy_tail_reason(dwell: DwellTimes, *, alpha_limit: float = defaults.HEAVY_TAIL_ALPHA,
+                      z: float = defaults.HEAVY_TAIL_Z) -> str | None:
+    """Why a single trace has no finite error of its time averages (None if it has one).
+
+    Parameters
+    ----------
+    dwell : DwellTimes
+    alpha_limit : float
+        A pure power law of exponent α ≤ ``alpha_limit`` (2) has an infinite mean dwell time.
+    z : float
+        How many standard errors α must lie above ``alpha_limit`` to rule that out.
+
+    Returns
+    -------
+    str or None
+
+    Notes
+    -----
+    For ON and OFF dwells in turn (those with at least ``AUTO_MIN_TAIL`` dwells), the pure
+    and the truncated power law are fitted with the automatic ``t_min`` (no bootstrap). When
+    the likelihood-ratio test does not prefer the truncated law and the pure α is not above
+    ``alpha_limit`` by ``z`` Fisher errors, the dwell law may have an infinite mean: the
+    process then never reaches a stationary state (ageing, weak ergodicity breaking), a time
+    average does not converge to an ensemble value, and any error from one trace is too small
+    (the 60 s traces of docs/validation_estimators.md: 2.8× for α = 2). A truncated law, or
+    exponential dwells, have all moments.
+    """
+    from .powerlaw import AUTO_MIN_TAIL, fit_power_law, fit_truncated_power_law
+
+    T = float(dwell.bin_width_s)
+    floor = defaults.REPORT_POWERLAW_TMIN_BINS * T
+    for name, d in (("ON", dwell.on_s), ("OFF", dwell.off_s)):
+        if d.size < AUTO_MIN_TAIL:
+            continue
+        pure = fit_power_law(d, bin_width_s=T, t_min_s="auto", t_min_floor_s=floor)
+        if not np.isfinite(pure.alpha):
+            continue
+        err = pure.alpha_err if np.isfinite(pure.alpha_err) else 0.0
+        if pure.alpha - z * err > alpha_limit:
+            continue  # a finite mean whatever the truncation test says (and no need to run it)
+        trunc = fit_truncated_power_law(d, bin_width_s=T, t_min_s="auto", t_min_floor_s=floor, error_draws=0)
+        if trunc.preferred != "truncated":
+            return (f"{name} dwells follow a power law with α = {pure.alpha:.2f} ± {err:.2f} (no truncation "
+                    f"detected), not above {alpha_limit:g} by {z:g} standard errors: the mean dwell may be "
+                    f"infinite, so the trace has no stationary value and no finite error")
+    return None
+
+
+def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = None,
+                        window_s: float = defaults.ON_FRACTION_WINDOW_S,
                         include_censored: bool = False, **threshold_options) -> BlinkingStats:
     """Threshold a trace and compute every ON/OFF statistic.
 
@@ -261,7 +361,9 @@ def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = N
     -----
     A transition ON→OFF is a bin in the ON state followed by a bin that is not ON (with a
     grey band, ON→grey counts as leaving ON). The blinking rate divides the count by the
-    measurement time, the charging rate by the time spent ON.
+    measurement time, the charging rate by the time spent ON. The error of the ON fraction is
+    taken over regeneration cycles (:func:`cycle_ratio_error`), and is NaN with a reason when
+    :func:`heavy_tail_reason` finds dwell laws without a finite mean.
     """
     n = np.asarray(counts).ravel()
     thr = thr if thr is not None else threshold(n, **threshold_options)
@@ -271,13 +373,18 @@ def blinking_statistics(counts, *, bin_width_s: float, thr: Threshold | None = N
     duration = st.size * bin_width_s
     t_on = on.sum() * bin_width_s
     ws, wf = windowed_on_fraction(st, bin_width_s=bin_width_s, window_s=window_s)
+    dwell = dwell_times(st, bin_width_s=bin_width_s, include_censored=include_censored)
+    why = heavy_tail_reason(dwell if not include_censored else dwell_times(st, bin_width_s=bin_width_s))
+    err = float("nan")
+    if why is None:
+        err, why = cycle_ratio_error(on)
     return BlinkingStats(
         threshold=thr, on_fraction=on_fraction(st),
         blinking_rate_hz=n_off / duration if duration > 0 else float("nan"),
         charging_rate_hz=n_off / t_on if t_on > 0 else float("nan"), n_on_to_off=n_off,
-        dwell=dwell_times(st, bin_width_s=bin_width_s, include_censored=include_censored),
+        dwell=dwell,
         window_s=float(window_s), windowed_start_s=ws, windowed_on_fraction=wf,
-        bin_width_s=float(bin_width_s), duration_s=float(duration), on_fraction_err=batch_means_error(on),
+        bin_width_s=float(bin_width_s), duration_s=float(duration), on_fraction_err=err, on_fraction_err_reason=why,
     )
 
 

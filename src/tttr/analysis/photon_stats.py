@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from .. import defaults
 from ..results import Result
 
 __all__ = ["MandelQ", "mandel_q", "mandel_q_curve", "IntensityHistogram", "intensity_histogram", "rebin_counts",
@@ -22,10 +24,16 @@ class MandelQ(Result):
     q : float
         ``Var(n)/<n> − 1``.
     q_err : float
-        Approximate standard error (see :func:`mandel_q`).
+        Standard error (see :func:`mandel_q`): of the photon counting for a trace with one
+        intensity level, of the trajectory (grouped jackknife over regeneration cycles) for a
+        blinking trace; NaN when no finite error exists (``q_err_reason``).
     bin_width_s : float
     mean_counts : float
     n_bins : int
+    q_err_method : str
+        ``"photon counting"`` or ``"cycle jackknife"``.
+    q_err_reason : str or None
+        Why ``q_err`` is NaN (None when it is a number).
     """
 
     q: float
@@ -33,15 +41,33 @@ class MandelQ(Result):
     bin_width_s: float
     mean_counts: float
     n_bins: int
+    q_err_method: str = "photon counting"
+    q_err_reason: str | None = None
 
     # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
     def summary(self) -> dict:
         """One entry of the report's ``mandel_q_curve``: bin width, Q and its error."""
-        return {"bin_width_s": self.bin_width_s, "q": self.q, "q_err": self.q_err}
+        return {"bin_width_s": self.bin_width_s, "q": self.q, "q_err": self.q_err, "q_err_method": self.q_err_method,
+                "q_err_reason": self.q_err_reason}
 
 
-def mandel_q(counts, *, bin_width_s: float = float("nan")) -> MandelQ:
+def mandel_q(counts, *, bin_width_s: float = float("nan"), trajectory_error: bool | None = None,
+             tail_reason: str | None | bool = False) -> MandelQ:
     """Mandel Q of per-bin counts ``n``: ``Q = Var(n)/<n> − 1``.
+
+    Parameters
+    ----------
+    counts : (N,) int
+    bin_width_s : float
+    trajectory_error : bool, optional
+        If the trace blinks (:func:`~tttr.analysis.blinking.single_level_test`), give the
+        error of the trajectory (grouped jackknife, Notes) instead of the photon-counting one.
+        Default: when ``bin_width_s`` is given (the dwell times it needs are in seconds).
+        Without it the photon-counting error is given: the right one to test "is Q above 0?"
+        (under that hypothesis there is one level), as the FLID state analysis does.
+    tail_reason : str, None or False
+        The outcome of :func:`~tttr.analysis.blinking.heavy_tail_reason` if already known
+        (False: find it here).
 
     Notes
     -----
@@ -49,8 +75,21 @@ def mandel_q(counts, *, bin_width_s: float = float("nan")) -> MandelQ:
     ``E[Q] = 0`` exactly. The standard error is the large-sample normal approximation for a
     Poisson-like count: ``Var(s²) ≈ 2σ⁴/(N−1) + κ₄/N`` with the Poisson fourth cumulant
     ``κ₄ = <n>``, giving ``SE(Q) ≈ (1 + Q)·sqrt(2/(N−1) + 1/(N·<n>))``. It is exact for
-    Poisson counts to first order and a fair guide otherwise (blinking traces are correlated
-    in time, so their true error is larger).
+    Poisson counts to first order and the error of a trace with one intensity level.
+
+    A blinking trace is correlated in time: its Q is a property of its state trajectory, and
+    the scatter from emitter to emitter (or seed to seed) was 3× the photon-counting error
+    (docs/validation_estimators.md). For a trace that the single-level test calls blinking,
+    the error is a grouped jackknife over regeneration cycles: the trace, thresholded as by
+    :func:`~tttr.analysis.blinking.threshold` (defaults), is cut at the starts of ON runs
+    into ``MANDEL_Q_GROUPS`` segments of consecutive whole cycles (an ON dwell and the
+    following OFF dwell are independent for an alternating renewal process), Q is recomputed
+    with each segment left out, and ``Var = (G−1)/G·Σ(Q₍g₎ − Q̄)²``. The photon noise is
+    included. When the dwell laws may have an infinite mean (pure power law, α ≤ 2: no
+    stationary value exists) ``q_err_reason`` says so and ``q_err`` is the error of this
+    trajectory's time average only (it understates the scatter between emitters; it stays a
+    number because "is Q above 0?" still needs it). NaN with fewer than
+    ``ON_FRACTION_MIN_CYCLES`` cycles.
     """
     n = np.asarray(counts, dtype=np.float64).ravel()
     if n.size < 2 or n.mean() <= 0:
@@ -58,7 +97,43 @@ def mandel_q(counts, *, bin_width_s: float = float("nan")) -> MandelQ:
     mean = n.mean()
     q = n.var(ddof=1) / mean - 1.0
     err = (1.0 + q) * np.sqrt(2.0 / (n.size - 1) + 1.0 / (n.size * mean))
-    return MandelQ(float(q), float(err), float(bin_width_s), float(mean), int(n.size))
+    out = MandelQ(float(q), float(err), float(bin_width_s), float(mean), int(n.size))
+    if trajectory_error is None:
+        trajectory_error = bool(np.isfinite(bin_width_s) and bin_width_s > 0)
+    if not trajectory_error:
+        return out
+    from . import blinking as bl
+
+    if bl.single_level_test(n).blinking_detected is not True:
+        return out
+    st = bl.states(n, bl.threshold(n))
+    if tail_reason is False:
+        tail_reason = bl.heavy_tail_reason(bl.dwell_times(st, bin_width_s=bin_width_s))
+    jk, why = _cycle_jackknife_q(n, bl.regeneration_cycles(st == bl.ON))
+    if tail_reason is not None and why is None:
+        # kept finite: the verdict's test "is Q above 0?" needs it, and for that question this
+        # trajectory's error is the right one; the ensemble has no value to cover
+        why = f"{tail_reason}; q_err is the error of this trajectory's time average only"
+    return dataclasses.replace(out, q_err=jk, q_err_method="cycle jackknife", q_err_reason=why)
+
+
+def _cycle_jackknife_q(n: np.ndarray, starts: np.ndarray, groups: int = defaults.MANDEL_Q_GROUPS) -> tuple:
+    """(error, reason): grouped jackknife of Q over segments of whole regeneration cycles."""
+    cycles = starts.size - 1
+    if cycles < defaults.ON_FRACTION_MIN_CYCLES:
+        return float("nan"), (f"{max(cycles, 0)} complete ON/OFF cycles in the trace; an error over "
+                              f"regeneration cycles needs at least {defaults.ON_FRACTION_MIN_CYCLES}")
+    g = min(int(groups), cycles)
+    cuts = starts[np.round(np.linspace(0, cycles, g + 1)).astype(np.int64)][1:-1]
+    edges = np.concatenate(([0], cuts, [n.size]))
+    c1 = np.concatenate(([0.0], np.cumsum(n)))
+    c2 = np.concatenate(([0.0], np.cumsum(n * n)))
+    s1 = c1[-1] - np.diff(c1[edges])
+    s2 = c2[-1] - np.diff(c2[edges])
+    m = n.size - np.diff(edges).astype(np.float64)
+    mu = s1 / m
+    qg = (s2 - m * mu * mu) / (m - 1) / mu - 1.0
+    return float(np.sqrt((g - 1) / g * np.sum((qg - qg.mean()) ** 2))), None
 
 
 def rebin_counts(counts, factor: int) -> np.ndarray:
@@ -74,13 +149,20 @@ def mandel_q_curve(counts, *, bin_width_s: float, factors=(1, 2, 5, 10, 20, 50, 
     Notes
     -----
     Blinking makes Q grow with T; a Poisson emitter has Q = 0 at every T. Factors that
-    leave fewer than 10 bins are skipped.
+    leave fewer than 10 bins are skipped. The errors are those of :func:`mandel_q`; whether
+    the dwell laws allow a finite error at all is decided once, at the finest bin.
     """
+    from . import blinking as bl
+
+    n = np.asarray(counts, dtype=np.float64).ravel()
+    reason = None
+    if n.size >= 2 and n.sum() > 0 and bl.single_level_test(n).blinking_detected is True:
+        reason = bl.heavy_tail_reason(bl.dwell_times(bl.states(n, bl.threshold(n)), bin_width_s=bin_width_s))
     out = []
     for f in factors:
         r = rebin_counts(counts, int(f))
         if r.shape[0] >= 10:
-            out.append(mandel_q(r, bin_width_s=bin_width_s * f))
+            out.append(mandel_q(r, bin_width_s=bin_width_s * f, tail_reason=reason))
     return out
 
 
