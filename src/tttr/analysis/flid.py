@@ -268,6 +268,12 @@ class RegionLifetimes(Result):
     mixing_correction_ns: np.ndarray | None = None
     n_steady_bins: np.ndarray | None = None
 
+    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
+    def summary(self) -> dict:
+        """The report's ``regions`` section: bands, mean intensities and lifetimes (β is top-level)."""
+        return {"bands_counts": self.regions, "intensity_counts": self.intensity_counts, "tau_ns": self.tau_ns,
+                "tau_err_ns": self.tau_err_ns, "mixing_correction_ns": self.mixing_correction_ns}
+
 
 def _steady(sel: np.ndarray) -> np.ndarray:
     """Bins of ``sel`` whose two neighbours are in ``sel`` too (the trace ends count as outside)."""
@@ -302,12 +308,6 @@ def _mixing_fractions(inten: np.ndarray, sels: list, bands: list, bg_per_bin: li
         signal = float(inten[sels[r]].sum()) - int(sels[r].sum()) * bg_per_bin[r]
         eps.append(foreign / signal if signal > 0 else 0.0)
     return eps, n_steady
-
-    # -- the report's summary of this result (composed by tttr.pipeline.Report.to_dict)
-    def summary(self) -> dict:
-        """The report's ``regions`` section: bands, mean intensities and lifetimes (β is top-level)."""
-        return {"bands_counts": self.regions, "intensity_counts": self.intensity_counts, "tau_ns": self.tau_ns,
-                "tau_err_ns": self.tau_err_ns, "mixing_correction_ns": self.mixing_correction_ns}
 
 
 def beta(i1: float, tau1_ns: float, i2: float, tau2_ns: float) -> float:
