@@ -29,38 +29,20 @@ from .summary import pm
 @names_the_file
 def flid(file, bin_width_s, estimator, regions, do_fit, plot_path, force, as_json, **kwargs):
     """FLID of FILE: per-bin intensity vs lifetime, region lifetimes, β."""
-    from tttr.analysis.flid import binned_pass, flid_map, region_lifetimes
-    from tttr.errors import AnalysisError
+    from tttr.analysis.flid_analysis import flid_analysis
 
     refuse_existing(plot_path, force=force)
     stream = open_with_nanotimes(file, reader_kwargs(kwargs), "FLID")
     with progress_bar(as_json, stream.info.n_records, desc="binning") as update:
-        binned = binned_pass(stream, bin_width_s=bin_width_s, progress=update)
+        res = flid_analysis(stream, bin_width_s=bin_width_s, estimator=estimator, regions=regions, fit=do_fit,
+                            progress=update)
+    binned, rl, fit, warnings = res.binned, res.regions, res.fit, res.warnings
     check_bins(binned.n_bins, binned.bin_width_s, binned.duration_s, file=file)
-    fm = flid_map(binned, estimator=estimator)
-    warnings = []
-    try:
-        rl = region_lifetimes(binned, regions)
-    except AnalysisError as exc:
-        rl = None
-        warnings.append(str(exc))
-    fit = None
-    if do_fit:
-        from tttr.analysis.models import fit_flid
-
-        fit = fit_flid(fm, regions=rl)
     if plot_path:
         from tttr import plot
 
-        plot.save(plot.flid_figure(fm, fit), plot_path, force=force)
-    out = {"file": file, "bin_width_s": fm.bin_width_s, "estimator": estimator, "window_ns": fm.window_ns,
-           "t0_ns": fm.t0_ns, "regions": rl.to_dict(arrays=True) if rl else None,
-           "beta": rl.beta if rl else None, "beta_err": getattr(rl, "beta_err", None) if rl else None,
-           "warnings": warnings}
-    if rl:
-        out["regions"].pop("fits", None)
-    if fit is not None:
-        out["flid"] = fit.to_dict()
+        plot.save(plot.flid_figure(res.flid_map, fit), plot_path, force=force)
+    out = {"file": file, **res.summary()}
     if as_json:
         emit_json(out)
         return

@@ -11,7 +11,7 @@ from ..results import Result
 from ..io.source import stream_of
 from .binned import BinnedAccumulator, BinnedData
 
-__all__ = ["IntensityTrace", "intensity_trace", "trace_from_binned"]
+__all__ = ["IntensityTrace", "TraceStatistics", "intensity_trace", "trace_from_binned", "trace_statistics"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -84,3 +84,37 @@ def intensity_trace(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detect
     for c in chunks:
         acc.add(c)
     return trace_from_binned(acc.result())
+
+
+@dataclass(frozen=True, repr=False)
+class TraceStatistics(Result):
+    """An intensity trace with its Mandel Q and Q(T) (see :func:`trace_statistics`)."""
+
+    trace: IntensityTrace
+    mandel_q: object
+    mandel_q_curve: list
+
+    def summary(self) -> dict:
+        """The JSON of ``tttr trace``: bins, detectors, Q ± error (with its method and any reason), Q(T)."""
+        tr, q = self.trace, self.mandel_q
+        return {"bin_width_s": tr.bin_width_s, "n_bins": int(tr.counts.shape[0]), "detectors": list(tr.detectors),
+                "mean_counts": q.mean_counts, "mandel_q": q.q, "mandel_q_err": q.q_err,
+                "mandel_q_err_method": q.q_err_method, "mandel_q_err_reason": q.q_err_reason,
+                "mandel_q_curve": [m.summary() for m in self.mandel_q_curve]}
+
+
+def trace_statistics(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, detectors=None,
+                     **options) -> TraceStatistics:
+    """The intensity trace of ``source`` with Mandel Q at its bin and Q(T) at coarser bins.
+
+    Notes
+    -----
+    One streaming pass (:func:`intensity_trace`); Q and its error as in the report of
+    :func:`tttr.pipeline.analyze` (:func:`tttr.analysis.photon_stats.mandel_q` with the bin
+    width, so a blinking trace gets the error of its trajectory).
+    """
+    from .photon_stats import mandel_q, mandel_q_curve
+
+    tr = intensity_trace(source, bin_width_s=bin_width_s, detectors=detectors, **options)
+    return TraceStatistics(trace=tr, mandel_q=mandel_q(tr.total, bin_width_s=tr.bin_width_s),
+                           mandel_q_curve=mandel_q_curve(tr.total, bin_width_s=tr.bin_width_s))
