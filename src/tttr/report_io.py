@@ -103,7 +103,7 @@ def _rendered(report) -> dict:
     and the HTML report alike)."""
     from .plot import png_bytes
 
-    return {name: png_bytes(fig) for name, fig in _figures(report).items()}
+    return {name: png_bytes(fig, dpi=100) for name, fig in _figures(report).items()}
 
 
 def outputs_complete(out_dir, stem: str, source, *, plots: bool = False) -> bool:
