@@ -59,7 +59,9 @@ def png_bytes(fig, *, dpi: int = 150) -> bytes:
     drawing it. Here the figure is drawn once and the pixels are cropped to the non-white
     area with a 0.1-inch pad (matplotlib's default pad). When something touches the edge of
     the figure (it may reach beyond it), the figure is saved the slower way instead, so
-    nothing is cut off. The background is opaque white, so RGB loses nothing against RGBA.
+    nothing is cut off. An artist placed wholly outside the figure would not be seen (the
+    figures of this module keep their legends and texts inside). The background is opaque
+    white, so RGB loses nothing against RGBA.
     """
     import io
 
