@@ -103,7 +103,7 @@ def _rendered(report) -> dict:
     and the HTML report alike)."""
     from .plot import png_bytes
 
-    return {name: png_bytes(fig) for name, fig in _figures(report).items()}
+    return {name: png_bytes(fig, dpi=100) for name, fig in _figures(report).items()}
 
 
 def outputs_complete(out_dir, stem: str, source, *, plots: bool = False) -> bool:
@@ -140,23 +140,18 @@ def write_report(report, out_dir, *, stem: str | None = None, plots: bool = Fals
             _write_arrays(report, tmp, paths["arrays"])
         written["arrays"] = paths["arrays"]
         if plots:
-            import matplotlib.pyplot as plt
-
-            from .io._atomic import atomic_save_figure
-            from .plot import summary_figure
             from .report_html import report_html
+            from .report_page import pdf_from_png, summary_page_png
 
             pngs = _rendered(report)
             for name, data in pngs.items():
                 atomic_write_bytes(paths[f"plot_{name}"], data, force=force)
                 written[f"plot_{name}"] = paths[f"plot_{name}"]
-            page = summary_figure(report, images=pngs)
-            try:
-                for key, fmt in (("plot_summary", "png"), ("summary_pdf", "pdf")):
-                    atomic_save_figure(page, paths[key], force=force, format=fmt, dpi=150)
-                    written[key] = paths[key]
-            finally:
-                plt.close(page)
+            # the summary page from the PNGs just drawn; its PDF embeds the page's PNG data as is
+            page = summary_page_png(pngs, Path(str(report.file)).name)
+            for key, data in (("plot_summary", page), ("summary_pdf", pdf_from_png(page, title=stem))):
+                atomic_write_bytes(paths[key], data, force=force)
+                written[key] = paths[key]
             atomic_write_bytes(paths["html"], report_html(report, pngs=pngs).encode("utf-8"), force=force)
             written["html"] = paths["html"]
         # the report last: its presence marks the outputs as complete (--resume)
