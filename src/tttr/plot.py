@@ -506,6 +506,11 @@ def report_figures(report) -> dict:
         figs["dwell"] = dwell_time_figure(report.blinking.dwell, fits={k: v[0] for k, v in report.power_law.items()})
     if report.g2_curve is not None and report.g2 is not None:
         figs["g2"] = g2_figure(report.g2_curve, report.g2)
+    stats = getattr(report, "levels", None)
+    if stats is not None and stats.levels.n_levels:
+        figs["levels"] = levels_figure(stats.levels, report.trace)
+        if stats.flid_fit is not None:
+            figs["level_flid"] = level_flid_figure(stats.flid_fit, stats.groups, stats.levels)
     return figs
 
 
@@ -596,7 +601,15 @@ def levels_figure(levels, trace=None, *, max_points: int = 200_000, max_levels: 
         title += f", {grouped} groups"
     ax.set_title(title, fontsize=9)
     ax.set_ylabel(unit)
-    ax.set_ylim(bottom=0)
+    # the axis follows the time the emitter spends at each intensity: a level of a few photons
+    # over a microsecond (an afterpulse) has a huge rate but no visible length
+    dur = np.asarray(e - s, float)
+    order = np.argsort(y_l)
+    cum = np.cumsum(dur[order])
+    top = float(y_l[order][np.searchsorted(cum, 0.999 * cum[-1])]) if cum.size and cum[-1] > 0 else 0.0
+    if trace is not None and trace.total.size:
+        top = max(top, float(np.percentile(trace.total, 99.9)))
+    ax.set_ylim(0, 1.15 * top if top > 0 else None)
     _legend(ax, loc="upper right", fontsize=7)
     if has_tau:
         ax2 = axes[1, 0]
@@ -612,6 +625,8 @@ def levels_figure(levels, trace=None, *, max_points: int = 200_000, max_levels: 
             ax2.set_ylim(0, np.nanpercentile(tau[ok], 99) * 1.2)
     else:
         ax.set_xlabel("time (s)")
+    return fig
+
 
 # ----------------------------------------------------------- level-based FLID (issue 16, levels)
 def level_flid_figure(fit, groups=None, levels=None):
@@ -654,6 +669,9 @@ def level_flid_figure(fit, groups=None, levels=None):
             lw = 2.0 if name == fit.verdict else 1.0
             ax.plot(t, y, lw=lw, color=f"C{k + 1}", label=f"Eq. {dict(auger=1, bc=2, mixed=3)[name]} ({name}), "
                                                           f"BIC {m.bic:.0f}")
+    if fit.intensity_cps.size:  # the data set the axis, not a model curve that diverges beyond them
+        top = float(np.nanpercentile(fit.intensity_cps, 99.5)) / 1e3
+        ax.set_ylim(0, 1.3 * top if np.isfinite(top) and top > 0 else None)
     ax.set_xlabel("lifetime (ns)")
     ax.set_ylabel("intensity (kcps)")
     b = "" if not np.isfinite(fit.beta) else f", β = {fit.beta:.2f} ± {fit.beta_err:.2f}"

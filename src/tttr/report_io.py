@@ -25,7 +25,8 @@ def output_paths(out_dir, stem: str, *, plots: bool = False) -> dict:
     d = Path(out_dir)
     paths = {"report": d / f"{stem}.report.json", "arrays": d / f"{stem}.tttr.h5"}
     if plots:
-        for name in ("trace", "decay", "flid", "dwell", "g2", "intensity_histogram", "mandel_q", "summary"):
+        for name in ("trace", "decay", "flid", "dwell", "g2", "intensity_histogram", "mandel_q", "levels",
+                     "level_flid", "summary"):
             paths[f"plot_{name}"] = d / f"{stem}.{name}.png"
         paths["summary_pdf"] = d / f"{stem}.summary.pdf"
         paths["html"] = d / f"{stem}.report.html"

@@ -478,8 +478,14 @@ def _kind(j, rho, err):
 def _states(groups: LevelGroups, bg: float, beta: LevelBeta, min_photons: int) -> FlidStates:
     nan = float("nan")
     rows = []
+    # a group votes only if it holds a share of the time, as a binned level must hold a share of
+    # the steady bins (FLID_MIN_LEVEL_SHARE): a few short levels split off a state (a grouping
+    # that over-splits, docs/validation_levels.md) are not a state of their own
+    total_time = float(np.sum(groups.time_s))
     for g in range(groups.n_groups):
         i, t = groups.intensity_cps[g] - bg, groups.tau_ns[g]
+        if groups.time_s[g] < defaults.FLID_MIN_LEVEL_SHARE * total_time:
+            continue
         if i > 0 and np.isfinite(t) and t > 0 and groups.n_photons[g] >= min_photons:
             rows.append((float(i), float(groups.intensity_err_cps[g]), float(t), float(groups.tau_err_ns[g]),
                          int(groups.n_levels[g]), g))
