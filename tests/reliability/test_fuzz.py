@@ -10,11 +10,12 @@ written beside the input. The long run (>= 2000 inputs) is ``python benchmarks/f
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
 import fuzz  # noqa: E402
 
 GOOD = {"ok", "error"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +20,8 @@ from tttr.analysis import lifetime as lt
 from tttr.errors import AnalysisError
 from tttr.io.events import PhotonChunk, StreamInfo
 from tttr.kernels import decay as kd
+
+from conftest import SAMPLES
 
 DT = 0.016  # ns per microtime bin (16 ps)
 PERIOD = 200.0  # ns (5 MHz)
@@ -527,7 +528,7 @@ def test_lifetime_command_takes_a_sync_rate(tmp_path):
     from click.testing import CliRunner
     from tttr_cli.main import cli
 
-    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "sim_auger.ptu"
+    sample = SAMPLES / "sim_auger.ptu"
     res = CliRunner().invoke(cli, ["lifetime", str(sample), "--sync-rate", "5e6", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)

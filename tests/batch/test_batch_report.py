@@ -16,8 +16,8 @@ import pytest
 
 from tttr.batch import run_batch
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "data" / "samples"
+from conftest import REPO, SAMPLES
+
 DOC = REPO / "docs" / "summary_columns.md"
 #: Every time-tag sample: the 4 simulated files and the real instrument files.
 SAMPLE_FILES = sorted([p.name for p in SAMPLES.glob("sim_*.ptu")]
