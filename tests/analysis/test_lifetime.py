@@ -21,6 +21,7 @@ from tttr.errors import AnalysisError
 from tttr.io.events import PhotonChunk, StreamInfo
 from tttr.kernels import decay as kd
 
+import naive
 from conftest import SAMPLES
 
 DT = 0.016  # ns per microtime bin (16 ps)
@@ -62,21 +63,6 @@ def info_t3(unit_s=DT * 1e-9, period_s=PERIOD * 1e-9, tcspc_num_bins=None):
                       tcspc_num_bins=tcspc_num_bins)
 
 
-def naive_decay(det, nt, shape):
-    """np.add.at twin of ``accumulate_decay``: histogram and overflow count."""
-    h = np.zeros(shape, np.int64)
-    ok = (det.astype(np.int64) < shape[0]) & (nt.astype(np.int64) < shape[1])
-    np.add.at(h, (det[ok].astype(np.int64), nt[ok].astype(np.int64)), 1)
-    return h, int((~ok).sum())
-
-
-def naive_gated(det, nt, bin_index, gate, shape):
-    inside = (bin_index >= 0) & (bin_index < gate.size)
-    sel = np.zeros(det.size, bool)
-    sel[inside] = gate[bin_index[inside]]
-    return naive_decay(det[sel], nt[sel], shape)
-
-
 def random_photons(rng, n, max_det=6, max_nt=1200):
     return (rng.integers(0, max_det, n).astype(np.uint8), rng.integers(0, max_nt, n).astype(np.uint16))
 
@@ -87,7 +73,7 @@ def test_accumulate_decay_matches_numpy_twins():
     det, nt = random_photons(rng, 20000)
     hist = np.zeros((4, 1000), np.int64)  # detectors 4, 5 and nanotimes >= 1000 overflow
     n_over = kd.accumulate_decay(det, nt, hist)
-    ref, ref_over = naive_decay(det, nt, hist.shape)
+    ref, ref_over = naive.accumulate_decay(det, nt, hist.shape)
     np.testing.assert_array_equal(hist, ref)
     assert n_over == ref_over > 0
     # second twin: np.histogram2d on the in-range photons
@@ -116,7 +102,7 @@ def test_accumulate_decay_gated_matches_numpy_twin_and_chunks():
     gate = rng.random(50) < 0.4
     hist = np.zeros((4, 1000), np.int64)
     n_over = kd.accumulate_decay_gated(det, nt, bin_index, gate, hist)
-    ref, ref_over = naive_gated(det, nt, bin_index, gate, hist.shape)
+    ref, ref_over = naive.accumulate_decay_gated(det, nt, bin_index, gate, hist.shape)
     np.testing.assert_array_equal(hist, ref)
     assert n_over == ref_over > 0
     parts = np.zeros_like(hist)
@@ -164,7 +150,7 @@ def test_accumulator_grows_past_nominal_bins_and_chunks_equal_whole():
     for a in range(0, n, 7777):
         parts.add(chunk_of(nt[a:a + 7777], det[a:a + 7777]))
     hw, hp = whole.result(), parts.result()
-    ref, _ = naive_decay(det, nt, (6, 1010))
+    ref, _ = naive.accumulate_decay(det, nt, (6, 1010))
     np.testing.assert_array_equal(hw.counts, ref)
     np.testing.assert_array_equal(hp.counts, ref)
     assert hw.n_photons == n and hw.n_overflow == 0
@@ -192,7 +178,7 @@ def test_gated_accumulator_counts_only_gated_bins():
     acc = lt.DecayAccumulator(info_t3(unit_s=1e-11, period_s=5e-9), align=False, gate=gate, gate_bin_width_ticks=1000)
     for a in range(0, n, 9000):
         acc.add(chunk_of(nt[a:a + 9000], det[a:a + 9000], ts[a:a + 9000]))
-    ref, _ = naive_gated(det, nt, ts // 1000, gate, (2, 500))
+    ref, _ = naive.accumulate_decay_gated(det, nt, ts // 1000, gate, (2, 500))
     np.testing.assert_array_equal(acc.result().counts, ref)
 
 

@@ -30,88 +30,7 @@ from tttr.simulate import (
     truth_path,
 )
 
-# --------------------------------------------------------------------------------------
-# plain twins of the kernels
-# --------------------------------------------------------------------------------------
-
-
-def event_pulses_twin(seg_end_pulse, seg_p, uniforms, stop, k=0, j=0, pending=-1):
-    """Geometric gap skipping written out in Python (same draws, same rule)."""
-    out_p, out_k, used = [], [], 0
-    while True:
-        if pending < 0:
-            if j >= stop or k >= len(seg_end_pulse):
-                break
-            end = int(seg_end_pulse[k])
-            if end <= j:
-                k += 1
-                continue
-            p = float(seg_p[k])
-            if p <= 0:
-                j, k = end, k + 1
-                continue
-            if used >= len(uniforms):
-                break
-            u = 1.0 - float(uniforms[used])
-            used += 1
-            gap = 0 if p >= 1 else math.floor(math.log(u) / math.log1p(-p))
-            if gap >= end - j:
-                j, k = end, k + 1
-                continue
-            pending = j + gap
-        if pending >= stop:
-            break
-        out_p.append(pending)
-        out_k.append(k)
-        j, pending = pending + 1, -1
-    return np.array(out_p, np.int64), np.array(out_k, np.int64), used, (k, j, pending)
-
-
-def cw_times_twin(seg_end_s, r1, r2, exps, stop):
-    """Renewal process with restarts at segment ends, in Python."""
-    out_t, out_k, used, k, t = [], [], 0, 0, 0.0
-    while k < len(seg_end_s) and t < stop:
-        end = seg_end_s[k]
-        if end <= t:
-            k += 1
-            continue
-        if r2[k] <= 0:
-            t, k = end, k + 1
-            continue
-        cand = t + exps[used] / r1[k] + exps[used + 1] / r2[k]
-        used += 2
-        if cand >= end:
-            t, k = end, k + 1
-            continue
-        if cand >= stop:
-            break
-        out_t.append(cand)
-        out_k.append(k)
-        t = cand
-    return np.array(out_t), np.array(out_k, np.int64), used
-
-
-def dead_time_twin(t_s, det, dead_s):
-    """The definition: recorded unless closer than the dead time to the last recorded photon."""
-    last = {}
-    keep = np.zeros(len(t_s), bool)
-    for i, (t, d) in enumerate(zip(t_s, det)):
-        if d in last and t - last[d] < dead_s[d]:
-            continue
-        keep[i] = True
-        last[d] = t
-    return keep
-
-
-def accumulate_twin(start, end, state, lo, hi, edges, weights):
-    """Dense overlap matrix (segments x bins), no loops."""
-    a = np.maximum(start, lo)[:, None]
-    e = np.minimum(end, hi)[:, None]
-    ov = np.clip(np.minimum(e, edges[None, 1:]) - np.maximum(a, edges[None, :-1]), 0, None)
-    out = ov.T @ weights[state]
-    totals = np.bincount(state, np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0, None),
-                         minlength=weights.shape[0])
-    return out, totals
+import naive
 
 
 # --------------------------------------------------------------------------------------
@@ -131,7 +50,7 @@ def test_event_pulses_equals_twin_in_blocks_with_refills():
     ends, p = _random_segments(rng, 300, 400)
     total = int(ends[-1])
     u = rng.random(200_000)
-    ref_p, ref_k, ref_used, _ = event_pulses_twin(ends, p, u, total)
+    ref_p, ref_k, ref_used, _ = naive.event_pulses(ends, p, u, total)
     # kernel: irregular blocks, a tiny output buffer and uniforms handed over in small slices
     state = np.array([0, 0, -1], np.int64)
     got_p, got_k, pos = [], [], 0
@@ -156,7 +75,7 @@ def test_event_pulses_is_bernoulli_per_pulse():
     ends = np.array([200_000, 500_000, 520_000, 1_000_000], np.int64)
     p = np.array([0.01, 0.002, 0.0, 0.05])
     u = rng.random(100_000)
-    ev, seg, _, _ = event_pulses_twin(ends, p, u, 0)  # nothing before stop 0
+    ev, seg, _, _ = naive.event_pulses(ends, p, u, 0)  # nothing before stop 0
     assert ev.size == 0
     out_p, out_k = np.empty(100_000, np.int64), np.empty(100_000, np.int64)
     n, _ = K.event_pulses(ends, p, u, 1_000_000, np.array([0, 0, -1], np.int64), out_p, out_k)
@@ -179,7 +98,7 @@ def test_cw_detection_times_equals_twin_in_blocks():
     r2 = np.where(rng.random(n_seg) < 0.1, 0.0, rng.uniform(1e4, 1e5, n_seg))
     e = rng.standard_exponential(400_000)
     stop_final = float(ends[-1])
-    ref_t, ref_k, ref_used = cw_times_twin(ends, r1, r2, e, stop_final)
+    ref_t, ref_k, ref_used = naive.cw_detection_times(ends, r1, r2, e, stop_final)
     state_k, state_t = np.zeros(1, np.int64), np.array([0.0, -1.0])
     out_t, out_k = np.empty(5), np.empty(5, np.int64)
     got_t, got_k, pos = [], [], 0
@@ -209,7 +128,7 @@ def test_dead_time_keep_equals_twin_across_blocks():
     period, bin_s = 200e-9, 16e-12
     dead = np.array([250.0037e-9, 80.0011e-9])  # not a multiple of the bin: no exact ties
     t_s = sync * period + nt * bin_s
-    ref = dead_time_twin(t_s, det, dead)
+    ref = naive.dead_time_keep(t_s, det, dead)
     lc, lf, has = np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(2, np.uint8)
     got = np.empty(n, bool)
     for a, b in [(0, 17), (17, 20_000), (20_000, 20_001), (20_001, n)]:
@@ -231,7 +150,7 @@ def test_accumulate_bins_equals_twin():
     tot = np.zeros(3)
     for lo, hi in [(0.0, 0.777), (0.777, 1.5), (1.5, 10.0)]:
         K.accumulate_bins(start, end, state, lo, hi, edges, w, out, tot)
-    ref, ref_tot = accumulate_twin(start, end, state, 0.0, 10.0, edges, w)
+    ref, ref_tot = naive.segment_bins(start, end, state, 0.0, 10.0, edges, w)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(tot, ref_tot, rtol=1e-12)
 
