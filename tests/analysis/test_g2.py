@@ -281,6 +281,7 @@ def pulsed_hbt(rng, *, g2_true, n_pulses=2_000_000, p1=0.3, eta=0.2, sync_hz=9_8
     return photons(info, pulse[order], det[order], nt[order]), truth
 
 
+@pytest.mark.slow  # ~15 s each
 @pytest.mark.parametrize("g2_true", [0.02, 0.1, 0.3])
 def test_pulsed_g2_zero_recovered_and_error_calibrated(g2_true):
     """Recovered within 3 SE; over 24 seeds the spread of g2(0) matches the mean reported SE.

@@ -18,6 +18,8 @@ from tttr.batch import run_batch
 
 from conftest import REPO, SAMPLES
 
+pytestmark = pytest.mark.slow  # one batch with plots over the samples: ~55 s
+
 DOC = REPO / "docs" / "summary_columns.md"
 #: Every time-tag sample: the 4 simulated files and the real instrument files.
 SAMPLE_FILES = sorted([p.name for p in SAMPLES.glob("sim_*.ptu")]

@@ -18,6 +18,8 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "benchmarks"))
 import fuzz  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the campaign: ~70 s
+
 GOOD = {"ok", "error"}
 
 
