@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -164,3 +166,260 @@ def level_decays(first_index, detectors, nanotimes, shift, period, factor, bound
     h = np.zeros((n_rows, n_cols), np.int64)
     np.add.at(h, (row[ok], b[ok]), 1)
     return h
+
+
+# --------------------------------------------------------------- runs (kernels/runs.py)
+def run_lengths(s):
+    """Twin of ``tttr.kernels.runs.run_lengths``: values, lengths and starts of runs by ``np.diff``."""
+    s = np.asarray(s)
+    if s.size == 0:
+        return s[:0], np.zeros(0, int), np.zeros(0, int)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    lengths = np.diff(np.r_[starts, s.size])
+    return s[starts], lengths, starts
+
+
+# --------------------------------------------------------------- correlation (kernels/correlate.py)
+def hist_half_open(x, edges):
+    """Counts of ``x`` in ``[edges[k], edges[k+1])`` by binary search (no closed last bin); used by the twins below."""
+    i = np.searchsorted(edges, x, side="right") - 1
+    ok = (i >= 0) & (i < len(edges) - 1)
+    return np.bincount(i[ok], minlength=len(edges) - 1)
+
+
+def correlate_linear(t, det, a, b, off_a, off_b, bin_ticks, n_half):
+    """Twin of ``tttr.kernels.correlate.correlate_linear``.
+
+    All A→B lags by ``np.subtract.outer``, binned on k·bin.
+    """
+    lags = np.subtract.outer(t[det == b] + off_b, t[det == a] + off_a).ravel()
+    edges = (np.arange(-n_half, n_half + 2) - 0.5) * bin_ticks  # half-integers: exact in float64
+    return hist_half_open(lags.astype(np.float64), edges)
+
+
+def fine_times(time_base, ts, nt):
+    """Twin of the fine-time rule of ``tttr.kernels.correlate.stage_photons``.
+
+    Notes
+    -----
+    Written independently of the kernel: numpy on the published integer rule
+    ``n·P_int + dt·R_int + ((n·P_frac + dt·R_frac + 2**19) >> 20)`` (20 fraction bits);
+    ``time_base`` is ``tttr.analysis.g2.fine_time_base(info)``.
+    """
+    tb = time_base
+    ts = ts.astype(np.int64)
+    if not tb.use_nanotimes:
+        return ts * tb.p_int + ((ts * tb.p_frac + 2**19) >> 20)
+    dt = nt.astype(np.int64)
+    return ts * tb.p_int + dt * tb.r_int + ((ts * tb.p_frac + dt * tb.r_frac + 2**19) >> 20)
+
+
+def on_state_keep(timestamps, on_mask, bin_ticks, origin_ticks):
+    """Twin of the ON-state gate of ``tttr.kernels.correlate.stage_photons``: True for photons of ON bins.
+
+    Notes
+    -----
+    Bin ``k`` is ``[origin + k·bin_ticks, origin + (k+1)·bin_ticks)``; photons before bin 0 or
+    after the last bin are OFF.
+    """
+    k = (timestamps - origin_ticks) // bin_ticks
+    return (timestamps >= origin_ticks) & (k < on_mask.size) & on_mask[np.clip(k, 0, on_mask.size - 1)]
+
+
+# --------------------------------------------------------------- decay histograms (kernels/decay.py)
+def accumulate_decay(det, nt, shape):
+    """Twin of ``tttr.kernels.decay.accumulate_decay`` by ``np.add.at``: histogram and overflow count."""
+    h = np.zeros(shape, np.int64)
+    ok = (det.astype(np.int64) < shape[0]) & (nt.astype(np.int64) < shape[1])
+    np.add.at(h, (det[ok].astype(np.int64), nt[ok].astype(np.int64)), 1)
+    return h, int((~ok).sum())
+
+
+def accumulate_decay_gated(det, nt, bin_index, gate, shape):
+    """Twin of ``tttr.kernels.decay.accumulate_decay_gated``: the decay of the photons of gated-on bins."""
+    inside = (bin_index >= 0) & (bin_index < gate.size)
+    sel = np.zeros(det.size, bool)
+    sel[inside] = gate[bin_index[inside]]
+    return accumulate_decay(det[sel], nt[sel], shape)
+
+
+# --------------------------------------------------------------- binning (kernels/binning.py)
+def binned_accumulation(ts, det, nt, *, bin_ticks, n_full, sel_dets, shift, t0, window, rebin, lw, cube_shape,
+                        period=0):
+    """Twin of ``tttr.kernels.binning.accumulate_bins``: all that ``BinnedAccumulator`` accumulates, in numpy."""
+    b = ts // bin_ticks
+    keep = b < n_full
+    ts, det, b = ts[keep], det[keep], b[keep]
+    counts = np.zeros((n_full, 4), np.int64)
+    np.add.at(counts, (b, det), 1)
+    sel = np.isin(det, sel_dets)
+    inten = np.bincount(b[sel], minlength=n_full)
+    out = {"counts": counts}
+    if nt is None:
+        return out
+    nt = nt[keep].astype(np.int64)
+    a = nt + shift[det]
+    if period:
+        a = a % period
+    level = np.minimum(inten[b] // lw, cube_shape[0] - 1)
+    col = np.clip(a // rebin, 0, cube_shape[1] - 1)
+    cube = np.zeros(cube_shape, np.int64)
+    np.add.at(cube, (level[sel], col[sel]), 1)
+    delay = a - t0
+    w = sel & (delay >= 0) & (delay < window)
+    out.update(cube=cube, n_win=np.bincount(b[w], minlength=n_full),
+               sum_delay=np.bincount(b[w], weights=delay[w], minlength=n_full).astype(np.int64))
+    return out
+
+
+# --------------------------------------------------------------- simulator (kernels/simulate.py)
+def event_pulses(seg_end_pulse, seg_p, uniforms, stop, k=0, j=0, pending=-1):
+    """Twin of ``tttr.kernels.simulate.event_pulses``.
+
+    Geometric gap skipping in Python (same draws, same rule).
+    """
+    out_p, out_k, used = [], [], 0
+    while True:
+        if pending < 0:
+            if j >= stop or k >= len(seg_end_pulse):
+                break
+            end = int(seg_end_pulse[k])
+            if end <= j:
+                k += 1
+                continue
+            p = float(seg_p[k])
+            if p <= 0:
+                j, k = end, k + 1
+                continue
+            if used >= len(uniforms):
+                break
+            u = 1.0 - float(uniforms[used])
+            used += 1
+            gap = 0 if p >= 1 else math.floor(math.log(u) / math.log1p(-p))
+            if gap >= end - j:
+                j, k = end, k + 1
+                continue
+            pending = j + gap
+        if pending >= stop:
+            break
+        out_p.append(pending)
+        out_k.append(k)
+        j, pending = pending + 1, -1
+    return np.array(out_p, np.int64), np.array(out_k, np.int64), used, (k, j, pending)
+
+
+def cw_detection_times(seg_end_s, r1, r2, exps, stop):
+    """Twin of ``tttr.kernels.simulate.cw_detection_times``.
+
+    Renewal process restarted at segment ends, in Python.
+    """
+    out_t, out_k, used, k, t = [], [], 0, 0, 0.0
+    while k < len(seg_end_s) and t < stop:
+        end = seg_end_s[k]
+        if end <= t:
+            k += 1
+            continue
+        if r2[k] <= 0:
+            t, k = end, k + 1
+            continue
+        cand = t + exps[used] / r1[k] + exps[used + 1] / r2[k]
+        used += 2
+        if cand >= end:
+            t, k = end, k + 1
+            continue
+        if cand >= stop:
+            break
+        out_t.append(cand)
+        out_k.append(k)
+        t = cand
+    return np.array(out_t), np.array(out_k, np.int64), used
+
+
+def dead_time_keep(t_s, det, dead_s):
+    """Twin of ``tttr.kernels.simulate.dead_time_keep``.
+
+    Recorded unless within the dead time of the last recorded photon.
+    """
+    last = {}
+    keep = np.zeros(len(t_s), bool)
+    for i, (t, d) in enumerate(zip(t_s, det)):
+        if d in last and t - last[d] < dead_s[d]:
+            continue
+        keep[i] = True
+        last[d] = t
+    return keep
+
+
+def segment_bins(start, end, state, lo, hi, edges, weights):
+    """Twin of ``tttr.kernels.simulate.accumulate_bins``: dense segment x bin overlap matrix, no loops."""
+    a = np.maximum(start, lo)[:, None]
+    e = np.minimum(end, hi)[:, None]
+    ov = np.clip(np.minimum(e, edges[None, 1:]) - np.maximum(a, edges[None, :-1]), 0, None)
+    out = ov.T @ weights[state]
+    totals = np.bincount(state, np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0, None),
+                         minlength=weights.shape[0])
+    return out, totals
+
+
+# --------------------------------------------------------------- B&H SPC records (io/_spc_records.py)
+def decode_spc130(records, state):
+    """Twin of ``tttr.io._spc_records.decode_spc130``: one record at a time, straight from B&H's table."""
+    ofl, nov, nbad, ngap = (int(x) for x in state)
+    ts, det, nt, mts, mb = [], [], [], [], []
+    for r in (int(x) for x in records):
+        invalid, mtov, gap, mark = (r >> 31) & 1, (r >> 30) & 1, (r >> 29) & 1, (r >> 28) & 1
+        ngap += gap
+        if invalid and mtov and not mark:
+            ofl += 4096 * (r & 0x0FFFFFFF)
+            nov += 1
+            continue
+        ofl += 4096 * mtov
+        if invalid and mark:
+            mts.append(ofl + (r & 0xFFF))
+            mb.append((r >> 12) & 0xF)
+        elif invalid or mark:
+            nbad += 1
+        else:
+            ts.append(ofl + (r & 0xFFF))
+            det.append((r >> 12) & 0xF)
+            nt.append(4095 - ((r >> 16) & 0xFFF))
+    state[:] = [ofl, nov, nbad, ngap]
+    return ts, det, nt, mts, mb
+
+
+def decode_spc600_256(records, state):
+    """Twin of ``tttr.io._spc_records.decode_spc600_256`` (SPC-600/630, 256 channels), in Python."""
+    ofl, nov, nbad, ngap = (int(x) for x in state)
+    ts, det, nt = [], [], []
+    for r in (int(x) for x in records):
+        invalid, mtov, gap = (r >> 31) & 1, (r >> 30) & 1, (r >> 29) & 1
+        ngap += gap
+        if invalid and mtov:
+            ofl += (1 << 17) * (r & 0x0FFFFFFF)
+            nov += 1
+        elif invalid:
+            nbad += 1
+        else:
+            ofl += (1 << 17) * mtov
+            ts.append(ofl + ((r >> 8) & 0x1FFFF))
+            det.append((r >> 25) & 7)
+            nt.append(255 - (r & 0xFF))
+    state[:] = [ofl, nov, nbad, ngap]
+    return ts, det, nt, [], []
+
+
+def decode_spc600_4096(records, state):
+    """Twin of ``tttr.io._spc_records.decode_spc600_4096`` (48-bit records): every MTOV adds 2**24."""
+    ofl, nov, nbad, ngap = (int(x) for x in state)
+    ts, det, nt = [], [], []
+    for w0, w1, w2 in records.tolist():
+        ngap += (w0 >> 14) & 1
+        ofl += (1 << 24) * ((w0 >> 13) & 1)
+        if (w0 >> 12) & 1:
+            nbad += 1
+            continue
+        ts.append(ofl + ((w1 & 0xFF) << 16 | w2))
+        det.append(w1 >> 8)
+        nt.append(4095 - (w0 & 0xFFF))
+    state[:] = [ofl, nov, nbad, ngap]
+    return ts, det, nt, [], []

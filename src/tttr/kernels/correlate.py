@@ -14,7 +14,6 @@ photons was counted before, so it is skipped, and every other pair is counted on
   buffer: keeps the two detectors, drops photons of OFF bins (state gating), forms the
   absolute time (T2 timestamps, or T3 ``nsync·period + dtime·resolution`` in integer
   ticks) and restores time order by insertion.
-* :func:`on_state_keep` is the gate alone (one boolean per photon), for callers and tests.
 * :func:`correlate_linear` histograms the pairs in equal lag bins centred on multiples of
   the bin width (bin index by integer division).
 * :func:`correlate_edges` counts the pairs in arbitrary lag bins with one moving pointer per
@@ -26,45 +25,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["stage_photons", "on_state_keep", "correlate_linear", "correlate_edges", "FRAC_BITS"]
+__all__ = ["stage_photons", "correlate_linear", "correlate_edges", "FRAC_BITS"]
 
 #: Fixed-point fraction bits of the T3 period and resolution in fine ticks: the fine time is
 #: ``n·P_int + dt·R_int + ((n·P_frac + dt·R_frac + 2**(FRAC_BITS-1)) >> FRAC_BITS)``.
 FRAC_BITS = 20
-
-
-@njit(cache=True, nogil=True)
-def on_state_keep(timestamps, on_mask, bin_ticks, origin_ticks, keep):
-    """Mark the photons whose intensity-trace bin is ON.
-
-    Parameters
-    ----------
-    timestamps : (n,) int64
-        Photon timestamps in file ticks.
-    on_mask : (m,) bool
-        ON flag of each trace bin; bin ``k`` is ``[origin + k·bin_ticks, origin + (k+1)·bin_ticks)``.
-    bin_ticks : int
-        Trace bin width in timestamp ticks (>= 1).
-    origin_ticks : int
-        Start of bin 0 in timestamp ticks.
-    keep : (n,) bool, out
-        True where the photon lies in an ON bin; photons before bin 0 or after the last bin
-        are OFF.
-
-    Returns
-    -------
-    n_keep : int
-    """
-    m = on_mask.shape[0]
-    n_keep = 0
-    for i in range(timestamps.shape[0]):
-        x = timestamps[i] - origin_ticks
-        k = x // bin_ticks
-        ok = x >= 0 and k < m and on_mask[k]
-        keep[i] = ok
-        if ok:
-            n_keep += 1
-    return n_keep
 
 
 @njit(cache=True, nogil=True)

@@ -16,8 +16,10 @@ import pytest
 
 from tttr.batch import run_batch
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "data" / "samples"
+from conftest import REPO, SAMPLES
+
+pytestmark = pytest.mark.slow  # one batch with plots over the samples: ~55 s
+
 DOC = REPO / "docs" / "summary_columns.md"
 #: Every time-tag sample: the 4 simulated files and the real instrument files.
 SAMPLE_FILES = sorted([p.name for p in SAMPLES.glob("sim_*.ptu")]

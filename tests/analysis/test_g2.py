@@ -20,7 +20,8 @@ import pytest
 from tttr.analysis import g2 as G
 from tttr.errors import AnalysisError
 from tttr.io.events import PhotonChunk, StreamInfo
-from tttr.kernels import correlate as K
+
+import naive
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -53,28 +54,10 @@ def feed(acc, ts, det, nt, how, rng):
     return acc
 
 
-def hist_half_open(x, edges):
-    """Counts of ``x`` in ``[edges[k], edges[k+1])`` by binary search (no closed last bin)."""
-    i = np.searchsorted(edges, x, side="right") - 1
-    ok = (i >= 0) & (i < len(edges) - 1)
-    return np.bincount(i[ok], minlength=len(edges) - 1)
-
-
 def fine_times_reference(info, ts, nt):
-    """Fine times written independently of the kernel: numpy on the published integer rule."""
+    """Fine times written independently of the kernel (``naive.fine_times``), and the time base."""
     tb = G.fine_time_base(info)
-    ts = ts.astype(np.int64)
-    if not tb.use_nanotimes:
-        return ts * tb.p_int + ((ts * tb.p_frac + 2**19) >> 20), tb
-    dt = nt.astype(np.int64)
-    return ts * tb.p_int + dt * tb.r_int + ((ts * tb.p_frac + dt * tb.r_frac + 2**19) >> 20), tb
-
-
-def brute_linear(t, det, a, b, off_a, off_b, bin_ticks, n_half):
-    """All A→B lags by np.subtract.outer, histogrammed in bins centred on k·bin."""
-    lags = np.subtract.outer(t[det == b] + off_b, t[det == a] + off_a).ravel()
-    edges = (np.arange(-n_half, n_half + 2) - 0.5) * bin_ticks  # half-integers: exact in float64
-    return hist_half_open(lags.astype(np.float64), edges)
+    return naive.fine_times(tb, ts, nt), tb
 
 
 def random_stream(rng, mode, n):
@@ -146,7 +129,7 @@ def test_linear_histogram_matches_bruteforce(mode, how):
         feed(acc, ts, det, nt, how, rng)
         curve = acc.result()
         oa, ob = (0, 0) if offs is None else (round(offs[0] / u), round(offs[1] / u))
-        ref = brute_linear(fine, det, 0, 1, oa, ob, bin_ticks, n_half)
+        ref = naive.correlate_linear(fine, det, 0, 1, oa, ob, bin_ticks, n_half)
         total += ref.sum()
         np.testing.assert_array_equal(curve.counts, ref)
         assert (curve.n_a, curve.n_b) == (int((det == 0).sum()), int((det == 1).sum()))
@@ -155,7 +138,7 @@ def test_linear_histogram_matches_bruteforce(mode, how):
     b, m, _ = configs[0]
     acc = G.G2Accumulator(info, window_s=m * b * u, bin_s=b * u, detectors=(1, 0), mode="cw")
     feed(acc, ts, det, nt, how, rng)
-    np.testing.assert_array_equal(acc.result().counts, brute_linear(fine, det, 1, 0, 0, 0, b, m))
+    np.testing.assert_array_equal(acc.result().counts, naive.correlate_linear(fine, det, 1, 0, 0, 0, b, m))
 
 
 @pytest.mark.parametrize("mode", ["T2", "T3-ps"])
@@ -175,39 +158,12 @@ def test_long_lag_matches_bruteforce(mode, how, symmetric):
     lags = np.subtract.outer(fine[det == 1] + 29, fine[det == 0]).ravel().astype(np.float64)
     e = acc.pos_edges.astype(np.float64)
     if symmetric:
-        ref = hist_half_open(lags, e) + hist_half_open(-lags, e)
+        ref = naive.hist_half_open(lags, e) + naive.hist_half_open(-lags, e)
     else:
-        ref = hist_half_open(lags, e)
+        ref = naive.hist_half_open(lags, e)
     np.testing.assert_array_equal(curve.counts, ref)
     assert curve.spacing == "log" and curve.bin_s is None
     np.testing.assert_allclose(curve.lag_edges_s, e * u)
-
-
-def test_edges_kernel_direct_with_tail():
-    """Kernel level: pairs of two tail photons are skipped, every other pair counted once."""
-    rng = np.random.default_rng(5)
-    t = np.sort(rng.integers(0, 50_000, 400)).astype(np.int64)
-    d = rng.integers(0, 2, 400).astype(np.uint8)
-    edges = np.array([-900, -300, -20, 0, 1, 15, 400, 2000], np.int64)
-    for n_old in (0, 1, 137, 399):
-        h = np.zeros(edges.size - 1, np.int64)
-        K.correlate_edges(t, d, 400, n_old, 0, 1, edges, np.zeros(8, np.int64), np.zeros(8, np.int64), h)
-        ia, ib = np.flatnonzero(d == 0), np.flatnonzero(d == 1)
-        lag = np.subtract.outer(t[ib], t[ia])
-        new = ~np.logical_and.outer(ib < n_old, ia < n_old)
-        np.testing.assert_array_equal(h, hist_half_open(lag[new].astype(float), edges.astype(float)))
-
-
-def test_on_state_keep_kernel():
-    rng = np.random.default_rng(2)
-    ts = np.sort(rng.integers(-50, 10_000, 3000)).astype(np.int64)
-    mask = rng.random(37) < 0.5
-    keep = np.empty(ts.size, bool)
-    n = K.on_state_keep(ts, mask, 250, 100, keep)
-    k = (ts - 100) // 250
-    ref = (ts >= 100) & (k < mask.size) & mask[np.clip(k, 0, mask.size - 1)]
-    np.testing.assert_array_equal(keep, ref)
-    assert n == ref.sum()
 
 
 def test_gated_g2_equals_prefiltered_photons():
@@ -215,8 +171,7 @@ def test_gated_g2_equals_prefiltered_photons():
     info, ts, det, nt = random_stream(rng, "T3-ps", 4000)
     bin_ticks = 300
     mask = rng.random(int(ts[-1] // bin_ticks) + 1) < 0.6
-    keep = np.empty(ts.size, bool)
-    K.on_state_keep(ts, mask, bin_ticks, 0, keep)
+    keep = naive.on_state_keep(ts, mask, bin_ticks, 0)
     kw = dict(window_s=2e-8, bin_s=1e-9, detectors=(0, 1), mode="cw")
     gated = feed(G.G2Accumulator(info, on_mask=mask, on_bin_ticks=bin_ticks, **kw), ts, det, nt, 7, rng).result()
     ref = feed(G.G2Accumulator(info, **kw), ts[keep], det[keep], nt[keep], 7, rng).result()
@@ -326,6 +281,7 @@ def pulsed_hbt(rng, *, g2_true, n_pulses=2_000_000, p1=0.3, eta=0.2, sync_hz=9_8
     return photons(info, pulse[order], det[order], nt[order]), truth
 
 
+@pytest.mark.slow  # ~15 s each
 @pytest.mark.parametrize("g2_true", [0.02, 0.1, 0.3])
 def test_pulsed_g2_zero_recovered_and_error_calibrated(g2_true):
     """Recovered within 3 SE; over 24 seeds the spread of g2(0) matches the mean reported SE.

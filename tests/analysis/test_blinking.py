@@ -7,26 +7,6 @@ import pytest
 
 from tttr.analysis import blinking as bl
 from tttr.analysis.photon_stats import intensity_histogram, mandel_q, mandel_q_curve
-from tttr.kernels.runs import run_lengths
-
-
-def naive_runs(s):
-    """Twin of the run-length kernel with np.diff."""
-    s = np.asarray(s)
-    if s.size == 0:
-        return s[:0], np.zeros(0, int), np.zeros(0, int)
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    lengths = np.diff(np.r_[starts, s.size])
-    return s[starts], lengths, starts
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_run_length_kernel_matches_twin(seed):
-    rng = np.random.default_rng(seed)
-    s = np.repeat(rng.integers(0, 3, 300), rng.integers(1, 6, 300)).astype(np.int8)
-    for got, want in zip(run_lengths(s), naive_runs(s)):
-        np.testing.assert_array_equal(got, want)
-    assert all(a.size == 0 for a in run_lengths(np.empty(0, np.int8)))
 
 
 def test_dwell_times_exclude_censored_runs_by_default():

@@ -23,7 +23,7 @@ from tttr.io._atomic import atomic_save_figure, atomic_write_bytes
 from tttr.io.photon_hdf5 import write_photon_hdf5
 from tttr.simulate import simulate_to_file
 
-from conftest import SAMPLES
+from conftest import REPO, SAMPLES
 
 SAMPLE = SAMPLES / "sim_auger.ptu"
 CLI = "import sys; from tttr_cli.main import cli; cli(sys.argv[1:])"
@@ -191,8 +191,7 @@ def small_disk(tmp_path):
 
 def _cli(*args, cwd=None):
     env = dict(os.environ)
-    repo = Path(__file__).resolve().parents[1]
-    env["PYTHONPATH"] = os.pathsep.join([str(repo / "src"), str(repo / "cli"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO / "cli"), env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-c", CLI, *map(str, args)], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=300)
 

@@ -19,6 +19,8 @@ from tttr.io import spc
 from tttr.io.events import concatenate_chunks
 from tttr.io.sniff import detect_format
 
+import naive
+
 PERIOD = {"SPC-130": 1 << 12, "SPC-600_256": 1 << 17, "SPC-600_4096": 1 << 24}
 MAXBIN = {"SPC-130": 4095, "SPC-600_256": 255, "SPC-600_4096": 4095}
 MAXROUT = {"SPC-130": 15, "SPC-600_256": 7, "SPC-600_4096": 255}
@@ -121,71 +123,9 @@ def write_spc(tmp_path, layout, records, name="synthetic.spc"):
     return p
 
 
-# ============================================================================ slow twins
-def twin_spc130(records, state):
-    """Plain-Python SPC-130 decoder: one record at a time, straight from B&H's table."""
-    ofl, nov, nbad, ngap = (int(x) for x in state)
-    ts, det, nt, mts, mb = [], [], [], [], []
-    for r in (int(x) for x in records):
-        invalid, mtov, gap, mark = (r >> 31) & 1, (r >> 30) & 1, (r >> 29) & 1, (r >> 28) & 1
-        ngap += gap
-        if invalid and mtov and not mark:
-            ofl += 4096 * (r & 0x0FFFFFFF)
-            nov += 1
-            continue
-        ofl += 4096 * mtov
-        if invalid and mark:
-            mts.append(ofl + (r & 0xFFF))
-            mb.append((r >> 12) & 0xF)
-        elif invalid or mark:
-            nbad += 1
-        else:
-            ts.append(ofl + (r & 0xFFF))
-            det.append((r >> 12) & 0xF)
-            nt.append(4095 - ((r >> 16) & 0xFFF))
-    state[:] = [ofl, nov, nbad, ngap]
-    return ts, det, nt, mts, mb
-
-
-def twin_spc600_256(records, state):
-    """Plain-Python SPC-600/630 256-channel decoder."""
-    ofl, nov, nbad, ngap = (int(x) for x in state)
-    ts, det, nt = [], [], []
-    for r in (int(x) for x in records):
-        invalid, mtov, gap = (r >> 31) & 1, (r >> 30) & 1, (r >> 29) & 1
-        ngap += gap
-        if invalid and mtov:
-            ofl += (1 << 17) * (r & 0x0FFFFFFF)
-            nov += 1
-        elif invalid:
-            nbad += 1
-        else:
-            ofl += (1 << 17) * mtov
-            ts.append(ofl + ((r >> 8) & 0x1FFFF))
-            det.append((r >> 25) & 7)
-            nt.append(255 - (r & 0xFF))
-    state[:] = [ofl, nov, nbad, ngap]
-    return ts, det, nt, [], []
-
-
-def twin_spc600_4096(records, state):
-    """Plain-Python SPC-600/630 4096-channel (48-bit) decoder: every MTOV adds 2**24."""
-    ofl, nov, nbad, ngap = (int(x) for x in state)
-    ts, det, nt = [], [], []
-    for w0, w1, w2 in records.tolist():
-        ngap += (w0 >> 14) & 1
-        ofl += (1 << 24) * ((w0 >> 13) & 1)
-        if (w0 >> 12) & 1:
-            nbad += 1
-            continue
-        ts.append(ofl + ((w1 & 0xFF) << 16 | w2))
-        det.append(w1 >> 8)
-        nt.append(4095 - (w0 & 0xFFF))
-    state[:] = [ofl, nov, nbad, ngap]
-    return ts, det, nt, [], []
-
-
-TWIN = {"SPC-130": twin_spc130, "SPC-600_256": twin_spc600_256, "SPC-600_4096": twin_spc600_4096}
+# ============================================================================ slow twins (tests/naive.py)
+TWIN = {"SPC-130": naive.decode_spc130, "SPC-600_256": naive.decode_spc600_256,
+        "SPC-600_4096": naive.decode_spc600_4096}
 
 
 def random_records(layout, n, rng):

@@ -26,7 +26,6 @@ from tttr.errors import FormatError
 from tttr.simulate import simulate_to_file
 from tttr_cli.batch import batch
 
-REPO = Path(__file__).resolve().parents[1]
 
 GOOD = ["a.ptu", "sub/b.ptu", "sub/cutrec.ptu", "sub/deeper/c.h5", "sub/deeper/d.ptu"]
 BAD = {"corrupt.ptu": "not a recognised time-tag file", "cuthead.ptu": "header cut short"}

@@ -270,6 +270,7 @@ def test_every_option_refuses_a_bad_value(name, option, bad, tmp_path, monkeypat
     _one_usage_line(r, option)
 
 
+@pytest.mark.slow  # ~40 s
 def test_every_report_figure_draws_on_the_samples(tmp_path):
     """Each figure of a report, and the one-page summary, renders to a decodable PNG for every sample."""
     import matplotlib
@@ -333,6 +334,7 @@ def test_html_report_is_self_contained_and_every_image_decodes(tmp_path):
         write_html_report(report, tmp_path / "r.html")
 
 
+@pytest.mark.slow  # ~20 s
 def test_the_tour_notebook_runs(tmp_path):
     """docs/tour.ipynb, from tttr.read to the report, runs top to bottom on the samples."""
     nbformat = pytest.importorskip("nbformat")

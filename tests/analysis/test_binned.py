@@ -8,6 +8,8 @@ import pytest
 from tttr.analysis.binned import BinnedAccumulator, bin_ticks_for
 from tttr.io.events import PhotonChunk, StreamInfo
 
+import naive
+
 
 def _info(t3=True):
     return StreamInfo(path="x", format="test", record_type="test", mode="T3" if t3 else "T2",
@@ -20,33 +22,6 @@ def _stream(rng, n=20000, t3=True):
     det = rng.choice(np.array([0, 1, 3], np.uint8), n)
     nt = rng.integers(0, 1000, n).astype(np.uint16) if t3 else None
     return ts, det, nt
-
-
-def twin(ts, det, nt, *, bin_ticks, n_full, sel_dets, shift, t0, window, rebin, lw, cube_shape, period=0):
-    """Obviously correct numpy version of everything BinnedAccumulator accumulates."""
-    b = ts // bin_ticks
-    keep = b < n_full
-    ts, det, b = ts[keep], det[keep], b[keep]
-    counts = np.zeros((n_full, 4), np.int64)
-    np.add.at(counts, (b, det), 1)
-    sel = np.isin(det, sel_dets)
-    inten = np.bincount(b[sel], minlength=n_full)
-    out = {"counts": counts}
-    if nt is None:
-        return out
-    nt = nt[keep].astype(np.int64)
-    a = nt + shift[det]
-    if period:
-        a = a % period
-    level = np.minimum(inten[b] // lw, cube_shape[0] - 1)
-    col = np.clip(a // rebin, 0, cube_shape[1] - 1)
-    cube = np.zeros(cube_shape, np.int64)
-    np.add.at(cube, (level[sel], col[sel]), 1)
-    delay = a - t0
-    w = sel & (delay >= 0) & (delay < window)
-    out.update(cube=cube, n_win=np.bincount(b[w], minlength=n_full),
-               sum_delay=np.bincount(b[w], weights=delay[w], minlength=n_full).astype(np.int64))
-    return out
 
 
 @pytest.mark.parametrize("t3", [True, False])
@@ -69,7 +44,7 @@ def test_accumulator_matches_twin_for_any_chunking(t3, splits):
     sh = np.zeros(256, np.int64)
     for d, s in shift.items():
         sh[d] = s
-    ref = twin(ts, det, nt, bin_ticks=bin_ticks, n_full=n_full, sel_dets=[0, 1], shift=sh, t0=50, window=700,
+    ref = naive.binned_accumulation(ts, det, nt, bin_ticks=bin_ticks, n_full=n_full, sel_dets=[0, 1], shift=sh, t0=50, window=700,
                rebin=r.decay_rebin, lw=r.level_width_counts,
                cube_shape=r.decay_matrix.shape if t3 else None, period=r.period_ticks)
     assert r.period_ticks == (1000 if t3 else 0)
