@@ -146,7 +146,7 @@ REGION_MIN_STEADY_BINS: int = 10
 REGION_MIXING_GRID: int = 200
 #: Relative uncertainty of that correction (added in quadrature to the region's τ error): the
 #: computed share of foreign photons matched the true one within 4–11 % on a trace with known
-#: sub-bin switching (tests/test_estimator_errors.py); 30 % also covers bins with several
+#: sub-bin switching (tests/analysis/test_estimator_errors.py); 30 % also covers bins with several
 #: switches and the shape of the other state's decay.
 REGION_MIXING_MODEL_ERROR: float = 0.3
 #: Window of the windowed ON fraction (s): photodarkening and bleaching make long traces

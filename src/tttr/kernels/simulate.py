@@ -2,7 +2,7 @@
 
 Every kernel is sequential logic over random numbers drawn *before* the call (numpy
 ``Generator`` streams owned by the caller), so that a plain-Python twin fed the same
-arrays gives exactly the same result (``tests/test_simulate.py``). Kernels allocate
+arrays gives exactly the same result (``tests/simulate/test_simulate.py``). Kernels allocate
 nothing per element, keep their position in small state arrays the caller carries from
 one time block to the next, and stop early (returning how far they got) when an input or
 output array runs out, so the caller can refill and call again.

@@ -39,7 +39,7 @@ from .accumulators import G2Accumulator, LongLagAccumulator
 from .background import correct_background
 from .curve import g2, long_lag_correlation
 from .cw_fit import cw_g2_model, fit_cw_g2
-# private names imported by tttr.pipeline and tests/test_g2.py
+# private names imported by tttr.pipeline and tests/analysis/test_g2.py
 from .intervals import _normal_quantile, _single_emitter  # noqa: F401
 from .pairs import MODES, _normalised  # noqa: F401
 from .pulsed import pulsed_g2_zero

@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import REPO
+
 from tttr.pipeline import analyze
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+SAMPLES = REPO / "data" / "samples"
 AUGER = SAMPLES / "sim_auger.ptu"
 
 
