@@ -17,8 +17,8 @@ __all__ = ["FlidAnalysis", "flid_analysis"]
 
 @dataclass(frozen=True, repr=False)
 class FlidAnalysis(Result):
-    """FLID map, region lifetimes (None when no two regions are found, the reason in
-    ``warnings``) and the model fit (None unless asked for)."""
+    """FLID map (None when the file holds no whole bin), region lifetimes (None when no two
+    regions are found, the reason in ``warnings``) and the model fit (None unless asked for)."""
 
     binned: object
     flid_map: object
@@ -67,6 +67,9 @@ def flid_analysis(source, *, bin_width_s: float = defaults.BIN_WIDTH_S, estimato
     from .flid import binned_pass, flid_map, region_lifetimes
 
     binned = binned_pass(source, bin_width_s=bin_width_s, progress=progress, **options)
+    if binned.n_bins == 0:  # a bin longer than the measurement: nothing to map (the caller says why)
+        return FlidAnalysis(binned=binned, flid_map=None,
+                            warnings=[f"no whole bin of {bin_width_s:g} s in {binned.duration_s:g} s of data"])
     fm = flid_map(binned, estimator=estimator)
     warnings = []
     try:
