@@ -59,7 +59,7 @@ class TttrGroup(click.Group):
 
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            from tttr.io._atomic import DISK_ERRNOS
+            from tttr.io.atomic import DISK_ERRNOS
 
             # every line printed is one printable line, whatever bytes a hostile file holds
             if isinstance(exc, (TttrError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError,

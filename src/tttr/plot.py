@@ -95,13 +95,13 @@ def save(fig, path, *, format: str | None = None, force: bool = False) -> str:  
 
     Notes
     -----
-    Rendered in memory and written atomically (:func:`tttr.io._atomic.atomic_save_figure`):
+    Rendered in memory and written atomically (:func:`tttr.io.atomic.atomic_save_figure`):
     a full disk leaves nothing at ``path`` (never a 0-byte image), and an existing file is
     replaced only with ``force``.
     """
     from pathlib import Path
 
-    from .io._atomic import atomic_save_figure
+    from .io.atomic import atomic_save_figure
 
     fmt = format or Path(path).suffix.lstrip(".").lower() or "png"
     try:

@@ -165,7 +165,7 @@ def report_html(report, *, figures: dict | None = None, pngs: dict | None = None
 
 def write_html_report(report, path, *, force: bool = False, figures: dict | None = None) -> str:
     """Write :func:`report_html` to ``path`` atomically (nothing replaced without ``force``)."""
-    from .io._atomic import atomic_write_bytes
+    from .io.atomic import atomic_write_bytes
 
     atomic_write_bytes(path, report_html(report, figures=figures).encode("utf-8"), force=force)
     return str(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io._atomic import atomic_path, atomic_write_bytes
+from .io.atomic import atomic_path, atomic_write_bytes
 
 __all__ = ["output_paths", "write_report", "outputs_complete", "atomic_write_bytes"]
 
@@ -35,7 +35,7 @@ def output_paths(out_dir, stem: str, *, plots: bool = False) -> dict:
 
 def _write_arrays(report, path, dest) -> None:
     """The arrays into the temporary ``path`` (through the HDF5 write guard; errors name ``dest``)."""
-    from .io._h5guard import open_guarded_h5, output_error
+    from .io.h5guard import open_guarded_h5, output_error
 
     f, guard = open_guarded_h5(path, "w")
     try:

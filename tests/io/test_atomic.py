@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from tttr.io._atomic import atomic_path, atomic_write_bytes, new_temporary
+from tttr.io.atomic import atomic_path, atomic_write_bytes, new_temporary
 
 
 def test_written_whole_or_not_at_all(tmp_path):

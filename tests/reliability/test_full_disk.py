@@ -19,7 +19,7 @@ import pytest
 
 import tttr
 from tttr.errors import OutputError
-from tttr.io._atomic import atomic_save_figure, atomic_write_bytes
+from tttr.io.atomic import atomic_save_figure, atomic_write_bytes
 from tttr.io.photon_hdf5 import write_photon_hdf5
 from tttr.simulate import simulate_to_file
 

@@ -149,7 +149,7 @@ def run_batch(in_dir, out_dir, *, jobs: int = 1, scheduler=None, resume: bool = 
       temporaries of the output folder.
     """
     from ..errors import OutputError
-    from ..io._atomic import output_errors
+    from ..io.atomic import output_errors
 
     t_start = time.perf_counter()
     if resume and force:
@@ -345,7 +345,7 @@ def _out_dir_lock(out_root: Path):
         yield
         return
     from ..errors import OutputInUseError
-    from ..io._atomic import output_errors
+    from ..io.atomic import output_errors
 
     path = out_root / LOCK_NAME
     with output_errors(path):

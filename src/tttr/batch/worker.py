@@ -80,7 +80,7 @@ def _process_one(task: _Task):
         The outputs cannot be written (full disk, I/O error); nothing of them is left.
     """
     from ..errors import OutputError
-    from ..io._atomic import output_errors
+    from ..io.atomic import output_errors
 
     t0 = time.perf_counter()
     try:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import FormatError, HeaderWarning, TruncatedHeaderError, UnsupportedRecordTypeError
 from . import _records as rec
-from ._atomic import new_temporary, output_errors, place
+from .atomic import new_temporary, output_errors, place
 from ._validate import LIMITS, header_number
 from .base import records_present
 from .events import PhotonChunk, StreamInfo
@@ -296,7 +296,7 @@ class PTUWriter:
     ----------
     path : str or Path
         Destination. Written to a temporary file beside it and moved into place on
-        :meth:`close` (:mod:`tttr.io._atomic`), so an interrupted write leaves nothing at
+        :meth:`close` (:mod:`tttr.io.atomic`), so an interrupted write leaves nothing at
         ``path``, and a file that appeared meanwhile is not replaced without ``force``.
     record_type : str
         A name of :data:`~tttr.io.picoquant.RECORD_TYPES_BY_NAME`, e.g. ``"HydraHarp2T3"`` or

@@ -122,8 +122,8 @@ def simulate_to_file(out_path, *, model: str | None = None, mode: str | None = N
 
 
 def _write_json_atomic(path: Path, obj: dict, *, force: bool) -> None:
-    """Write JSON to a new file beside ``path`` and move it into place (:mod:`tttr.io._atomic`)."""
-    from ..io._atomic import atomic_path
+    """Write JSON to a new file beside ``path`` and move it into place (:mod:`tttr.io.atomic`)."""
+    from ..io.atomic import atomic_path
 
     with atomic_path(path, force=force) as tmp:
         with open(tmp, "w") as fh:

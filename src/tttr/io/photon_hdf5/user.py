@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._h5guard import open_guarded_h5, output_error
+from ..h5guard import open_guarded_h5, output_error
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
@@ -33,7 +33,7 @@ def write_user_arrays(path, group: str, arrays: dict) -> str:
 
     Notes
     -----
-    * HDF5 writes through :class:`tttr.io._h5guard.GuardedFile`: a full disk is an
+    * HDF5 writes through :class:`tttr.io.h5guard.GuardedFile`: a full disk is an
       :class:`~tttr.errors.OutputError`, not a crash (the file, edited in place, may then
       need the call repeated once there is space).
     * "Atomic enough": the arrays are written into a hidden staging group next to the

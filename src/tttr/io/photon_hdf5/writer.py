@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import new_temporary, output_errors, place
-from .._h5guard import open_guarded_h5, output_error
+from ..atomic import new_temporary, output_errors, place
+from ..h5guard import open_guarded_h5, output_error
 from ..events import PhotonChunk
 from .spec import (
     _IDENTITY_AUTO,
@@ -164,7 +164,7 @@ class PhotonHDF5Writer:
       never sees a half-written file and an error (or an exception inside the ``with``
       block) leaves nothing at ``path``. A process killed outright may leave the hidden
       ``.<name>.*.part`` file behind, never a partial ``path``.
-    * HDF5 writes through :class:`tttr.io._h5guard.GuardedFile`, which keeps write errors
+    * HDF5 writes through :class:`tttr.io.h5guard.GuardedFile`, which keeps write errors
       away from HDF5 (whose close crashes the process after a failed write): a full disk
       or an I/O error becomes :class:`~tttr.errors.OutputError` after the chunk in
       progress, and the temporary file is deleted.
