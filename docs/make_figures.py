@@ -1,6 +1,6 @@
 """Regenerate the README figures from the Auger sample: ``python docs/make_figures.py``.
 
-Runs ``tttr analyze data/samples/sim_auger.ptu --out <tmp> --plots`` through the API and keeps
+Runs ``tttr analyze data/samples/sim_auger.ptu --levels --out <tmp> --plots`` through the API and keeps
 only the PNGs, in docs/figures/.
 """
 
@@ -25,7 +25,7 @@ OUT = ROOT / "docs" / "figures"
 def main():
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        written = write_report(analyze(SAMPLE), tmp, plots=True, force=True)
+        written = write_report(analyze(SAMPLE, levels=True), tmp, plots=True, force=True)
         for name, path in written.items():
             if name.startswith("plot_"):
                 shutil.copy(path, OUT / Path(path).name)
