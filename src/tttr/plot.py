@@ -437,7 +437,7 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, regions=None
     mesh = ax.pcolormesh(flid_map.lifetime_edges_ns, flid_map.intensity_edges, np.ma.masked_less_equal(h, 0),
                          norm=LogNorm(vmin=1, vmax=max(h.max(), 1)), cmap="viridis", shading="flat")
     fig.colorbar(mesh, ax=ax, label="occurrences", pad=0.02)
-    ax.set_xlabel("lifetime (ns)")
+    ax.set_xlabel(f"per-bin lifetime (ns, {flid_map.estimator} estimator)")
     ax.set_ylabel(f"counts / {flid_map.bin_width_s * 1e3:g} ms")
     if fit is not None:
         bg = float(fit.background_counts)
@@ -457,8 +457,8 @@ def flid_figure(flid_map, fit=None, lifetime_trace: bool = True, *, regions=None
         bg = float(getattr(fit, "background_counts", 0.0) or 0.0) if fit is not None else 0.0
         i_err = getattr(regions, "intensity_err_counts", None)
         ax.errorbar(regions.tau_ns, regions.intensity_counts, xerr=regions.tau_err_ns,
-                    yerr=None if i_err is None else i_err, fmt="s", ms=5, mfc="none", mec="white", ecolor="white",
-                    mew=1.2, label="intensity regions")
+                    yerr=None if i_err is None else i_err, fmt="s", ms=6, mfc="white", mec="black", ecolor="black",
+                    mew=1.2, zorder=6, label="intensity regions (pooled decay fit)")
         if fit is None:  # with a fit, β (background-corrected, with its error) is in the title
             b = getattr(regions, "beta", np.nan)
             if np.isfinite(b):
