@@ -390,11 +390,6 @@ CHANGEPOINT_SCALE_PHOTONS: int = 8192
 #: chunks (about 22 MiB at ``CHUNK_RECORDS``; docs/reliability.md's memory budget).
 PREFETCH_CHUNKS: int = 2
 
-#: Most bins of the decay the report's lifetime fits use (the full histogram is merged down
-#: to at most this many): a 200 ns period in 16 ps bins (12 500 bins, whose bi-exponential
-#: fit costs seconds) becomes 962 bins of 208 ps, still fine against nanosecond lifetimes.
-#: ``tttr lifetime`` fits the same merged decay, so both commands give one answer.
-DECAY_FIT_MAX_BINS: int = 1024
 
 #: The HBT detector pair of the report's g2 and of ``tttr g2`` (the first two inputs of a
 #: two-detector setup, 0-based; science.md §6).

@@ -186,26 +186,11 @@ def _g2_summary(g, corrected, curve) -> dict:
     return d
 
 
-def rebinned_decay(decay, max_bins: int = defaults.DECAY_FIT_MAX_BINS):
-    """The aligned, summed decay with bins merged so that at most ``max_bins`` remain.
-
-    Notes
-    -----
-    Used by :func:`analyze` for its lifetime fits: a 12 500-bin decay (16 ps bins) costs
-    seconds per bi-exponential fit and holds no more information about nanosecond lifetimes
-    than the same decay at ~200 ps; t0 is kept from the full-resolution histogram. The full
-    histogram is what the report keeps and saves.
-    """
-    from .analysis.lifetime import DecayHistogram
-
-    n = decay.summed.size
-    k = max(1, -(-n // max_bins))
-    if k == 1:
-        return decay
-    m = (n // k) * k
-    merged = decay.summed[:m].reshape(-1, k).sum(axis=1)
-    return DecayHistogram.from_counts(merged, decay.bin_width_ns * k, period_ns=decay.period_ns, align=False,
-                                      t0=float(decay.t0_ns))
+def rebinned_decay(decay, max_bins: int = defaults.LIFETIME_FIT_MAX_BINS):
+    """The aligned, summed decay merged to at most ``max_bins`` bins, which the report's lifetime
+    fits use (:meth:`tttr.analysis.lifetime.DecayHistogram.rebinned`; ``tttr lifetime`` fits the
+    same, so both commands give one answer)."""
+    return decay.rebinned(max_bins)
 
 
 def _background_fraction(decay):
