@@ -135,7 +135,8 @@ class LevelsAccumulator:
     window_photons, margin_photons : int, optional
         See :class:`~tttr.analysis.changepoints.ChangePointFinder`.
     calibration_photons : int
-        Photons whose decay fixes time zero and the detector alignment (default 2**20).
+        Photons whose decay fixes time zero and the detector alignment (default
+        ``defaults.CALIBRATION_PHOTONS``, the calibration of the binned and decay accumulators).
     nanotimes_unit_s : float, optional
         Overrides ``info`` (a ``.spc`` without its ``.set``).
 
@@ -160,7 +161,7 @@ class LevelsAccumulator:
 
     def __init__(self, info: StreamInfo, *, confidence: float = defaults.LEVELS_CONFIDENCE, detectors=None,
                  irf=None, lifetimes: bool = True, window_photons: int = defaults.CHANGEPOINT_WINDOW_PHOTONS,
-                 margin_photons: int | None = None, calibration_photons: int = 1 << 20,
+                 margin_photons: int | None = None, calibration_photons: int = defaults.CALIBRATION_PHOTONS,
                  nanotimes_unit_s: float | None = None, lifetime_method: str = "fit"):
         if lifetime_method not in ("fit", "mle"):
             raise ValueError(f"lifetime_method must be 'fit' or 'mle', got {lifetime_method!r}")
